@@ -1,0 +1,73 @@
+"""The command line: ``heterodyne`` (alias ``ht``).
+
+Exit codes (the batch guide's contract): 0 success; 1 unrecoverable error, reported as one line on
+stderr (a traceback only with --verbose); 2 convergence failure, outputs still written; 130
+interrupted by SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+
+from heterodyne import __version__
+from heterodyne.errors import HeterodyneError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+SUBCOMMANDS = ("inspect", "simulate", "config")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the subcommands; each lives in ``heterodyne.commands.<name>``."""
+    parser = argparse.ArgumentParser(
+        prog="heterodyne",
+        description="Heterodyne two-time XPCS analysis: NLSQ and Consensus Monte Carlo.",
+    )
+    parser.add_argument("--version", action="version", version=f"heterodyne {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        command = importlib.import_module(f"heterodyne.commands.{name}")
+        command.add_parser(subparsers).set_defaults(run=command.run)
+    return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings (and with --verbose, debug lines) of the ``heterodyne`` logger go to stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("heterodyne: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("heterodyne")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv``, run the command and return its exit code (never raises)."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    configure_logging(args.verbose)
+    try:
+        return args.run(args)
+    except HeterodyneError as error:
+        return report_error(str(error), args.verbose)
+    except KeyboardInterrupt:
+        print("heterodyne: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the exit-code contract: any failure is one line + 1
+        return report_error(f"unexpected {type(error).__name__}: {error}", args.verbose)
+
+
+def report_error(message: str, verbose: bool) -> int:
+    """One line on stderr (and the traceback when verbose); returns exit code 1."""
+    if verbose:
+        traceback.print_exc(file=sys.stderr)
+    first_line = message.strip().splitlines()[0] if message.strip() else "error"
+    print(f"heterodyne: error: {first_line}", file=sys.stderr)
+    return EXIT_ERROR
+

@@ -1,0 +1,50 @@
+"""The parameter registry: the one place that names, orders, bounds and defaults every parameter.
+
+The 14 physics parameters come in canonical order (``spec/model.md`` §1); every array of
+physics parameters in the package (``theta``) uses this order. Each detector angle adds two
+scaling parameters, ``contrast`` and ``offset``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One model parameter: name, default value, closed bounds [lower, upper], unit, meaning."""
+
+    name: str
+    default: float
+    lower: float
+    upper: float
+    unit: str
+    description: str
+
+
+PHYSICS_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec("D0_ref", 1e4, 100.0, 1e6, "Å²/s^(α+1)", "reference transport prefactor"),
+    ParameterSpec("alpha_ref", 0.0, -2.0, 2.0, "-", "reference transport exponent"),
+    ParameterSpec("D_offset_ref", 0.0, -1e5, 1e5, "Å²/s", "reference transport rate offset"),
+    ParameterSpec("D0_sample", 1e4, 100.0, 1e6, "Å²/s^(α+1)", "sample transport prefactor"),
+    ParameterSpec("alpha_sample", 0.0, -2.0, 2.0, "-", "sample transport exponent"),
+    ParameterSpec("D_offset_sample", 0.0, -1e5, 1e5, "Å²/s", "sample transport rate offset"),
+    ParameterSpec("v0", 1e3, 1e-6, 1e4, "Å/s^(β+1)", "velocity prefactor"),
+    ParameterSpec("beta", 0.0, -2.0, 2.0, "-", "velocity exponent"),
+    ParameterSpec("v_offset", 0.0, -100.0, 100.0, "Å/s", "velocity offset"),
+    ParameterSpec("f0", 0.5, 0.0, 1.0, "-", "sample-fraction amplitude"),
+    ParameterSpec("f1", 0.0, -10.0, 10.0, "1/s", "sample-fraction exponential rate"),
+    ParameterSpec("f2", 0.0, -1e4, 1e4, "s", "sample-fraction time shift"),
+    ParameterSpec("f3", 0.0, 0.0, 1.0, "-", "sample-fraction baseline"),
+    ParameterSpec("phi0", 0.0, -10.0, 10.0, "deg", "flow-angle offset added to each detector angle"),
+)
+
+SCALING_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec("contrast", 0.5, 0.0, 1.0, "-", "speckle contrast of one detector angle"),
+    ParameterSpec("offset", 1.0, 0.5, 1.5, "-", "baseline of one detector angle"),
+)
+
+PHYSICS_NAMES: tuple[str, ...] = tuple(p.name for p in PHYSICS_PARAMETERS)
+N_PHYSICS = len(PHYSICS_NAMES)
+
+BY_NAME: dict[str, ParameterSpec] = {p.name: p for p in PHYSICS_PARAMETERS + SCALING_PARAMETERS}
