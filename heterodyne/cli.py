@@ -14,9 +14,9 @@ import sys
 import traceback
 
 from heterodyne import __version__
+from heterodyne.commands import run as run_command
 from heterodyne.errors import HeterodyneError
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
@@ -24,14 +24,16 @@ SUBCOMMANDS = ("inspect", "simulate", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of the subcommands; each lives in ``heterodyne.commands.<name>``."""
+    """The parser: the run options at top level, and subcommands from ``heterodyne.commands.<name>``."""
     parser = argparse.ArgumentParser(
         prog="heterodyne",
         description="Heterodyne two-time XPCS analysis: NLSQ and Consensus Monte Carlo.",
     )
     parser.add_argument("--version", action="version", version=f"heterodyne {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run_command.add_arguments(parser)
+    parser.set_defaults(run=run_command.run)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         command = importlib.import_module(f"heterodyne.commands.{name}")
         command.add_parser(subparsers).set_defaults(run=command.run)
@@ -71,3 +73,7 @@ def report_error(message: str, verbose: bool) -> int:
     print(f"heterodyne: error: {first_line}", file=sys.stderr)
     return EXIT_ERROR
 
+
+
+if __name__ == "__main__":
+    sys.exit(main())

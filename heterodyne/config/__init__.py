@@ -1,0 +1,23 @@
+"""The analysis configuration of one run: loading, validation, defaults, template, parameter table.
+
+Structure, types and every default live in one JSON Schema (:mod:`heterodyne.config.schema`;
+parameter defaults come from :mod:`heterodyne.parameters`). Problems raise
+:class:`heterodyne.errors.HeterodyneError` with one line naming the file and the key path.
+"""
+
+from heterodyne.config.dotted import get_dotted, set_dotted
+from heterodyne.config.resolve import load_config, resolve_config
+from heterodyne.config.schema import SCHEMA, build_schema
+from heterodyne.config.table import parameter_table
+from heterodyne.config.template import template_text
+
+__all__ = [
+    "SCHEMA",
+    "build_schema",
+    "get_dotted",
+    "load_config",
+    "parameter_table",
+    "resolve_config",
+    "set_dotted",
+    "template_text",
+]

@@ -1,0 +1,87 @@
+"""Detect the layout of a two-time result file from its content (spec/data-formats.md §1–§3).
+
+No file carries a format attribute. The checks run in a fixed order:
+
+1. APS-U ("nexus", boost_corr since 2025): ``/xpcs/twotime/correlation_map`` holds ``c2_NNNNN``.
+2. Legacy (Matlab / xpcs-eigen): ``/xpcs/output_data`` names the result group (normally
+   ``/exchange``) whose ``C2T_all`` holds ``g2_NNNNN``; or ``/exchange/C2T_all`` directly.
+3. Transitional: ``/xpcs/C2T_all`` beside APS-U metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import h5py
+
+from heterodyne.data.h5access import read_text
+from heterodyne.errors import HeterodyneError
+
+APS_U = "aps-u"
+LEGACY = "legacy"
+TRANSITIONAL = "transitional"
+
+APS_U_MATRIX_GROUP = "/xpcs/twotime/correlation_map"
+LEGACY_RESULT_POINTER = "/xpcs/output_data"
+LEGACY_MATRIX_GROUP = "/exchange/C2T_all"
+TRANSITIONAL_MATRIX_GROUP = "/xpcs/C2T_all"
+
+MATRIX_KEY = re.compile(r"^[cg]2_(\d+)$")
+"""Matrix keys are zero-padded counters (``c2_00001``, ``g2_00001``), not bin ids."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A detected layout: its name and the HDF5 group that holds the half matrices."""
+
+    name: str
+    matrix_group: str
+
+
+def _legacy_matrix_group(h5: h5py.File) -> str | None:
+    """The C2T_all group the legacy pointer ``/xpcs/output_data`` leads to, if it exists."""
+    target = read_text(h5, LEGACY_RESULT_POINTER)
+    if target is None:
+        return None
+    group = "/" + target.strip().strip("/") + "/C2T_all"
+    return group if group in h5 else None
+
+
+def detect_layout(h5: h5py.File) -> Layout:
+    """Return the layout of an open file; a file with none of the known paths is an error."""
+    if APS_U_MATRIX_GROUP in h5:
+        return Layout(APS_U, APS_U_MATRIX_GROUP)
+    followed = _legacy_matrix_group(h5)
+    if followed is not None:
+        return Layout(LEGACY, followed)
+    if LEGACY_MATRIX_GROUP in h5:
+        return Layout(LEGACY, LEGACY_MATRIX_GROUP)
+    if TRANSITIONAL_MATRIX_GROUP in h5:
+        return Layout(TRANSITIONAL, TRANSITIONAL_MATRIX_GROUP)
+    pointer_note = ""
+    if LEGACY_RESULT_POINTER in h5:
+        pointer_note = f" ({LEGACY_RESULT_POINTER} = {read_text(h5, LEGACY_RESULT_POINTER)!r} has no C2T_all)"
+    raise HeterodyneError(
+        f"no two-time correlation data in {h5.filename}: looked for {APS_U_MATRIX_GROUP} (APS-U), "
+        f"{LEGACY_RESULT_POINTER} -> <group>/C2T_all or {LEGACY_MATRIX_GROUP} (legacy), "
+        f"{TRANSITIONAL_MATRIX_GROUP} (transitional){pointer_note}"
+    )
+
+
+def matrix_keys(h5: h5py.File, layout: Layout) -> list[str]:
+    """The matrix dataset names of the layout's group, sorted by their numeric counter."""
+    group = h5[layout.matrix_group]
+    if not isinstance(group, h5py.Group):
+        raise HeterodyneError(f"expected a group of matrices in {h5.filename} at {layout.matrix_group}")
+    numbered = [
+        (int(match.group(1)), name)
+        for name in group
+        if (match := MATRIX_KEY.match(name)) and isinstance(group[name], h5py.Dataset)
+    ]
+    if not numbered:
+        members = ", ".join(sorted(group)[:10]) or "nothing"
+        raise HeterodyneError(
+            f"no c2_NNNNN/g2_NNNNN matrices in {h5.filename} at {layout.matrix_group} (it holds {members})"
+        )
+    return [name for _, name in sorted(numbered)]

@@ -1,0 +1,51 @@
+"""Provenance metadata: the correlator configuration and the incident energy.
+
+APS-U keeps the correlator settings as scalar datasets in ``/xpcs/twotime/config`` and the energy
+(keV) at ``/entry/instrument/incident_beam/incident_energy``. Legacy files keep scalar settings
+directly under ``/xpcs`` and the energy at ``/measurement/instrument/source_begin/energy``.
+"""
+
+from __future__ import annotations
+
+import h5py
+
+from heterodyne.data.h5access import Scalar, read_number, scalar_value
+from heterodyne.data.layouts import APS_U, LEGACY, Layout
+
+APS_U_CONFIG_GROUP = "/xpcs/twotime/config"
+LEGACY_CONFIG_GROUP = "/xpcs"
+APS_U_ENERGY = "/entry/instrument/incident_beam/incident_energy"
+LEGACY_ENERGY = "/measurement/instrument/source_begin/energy"
+
+
+def _scalar_datasets(group: h5py.Group) -> dict[str, Scalar]:
+    return {
+        name: scalar_value(node)
+        for name, node in sorted(group.items())
+        if isinstance(node, h5py.Dataset) and node.size == 1
+    }
+
+
+def read_correlator_config(h5: h5py.File, layout: Layout) -> dict[str, Scalar]:
+    """Every single-valued dataset of the correlator-settings group, as Python scalars."""
+    if layout.name == APS_U:
+        candidates = (APS_U_CONFIG_GROUP,)
+    elif layout.name == LEGACY:
+        candidates = (LEGACY_CONFIG_GROUP,)
+    else:
+        candidates = (APS_U_CONFIG_GROUP, LEGACY_CONFIG_GROUP)
+    for h5path in candidates:
+        group = h5.get(h5path)
+        if isinstance(group, h5py.Group):
+            return _scalar_datasets(group)
+    return {}
+
+
+def read_incident_energy(h5: h5py.File, layout: Layout) -> float | None:
+    """Incident energy in keV, or None when the file does not record it."""
+    candidates = (LEGACY_ENERGY, APS_U_ENERGY) if layout.name == LEGACY else (APS_U_ENERGY, LEGACY_ENERGY)
+    for h5path in candidates:
+        energy = read_number(h5, h5path)
+        if energy is not None:
+            return energy
+    return None

@@ -1,0 +1,119 @@
+"""The effective time step between stored frames.
+
+``dt = frame_time × stride × avg`` (spec/data-formats.md §1–§2): APS-U reads
+``/entry/instrument/detector_1/frame_time`` and ``/xpcs/twotime/config/{stride_frame, avg_frame}``;
+legacy reads ``/measurement/instrument/detector/exposure_period`` and ``/xpcs/{stride,avg}_frames``.
+A missing stride or averaging factor counts as 1. A dt given in the analysis configuration
+overrides the file's; a difference of more than 1 % is logged as a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import h5py
+
+from heterodyne.data.h5access import read_number
+from heterodyne.data.layouts import APS_U, LEGACY, Layout
+from heterodyne.errors import HeterodyneError
+
+logger = logging.getLogger("heterodyne")
+
+APS_U_FRAME_TIME = "/entry/instrument/detector_1/frame_time"
+APS_U_STRIDE = "/xpcs/twotime/config/stride_frame"
+APS_U_AVERAGE = "/xpcs/twotime/config/avg_frame"
+LEGACY_FRAME_TIME = "/measurement/instrument/detector/exposure_period"
+LEGACY_STRIDE = "/xpcs/stride_frames"
+LEGACY_AVERAGE = "/xpcs/avg_frames"
+
+DT_MISMATCH_WARNING = 0.01
+"""Relative difference between a configured dt and the file's above which a warning is logged."""
+
+
+@dataclass(frozen=True)
+class TimeStep:
+    """The file's time-base factors and the HDF5 path each came from (None: absent)."""
+
+    frame_time: float | None
+    stride: float
+    average: float
+    sources: dict[str, str | None]
+
+    @property
+    def dt(self) -> float | None:
+        """frame_time × stride × average, or None when the file has no frame time."""
+        return None if self.frame_time is None else self.frame_time * self.stride * self.average
+
+    def as_dict(self) -> dict[str, float | str | None]:
+        """Plain JSON-ready form: the factors, their source paths and the product."""
+        return {
+            "frame_time": self.frame_time,
+            "stride": self.stride,
+            "average": self.average,
+            "dt": self.dt,
+            **{f"{factor}_path": path for factor, path in self.sources.items()},
+        }
+
+
+def _first_present(h5: h5py.File, candidates: tuple[str, ...]) -> tuple[float | None, str | None]:
+    for h5path in candidates:
+        value = read_number(h5, h5path)
+        if value is not None:
+            return value, h5path
+    return None, None
+
+
+def read_time_step(h5: h5py.File, layout: Layout) -> TimeStep:
+    """The time-base factors of the layout (transitional files: APS-U paths first, then legacy)."""
+    aps_u = (APS_U_FRAME_TIME, APS_U_STRIDE, APS_U_AVERAGE)
+    legacy = (LEGACY_FRAME_TIME, LEGACY_STRIDE, LEGACY_AVERAGE)
+    if layout.name == APS_U:
+        candidates = [(path,) for path in aps_u]
+    elif layout.name == LEGACY:
+        candidates = [(path,) for path in legacy]
+    else:
+        candidates = list(zip(aps_u, legacy, strict=True))
+    (frame_time, frame_path), (stride, stride_path), (average, average_path) = (
+        _first_present(h5, paths) for paths in candidates
+    )
+    for factor, path in ((stride, stride_path), (average, average_path)):
+        if factor is not None and not factor > 0:
+            raise HeterodyneError(f"frame factor must be positive, found {factor} in {h5.filename} at {path}")
+    return TimeStep(
+        frame_time=frame_time,
+        stride=1.0 if stride is None else stride,
+        average=1.0 if average is None else average,
+        sources={"frame_time": frame_path, "stride": stride_path, "average": average_path},
+    )
+
+
+def resolve_dt(time_step: TimeStep, override: float | None, file: str) -> tuple[float, str]:
+    """The dt to use and its source ("config" or "file"); refuses a missing or non-positive dt."""
+    file_dt = time_step.dt
+    if override is not None:
+        if not (math.isfinite(override) and override > 0):
+            raise HeterodyneError(
+                f"dt must be a positive number of seconds, got {override} (configuration, for {file})"
+            )
+        if file_dt is not None and file_dt > 0 and abs(override - file_dt) > DT_MISMATCH_WARNING * file_dt:
+            logger.warning(
+                "%s: configured dt = %g s differs from the file's %g s (frame_time %g x stride %g x avg %g) "
+                "by more than 1 %%; using the configured value",
+                file,
+                override,
+                file_dt,
+                time_step.frame_time,
+                time_step.stride,
+                time_step.average,
+            )
+        return float(override), "config"
+    if file_dt is None:
+        looked_for = f"{APS_U_FRAME_TIME} or {LEGACY_FRAME_TIME}"
+        raise HeterodyneError(f"no frame time in {file} (looked for {looked_for}); give dt in the configuration")
+    if not (math.isfinite(file_dt) and file_dt > 0):
+        raise HeterodyneError(
+            f"dt = {file_dt} from the file is not positive in {file} at {time_step.sources['frame_time']}"
+        )
+    return file_dt, "file"

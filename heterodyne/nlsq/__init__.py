@@ -1,0 +1,1 @@
+"""Nonlinear least squares: the joint multi-angle fit of the heterodyne model."""

@@ -1,0 +1,139 @@
+"""A least-squares problem: which parameters vary, their bounds, and the weighted residuals.
+
+The full parameter vector is [θ (14 physics), contrast coefficients, offset coefficients]; the
+solver sees only the varying ones, x. With σ_p the noise of point p,
+
+    r_p(x) = (y_p − c2(θ, contrast, offset; a_p, i_p, j_p)) / σ_p
+
+over the strict upper triangle of every angle. Residuals and the exact Jacobian ∂r/∂x
+(jax.jacfwd) are evaluated in chunks of at most ``CHUNK_POINTS`` points by one compiled function,
+so memory stays bounded for large matrices and small problems pay no padding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
+from heterodyne.points import PointSet
+from heterodyne.scaling import ScalingModel
+
+CHUNK_POINTS = 1 << 18
+
+
+@dataclass(frozen=True)
+class FitProblem:
+    """Everything a fit needs, as plain arrays: parameters, scaling, time grid, points, noise."""
+
+    names: tuple[str, ...]
+    initial: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    vary: np.ndarray
+    scaling: ScalingModel
+    t: np.ndarray
+    q: np.ndarray
+    phi: np.ndarray
+    points: PointSet
+    sigma: np.ndarray
+
+    @property
+    def free_names(self) -> tuple[str, ...]:
+        return tuple(name for name, varies in zip(self.names, self.vary) if varies)
+
+    def full_vector(self, x_free: np.ndarray) -> np.ndarray:
+        """The full parameter vector with ``x_free`` in the varying slots."""
+        full = self.initial.copy()
+        full[self.vary] = x_free
+        return full
+
+
+def make_problem(parameter_table: list[dict], scaling: ScalingModel, *, t, q, phi, points: PointSet,
+                 sigma: np.ndarray) -> FitProblem:
+    """Assemble a problem from the resolved per-parameter table (canonical order) and the scaling."""
+    coefficients = scaling.contrast + scaling.offset
+    return FitProblem(
+        names=tuple(PHYSICS_NAMES) + tuple(c.name for c in coefficients),
+        initial=np.array([p["initial"] for p in parameter_table] + [c.initial for c in coefficients], float),
+        lower=np.array([p["lower"] for p in parameter_table] + [c.lower for c in coefficients], float),
+        upper=np.array([p["upper"] for p in parameter_table] + [c.upper for c in coefficients], float),
+        vary=np.array([p["vary"] for p in parameter_table] + [c.vary for c in coefficients], bool),
+        scaling=scaling,
+        t=np.asarray(t, float),
+        q=np.asarray(q, float),
+        phi=np.asarray(phi, float),
+        points=points,
+        sigma=np.asarray(sigma, float),
+    )
+
+
+def split_full(full, n_contrast: int):
+    """(θ, contrast coefficients, offset coefficients) of a full parameter vector."""
+    return full[:N_PHYSICS], full[N_PHYSICS:N_PHYSICS + n_contrast], full[N_PHYSICS + n_contrast:]
+
+
+class ResidualEvaluator:
+    """Chunked, compiled r(x) and ∂r/∂x for one problem."""
+
+    def __init__(self, problem: FitProblem):
+        import jax
+        import jax.numpy as jnp
+
+        from heterodyne import model
+
+        self.problem = problem
+        n_points = problem.points.size
+        n_chunks = max(1, math.ceil(n_points / CHUNK_POINTS))
+        self.chunk = math.ceil(n_points / n_chunks)
+        padded = n_chunks * self.chunk
+
+        def pad(values, fill):
+            return np.concatenate([values, np.full(padded - n_points, fill, dtype=values.dtype)])
+
+        points = problem.points
+        # padding points sit on the diagonal with zero weight: residual 0, Jacobian row 0
+        self._chunks = [
+            tuple(
+                jnp.asarray(array[k * self.chunk:(k + 1) * self.chunk])
+                for array in (
+                    pad(points.angle_index, 0), pad(points.i, 0), pad(points.j, 0),
+                    pad(points.value, 0.0), pad(1.0 / problem.sigma, 0.0),
+                )
+            )
+            for k in range(n_chunks)
+        ]
+        self.n_points = n_points
+        basis = jnp.asarray(problem.scaling.basis)
+        n_contrast = len(problem.scaling.contrast)
+        constants = dict(t=jnp.asarray(problem.t), q=jnp.asarray(problem.q), phi=jnp.asarray(problem.phi))
+        full_initial = jnp.asarray(problem.initial)
+        free_index = jnp.asarray(np.flatnonzero(problem.vary))
+
+        def residual(x, angle_index, i, j, value, weight):
+            full = full_initial.at[free_index].set(x)
+            theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
+            c2 = model.c2_points(
+                theta, basis @ contrast_coefficients, basis @ offset_coefficients,
+                angle_index=angle_index, i=i, j=j, **constants,
+            )
+            return (value - c2) * weight
+
+        self._residual = jax.jit(residual)
+        self._jacobian = jax.jit(jax.jacfwd(residual))
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        """r(x) for every point, (P,)."""
+        parts = [np.asarray(self._residual(x, *chunk)) for chunk in self._chunks]
+        return np.concatenate(parts)[: self.n_points]
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        """∂r/∂x, (P, n_free), filled chunk by chunk into one array."""
+        out = np.empty((self.n_points, x.size))
+        for k, chunk in enumerate(self._chunks):
+            start = k * self.chunk
+            stop = min(start + self.chunk, self.n_points)
+            out[start:stop] = np.asarray(self._jacobian(x, *chunk))[: stop - start]
+        return out

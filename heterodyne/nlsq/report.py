@@ -1,0 +1,78 @@
+"""The ``nlsq`` section of result.json and the arrays of nlsq.npz, from a finished fit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heterodyne.nlsq.problem import FitProblem, split_full
+from heterodyne.nlsq.solve import NlsqFit
+from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
+
+
+def per_angle_scaling(fit: NlsqFit, problem: FitProblem) -> tuple[np.ndarray, np.ndarray]:
+    """(contrast, offset) of every selected angle at the optimum."""
+    _, contrast_coefficients, offset_coefficients = split_full(fit.full, len(problem.scaling.contrast))
+    return problem.scaling.values(contrast_coefficients, offset_coefficients)
+
+
+def parameter_status(fit: NlsqFit, problem: FitProblem) -> dict[str, str]:
+    """'fixed' or the fit's status ('ok', 'at_lower_bound', 'at_upper_bound', 'degenerate') per parameter."""
+    free = dict(zip(fit.free_names, fit.uncertainties.status))
+    return {name: free.get(name, "fixed") for name in problem.names}
+
+
+def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_mode: str) -> dict:
+    """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else."""
+    stderr_free = {name: float(error) for name, error in zip(fit.free_names, fit.uncertainties.stderr)
+                   if np.isfinite(error)}
+    contrast, offset = per_angle_scaling(fit, problem)
+    section: dict = {name: float(fit.full[k]) for k, name in enumerate(PHYSICS_NAMES)}
+    section.update(
+        stderr={name: stderr_free.get(name) for name in PHYSICS_NAMES},
+        parameter_status=parameter_status(fit, problem),
+        varied=[name for name in fit.free_names if name in PHYSICS_NAMES],
+        contrast=contrast,
+        offset=offset,
+        scaling={
+            "mode": problem.scaling.mode,
+            "requested_mode": requested_mode,
+            "coefficients": {name: float(fit.full[N_PHYSICS + k])
+                             for k, name in enumerate(problem.names[N_PHYSICS:])},
+            "stderr": {name: stderr_free.get(name) for name in problem.names[N_PHYSICS:]},
+        },
+        chi2_reduced=fit.chi2_reduced,
+        cost=fit.cost,
+        n_points=fit.n_points,
+        n_free=len(fit.free_names),
+        converged=fit.converged,
+        iterations=fit.iterations,
+        function_evaluations=fit.function_evaluations,
+        solver="scipy.optimize.least_squares (trf, exact JAX Jacobian)",
+        solver_status=fit.status,
+        message=fit.message,
+        noise=noise_info,
+        condition_number=fit.uncertainties.condition_number,
+        weakest_direction=list(fit.uncertainties.weakest_direction),
+        multistart={"starts": len(fit.start_costs), "costs": fit.start_costs, "best": fit.best_start},
+    )
+    return section
+
+
+def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
+    """Plain arrays of nlsq.npz: every parameter, the free ones with covariance, per-angle scaling."""
+    contrast, offset = per_angle_scaling(fit, problem)
+    return {
+        "names": np.array(problem.names, dtype=str),
+        "values": fit.full,
+        "vary": problem.vary,
+        "free_names": np.array(fit.free_names, dtype=str),
+        "free_values": fit.full[problem.vary],
+        "stderr": fit.uncertainties.stderr,
+        "covariance": fit.uncertainties.covariance,
+        "contrast": np.asarray(contrast, dtype=float),
+        "offset": np.asarray(offset, dtype=float),
+        "q": problem.q,
+        "phi": problem.phi,
+        "t": problem.t,
+        "chi2_reduced": np.float64(fit.chi2_reduced),
+    }

@@ -1,0 +1,81 @@
+"""Standard errors from the Jacobian at the optimum, and which parameters cannot have one.
+
+With J the Jacobian of the weighted residuals and χ²_red = Σr²/(m − n), the covariance is
+cov = χ²_red (JᵀJ)⁻¹. It is computed in column-scaled coordinates J_s = J D⁻¹ (D = column
+norms), where G = J_sᵀ J_s has unit diagonal and its condition number measures identifiability
+independently of units. Parameters at a bound are left out (their error bar is not Gaussian);
+eigen-directions of G with λ/λ_max < ``DEGENERATE_RATIO`` are dropped from the inverse and the
+parameters that load on them (|v_k| ≥ ``DEGENERATE_LOADING``) are reported as degenerate, not
+given a meaningless tiny or huge error bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEGENERATE_RATIO = 1e-10
+DEGENERATE_LOADING = 0.2
+BOUND_TOLERANCE = 1e-6
+IDENTIFIABILITY_CONDITION = 1e4
+
+
+@dataclass(frozen=True)
+class Uncertainties:
+    """Per free parameter: standard error (NaN when not reportable) and status; plus diagnostics."""
+
+    stderr: np.ndarray
+    status: tuple[str, ...]
+    covariance: np.ndarray
+    condition_number: float
+    weakest_direction: tuple[str, ...]
+
+
+def bound_status(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> list[str]:
+    """'at_lower_bound' / 'at_upper_bound' within a relative tolerance of the range, else 'ok'."""
+    tolerance = BOUND_TOLERANCE * (upper - lower)
+    return [
+        "at_lower_bound" if xi - lo <= tol else "at_upper_bound" if hi - xi <= tol else "ok"
+        for xi, lo, hi, tol in zip(x, lower, upper, tolerance)
+    ]
+
+
+def parameter_uncertainties(jacobian: np.ndarray, chi2_reduced: float, x: np.ndarray,
+                            lower: np.ndarray, upper: np.ndarray, names: tuple[str, ...]) -> Uncertainties:
+    """Standard errors, statuses and covariance (NaN rows/columns where not reportable)."""
+    n_free = x.size
+    status = bound_status(x, lower, upper)
+    interior = np.array([s == "ok" for s in status])
+    column_norm = np.linalg.norm(jacobian, axis=0)
+    insensitive = column_norm == 0.0
+    for k in np.flatnonzero(insensitive & interior):
+        status[k] = "degenerate"
+    usable = np.flatnonzero(interior & ~insensitive)
+
+    covariance = np.full((n_free, n_free), np.nan)
+    condition = float("inf") if insensitive.any() else 1.0
+    weakest: tuple[str, ...] = tuple(names[k] for k in np.flatnonzero(insensitive))
+    if usable.size:
+        scaled = jacobian[:, usable] / column_norm[usable]
+        gram = scaled.T @ scaled
+        eigenvalues, eigenvectors = np.linalg.eigh(gram)
+        largest = eigenvalues[-1]
+        condition = max(condition, float(largest / max(eigenvalues[0], largest * np.finfo(float).eps)))
+        if condition > IDENTIFIABILITY_CONDITION and not weakest:
+            weakest = tuple(names[usable[k]] for k in np.flatnonzero(np.abs(eigenvectors[:, 0]) >= DEGENERATE_LOADING))
+        degenerate = eigenvalues < DEGENERATE_RATIO * largest
+        for direction in eigenvectors[:, degenerate].T:
+            for k in np.flatnonzero(np.abs(direction) >= DEGENERATE_LOADING):
+                status[usable[k]] = "degenerate"
+        kept = ~degenerate
+        inverse = (eigenvectors[:, kept] / eigenvalues[kept]) @ eigenvectors[:, kept].T
+        scale = np.outer(column_norm[usable], column_norm[usable])
+        covariance[np.ix_(usable, usable)] = chi2_reduced * inverse / scale
+
+    stderr = np.sqrt(np.diag(covariance))
+    reportable = np.array([s == "ok" for s in status])
+    stderr[~reportable] = np.nan
+    covariance[~reportable, :] = np.nan
+    covariance[:, ~reportable] = np.nan
+    return Uncertainties(stderr, tuple(status), covariance, condition, weakest)

@@ -1,0 +1,97 @@
+"""Writing a run's outputs: ``result.json`` and NPZ files, atomically, with plain values only.
+
+Atomic: each file is written to a temporary name in its directory, flushed to disk and renamed
+over the target, so an interrupted run never leaves a truncated file. JSON holds no NaN or
+infinity (they become null, so ``jq`` reads every file); NPZ files hold plain numeric and
+unicode arrays only (loadable with ``allow_pickle=False``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heterodyne.errors import HeterodyneError
+
+
+def check_writable(directory: Path) -> None:
+    """Refuse early when ``directory`` cannot be created or written (nothing is created here)."""
+    existing = directory
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise HeterodyneError(f"output directory {directory}: {existing} is not a writable directory")
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a temporary file in the same directory and a rename.
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(descriptor, 0o666 & ~_umask())
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars/arrays turned into Python ones and non-finite floats into None."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, document: dict) -> None:
+    """Atomically write ``document`` as indented JSON (keys in insertion order)."""
+    text = json.dumps(plain(document), indent=2, allow_nan=False) + "\n"
+    atomic_write_bytes(path, text.encode())
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Atomically write plain arrays (numeric or unicode; object arrays are refused)."""
+    converted = {name: np.asarray(array) for name, array in arrays.items()}
+    for name, array in converted.items():
+        if array.dtype.kind not in "biufU":
+            raise TypeError(f"{path.name}: array {name!r} has dtype {array.dtype}, not a plain type")
+    buffer = io.BytesIO()
+    np.savez(buffer, **converted)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_json(path: Path) -> dict:
+    """A result document, with a one-line error when it is missing or not JSON."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise HeterodyneError(f"{path}: cannot read ({error.strerror})") from error
+    except json.JSONDecodeError as error:
+        raise HeterodyneError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from error

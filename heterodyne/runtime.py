@@ -1,0 +1,88 @@
+"""Process set-up that must happen before jax is imported: the thread budget and the compile cache.
+
+A batch runs many short processes side by side, so each process keeps to the cores it was given
+(``--threads N``, ``HETERODYNE_THREADS`` or Snakemake's ``threads``) and reuses compiled code
+from JAX's persistent compilation cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from heterodyne.errors import HeterodyneError
+
+log = logging.getLogger("heterodyne")
+
+THREADS_ENV = "HETERODYNE_THREADS"
+CACHE_ENV = "HETERODYNE_JAX_CACHE_DIR"
+BLAS_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+SINGLE_THREAD_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
+
+
+def resolve_threads(requested: int | None) -> int:
+    """The thread budget: ``requested``, else $HETERODYNE_THREADS, else the usable cores."""
+    if requested is None and os.environ.get(THREADS_ENV):
+        text = os.environ[THREADS_ENV]
+        if not text.isdigit() or int(text) < 1:
+            raise HeterodyneError(f"{THREADS_ENV}={text!r}: expected a positive integer")
+        requested = int(text)
+    if requested is None:
+        return len(os.sched_getaffinity(0))
+    if requested < 1:
+        raise HeterodyneError(f"--threads {requested}: expected a positive integer")
+    return requested
+
+
+def apply_thread_budget(threads: int) -> None:
+    """Cap BLAS/OpenMP pools at ``threads`` and, for one thread, XLA's CPU pool too.
+
+    Takes effect only before jax (and numpy's BLAS) start, which the command line guarantees;
+    called later in a process (the Python API, tests) it changes nothing for this process.
+    XLA has no N-thread knob for N > 1: it sizes its pool from the CPUs the process may use,
+    which cluster schedulers restrict through cgroups/affinity.
+    """
+    if "jax" in sys.modules:
+        log.debug("jax already imported: the thread budget applies to child processes only")
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    if threads == 1:
+        flags = os.environ.get("XLA_FLAGS", "").split()
+        flags += [flag for flag in SINGLE_THREAD_XLA_FLAGS if flag not in flags]
+        os.environ["XLA_FLAGS"] = " ".join(flags)
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+def default_cache_dir() -> Path:
+    """$HETERODYNE_JAX_CACHE_DIR, else $XDG_CACHE_HOME/heterodyne/jax, else ~/.cache/heterodyne/jax."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "heterodyne" / "jax"
+
+
+def enable_compile_cache(cache_dir: str | None) -> Path | None:
+    """Point JAX's persistent compilation cache at ``cache_dir`` (or the default); return it.
+
+    An unusable cache directory costs only speed, so it is a warning, not an error.
+    """
+    import jax
+
+    path = Path(cache_dir) if cache_dir else default_cache_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        log.warning("compile cache disabled: cannot create %s (%s)", path, error.strerror)
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return path

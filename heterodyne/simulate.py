@@ -1,0 +1,396 @@
+"""Simulated two-time result files with known truth, in the layouts of spec/data-formats.md.
+
+No public test data set exists, so the package writes its own: the model
+(:func:`heterodyne.model.c2_grid`) evaluated on the frame times t_k = k · dt (k = 1 … n_frames,
+dt = frame_time × stride_frame × avg_frame), plus what real correlator output has:
+
+- a natural q × φ grid with empty cells (beam stop, detector gaps), so the compressed q-map labels
+  skip them and only ``dynamic_index_mapping`` recovers (q, φ) of a label;
+- only a subset of the bins processed into two-time matrices;
+- per-bin contrast ``contrast · (1 + contrast_anisotropy · cos 2φ)`` and a common offset;
+- a shot-noise excess ``diagonal_excess`` added to the diagonal c2(t, t);
+- independent Gaussian noise of standard deviation ``noise_sigma`` on the stored upper triangle
+  (diagonal included), drawn from ``numpy.random.Generator(PCG64(seed))`` bin after bin in key
+  order, so the same spec gives byte-identical matrices (legacy files are byte-identical as a
+  whole; h5py's LZF filter may encode the same data to different bytes, so APS-U files are
+  identical only once decompressed);
+- storage as float32 upper triangles (lower triangle 0), one chunk per matrix, LZF (APS-U) or
+  gzip (legacy).
+
+The truth (parameters, per-bin (q, φ), contrast and offset, dt, noise, seed and the whole spec)
+goes to ``<file>.truth.json``. Both files are written under a temporary name in the target
+directory and moved into place with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import h5py
+import numpy as np
+
+from heterodyne import __version__
+from heterodyne.errors import HeterodyneError
+from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
+
+SIMULATION_LAYOUTS = ("aps-u", "legacy")
+TRUTH_SUFFIX = ".truth.json"
+TRUTH_FORMAT = "heterodyne-simulation-truth/1"
+
+
+@dataclass(frozen=True)
+class SimulatedBin:
+    """One processed bin: its natural grid cell, compressed label, (q, φ) and scaling."""
+
+    q_index: int
+    phi_index: int
+    label: int
+    q: float
+    phi: float
+    contrast: float
+    offset: float
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    """Everything that defines a simulated file; every field has a realistic default.
+
+    Time base: ``frame_time`` (s between raw frames) × ``stride_frame`` × ``avg_frame`` = dt
+    (default 6 ms, a 1.2 s window over 200 frames). At the default q (6–12 × 10⁻³ Å⁻¹) and the
+    registry's default truth (D0 = 1e4 Å²/s, v0 = 1e3 Å/s, f0 = 0.5) the processed bins
+    (q = 0.009 and 0.012 Å⁻¹) decay by e^{−1.0} to e^{−1.7} over the window and the cross term
+    runs through up to about two fringes (fewer where cos φ is small), far from aliasing
+    (q·v·dt ≤ 0.07 rad).
+
+    q-map: the natural grid is ``q_centres`` × ``phi_centres`` (q-major: cell n = q_idx · n_φ + φ_idx);
+    ``empty_cells`` lists (q_idx, φ_idx) cells with no pixels; every non-empty cell of the rows
+    ``processed_q_rows`` is processed. ``params`` overrides the registry defaults of the physics
+    parameters (truth); unknown names and values outside the registry bounds are refused.
+    """
+
+    n_frames: int = 200
+    frame_time: float = 1e-3
+    stride_frame: int = 2
+    avg_frame: int = 3
+    begin_frame: int = 1
+    q_centres: tuple[float, ...] = (0.006, 0.009, 0.012)
+    phi_centres: tuple[float, ...] = (-157.5, -112.5, -67.5, -22.5, 22.5, 67.5, 112.5, 157.5)
+    empty_cells: tuple[tuple[int, int], ...] = ((0, 2), (0, 3), (1, 5))
+    processed_q_rows: tuple[int, ...] = (1, 2)
+    contrast: float = 0.2
+    contrast_anisotropy: float = 0.1
+    offset: float = 1.0
+    noise_sigma: float = 0.002
+    diagonal_excess: float = 0.02
+    seed: int = 0
+    layout: str = "aps-u"
+    incident_energy_kev: float = 10.0
+    params: Mapping[str, float] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        self._check_time_base()
+        self._check_grid()
+        self._check_scaling_and_noise()
+        self._check_truth()
+
+    def _check_time_base(self) -> None:
+        for name in ("n_frames", "stride_frame", "avg_frame", "begin_frame", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise HeterodyneError(f"simulation {name} must be an integer, got {value!r}")
+        if self.n_frames < 2 or self.stride_frame < 1 or self.avg_frame < 1 or self.begin_frame < 1:
+            raise HeterodyneError(
+                f"simulation needs n_frames >= 2 and stride_frame, avg_frame, begin_frame >= 1, got "
+                f"{self.n_frames}, {self.stride_frame}, {self.avg_frame}, {self.begin_frame}"
+            )
+        if not (math.isfinite(self.frame_time) and self.frame_time > 0):
+            raise HeterodyneError(f"simulation frame_time must be positive, got {self.frame_time}")
+        if self.layout not in SIMULATION_LAYOUTS:
+            raise HeterodyneError(f"simulation layout must be one of {SIMULATION_LAYOUTS}, got {self.layout!r}")
+
+    def _check_grid(self) -> None:
+        if not self.q_centres or not self.phi_centres or min(self.q_centres) <= 0:
+            raise HeterodyneError("simulation q_centres must be positive and phi_centres non-empty")
+        n_q, n_phi = len(self.q_centres), len(self.phi_centres)
+        for q_index, phi_index in self.empty_cells:
+            if not (0 <= q_index < n_q and 0 <= phi_index < n_phi):
+                raise HeterodyneError(
+                    f"simulation empty cell ({q_index}, {phi_index}) is outside the {n_q}x{n_phi} grid"
+                )
+        if any(not 0 <= row < n_q for row in self.processed_q_rows):
+            raise HeterodyneError(f"simulation processed_q_rows {self.processed_q_rows} outside 0..{n_q - 1}")
+        if not self.processed_cells():
+            raise HeterodyneError("simulation processes no bin: every cell of processed_q_rows is empty")
+
+    def _check_scaling_and_noise(self) -> None:
+        contrast_spec, offset_spec = BY_NAME["contrast"], BY_NAME["offset"]
+        if not contrast_spec.lower <= self.contrast <= contrast_spec.upper:
+            raise HeterodyneError(
+                f"simulation contrast {self.contrast} outside [{contrast_spec.lower}, {contrast_spec.upper}]"
+            )
+        if not offset_spec.lower <= self.offset <= offset_spec.upper:
+            raise HeterodyneError(
+                f"simulation offset {self.offset} outside [{offset_spec.lower}, {offset_spec.upper}]"
+            )
+        if not 0 <= self.contrast_anisotropy < 1:
+            raise HeterodyneError(
+                f"simulation contrast_anisotropy must be in [0, 1), got {self.contrast_anisotropy}"
+            )
+        if not (self.noise_sigma >= 0 and self.diagonal_excess >= 0):
+            raise HeterodyneError(
+                "simulation noise_sigma and diagonal_excess must be >= 0, "
+                f"got {self.noise_sigma}, {self.diagonal_excess}"
+            )
+
+    def _check_truth(self) -> None:
+        for name, value in self.params.items():
+            if name not in PHYSICS_NAMES:
+                raise HeterodyneError(f"unknown physics parameter {name!r} (known: {', '.join(PHYSICS_NAMES)})")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise HeterodyneError(f"truth {name} must be a finite number, got {value!r}")
+            spec = BY_NAME[name]
+            if not spec.lower <= value <= spec.upper:
+                raise HeterodyneError(f"truth {name} = {value} is outside its bounds [{spec.lower:g}, {spec.upper:g}]")
+
+    @property
+    def dt(self) -> float:
+        """frame_time × stride_frame × avg_frame, seconds between stored frames."""
+        return self.frame_time * self.stride_frame * self.avg_frame
+
+    @property
+    def end_frame(self) -> int:
+        """Last raw frame the correlator used: begin + n_frames · stride · avg − 1."""
+        return self.begin_frame + self.n_frames * self.stride_frame * self.avg_frame - 1
+
+    def truth_params(self) -> dict[str, float]:
+        """All 14 physics parameters in canonical order: registry defaults updated by ``params``."""
+        return {p.name: float(self.params.get(p.name, p.default)) for p in PHYSICS_PARAMETERS}
+
+    def non_empty_cells(self) -> list[tuple[int, int]]:
+        """Non-empty natural cells in natural order; the i-th has compressed label i + 1."""
+        empty = set(self.empty_cells)
+        return [
+            (q_index, phi_index)
+            for q_index in range(len(self.q_centres))
+            for phi_index in range(len(self.phi_centres))
+            if (q_index, phi_index) not in empty
+        ]
+
+    def processed_cells(self) -> list[tuple[int, int]]:
+        """The non-empty cells of ``processed_q_rows``, in natural order."""
+        return [cell for cell in self.non_empty_cells() if cell[0] in self.processed_q_rows]
+
+    def processed_bins(self) -> list[SimulatedBin]:
+        """The processed bins with their APS-U compressed labels and scaling, in key order."""
+        labels = {cell: position + 1 for position, cell in enumerate(self.non_empty_cells())}
+        bins = []
+        for q_index, phi_index in self.processed_cells():
+            phi = self.phi_centres[phi_index]
+            bins.append(
+                SimulatedBin(
+                    q_index=q_index,
+                    phi_index=phi_index,
+                    label=labels[(q_index, phi_index)],
+                    q=float(self.q_centres[q_index]),
+                    phi=float(phi),
+                    contrast=self.contrast * (1.0 + self.contrast_anisotropy * math.cos(math.radians(2 * phi))),
+                    offset=self.offset,
+                )
+            )
+        return bins
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form of every field."""
+        plain: dict[str, Any] = {}
+        for spec_field in fields(self):
+            value = getattr(self, spec_field.name)
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = [list(item) if isinstance(item, tuple) else item for item in value]
+            plain[spec_field.name] = value
+        return plain
+
+
+def model_matrices(spec: SimulationSpec) -> np.ndarray:
+    """Noise-free model c2, (K, N, N) float64, of the processed bins on t_k = k · dt, k = 1…N.
+
+    One bin at a time (memory stays N² per bin), through one jit-compiled evaluation.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from heterodyne.model import c2_grid
+
+    evaluate = jax.jit(c2_grid)
+    theta = jnp.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES])
+    times = jnp.arange(1, spec.n_frames + 1, dtype=jnp.float64) * spec.dt
+    matrices = np.empty((len(spec.processed_bins()), spec.n_frames, spec.n_frames))
+    for index, info in enumerate(spec.processed_bins()):
+        matrices[index] = np.asarray(
+            evaluate(
+                theta,
+                jnp.asarray([info.contrast]),
+                jnp.asarray([info.offset]),
+                t=times,
+                q=jnp.asarray([info.q]),
+                phi=jnp.asarray([info.phi]),
+            )[0]
+        )
+    return matrices
+
+
+def stored_matrices(spec: SimulationSpec, model: np.ndarray) -> np.ndarray:
+    """What the correlator would store: upper triangles (diagonal included) of model + diagonal
+    excess + noise, as float32 with a zero lower triangle, (K, N, N)."""
+    rng = np.random.Generator(np.random.PCG64(spec.seed))
+    n = spec.n_frames
+    stored = np.empty(model.shape, dtype=np.float32)
+    for index, matrix in enumerate(model):
+        noisy = matrix + spec.diagonal_excess * np.eye(n) + rng.normal(0.0, spec.noise_sigma, size=(n, n))
+        stored[index] = np.triu(noisy).astype(np.float32)
+    return stored
+
+
+def diagonal_average_g2(stored: np.ndarray) -> np.ndarray:
+    """normalized_g2 (T, K): g2[τ, k] = mean over i of C_k[i, i + τ] (the stored upper triangle)."""
+    n = stored.shape[1]
+    g2 = np.empty((n, stored.shape[0]), dtype=np.float32)
+    for lag in range(n):
+        g2[lag] = np.diagonal(stored, offset=lag, axis1=1, axis2=2).mean(axis=1)
+    return g2
+
+
+def _write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
+    """APS-U layout, spec/data-formats.md §1."""
+    bins = spec.processed_bins()
+    for index, matrix in enumerate(stored, start=1):
+        h5.create_dataset(
+            f"/xpcs/twotime/correlation_map/c2_{index:05d}", data=matrix, compression="lzf", chunks=matrix.shape
+        )
+    h5["/xpcs/twotime/processed_bins"] = np.array([info.label for info in bins], dtype=np.int64)
+    h5["/xpcs/twotime/normalized_g2"] = diagonal_average_g2(stored)
+    for name in ("avg_frame", "stride_frame", "begin_frame", "end_frame"):
+        h5[f"/xpcs/twotime/config/{name}"] = np.int64(getattr(spec, name))
+    n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
+    h5["/xpcs/qmap/dynamic_v_list_dim0"] = np.asarray(spec.q_centres, dtype=np.float64)
+    h5["/xpcs/qmap/dynamic_v_list_dim1"] = np.asarray(spec.phi_centres, dtype=np.float64)
+    h5["/xpcs/qmap/dynamic_num_pts"] = np.array([n_q, n_phi], dtype=np.int64)
+    natural_indices = [q_index * n_phi + phi_index for q_index, phi_index in spec.non_empty_cells()]
+    h5["/xpcs/qmap/dynamic_index_mapping"] = np.array(natural_indices, dtype=np.int64)
+    h5["/xpcs/qmap/map_names"] = np.array([b"q", b"phi"])
+    h5["/xpcs/qmap/map_units"] = np.array([b"1/A", b"deg"])
+    h5["/entry/instrument/detector_1/frame_time"] = np.float64(spec.frame_time)
+    h5["/entry/instrument/incident_beam/incident_energy"] = np.float64(spec.incident_energy_kev)
+
+
+def _write_legacy(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
+    """Legacy layout, spec/data-formats.md §2: every natural cell is a dynamic partition (1-based)."""
+    n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
+    h5["/xpcs/output_data"] = np.bytes_(b"/exchange")
+    for index, matrix in enumerate(stored, start=1):
+        h5.create_dataset(
+            f"/exchange/C2T_all/g2_{index:05d}", data=matrix, compression="gzip", chunks=matrix.shape
+        )
+    partitions = np.array(
+        [[q_index * n_phi + phi_index + 1] for q_index, phi_index in spec.processed_cells()], dtype=np.uint64
+    )
+    h5["/xpcs/qphi_bin_to_process"] = partitions
+    h5["/xpcs/dqlist"] = np.repeat(np.asarray(spec.q_centres, dtype=np.float64), n_phi)[None, :]
+    h5["/xpcs/dphilist"] = np.tile(np.asarray(spec.phi_centres, dtype=np.float64), n_q)[None, :]
+    h5["/xpcs/dnoq"] = np.full((1, 1), n_q, dtype=np.float64)
+    h5["/xpcs/dnophi"] = np.full((1, 1), n_phi, dtype=np.float64)
+    h5["/xpcs/avg_frames"] = np.full((1, 1), spec.avg_frame, dtype=np.uint64)
+    h5["/xpcs/stride_frames"] = np.full((1, 1), spec.stride_frame, dtype=np.uint64)
+    h5["/xpcs/data_begin"] = np.full((1, 1), spec.begin_frame, dtype=np.uint64)
+    h5["/xpcs/data_end"] = np.full((1, 1), spec.end_frame, dtype=np.uint64)
+    h5["/xpcs/analysis_type"] = np.bytes_(b"Twotime")
+    h5["/measurement/instrument/detector/exposure_period"] = np.full((1, 1), spec.frame_time)
+    h5["/measurement/instrument/source_begin/energy"] = np.full((1, 1), spec.incident_energy_kev)
+
+
+def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
+    """The truth JSON: parameters, per-bin key/label/(q, φ)/scaling, time base, noise, seed, spec."""
+    key_prefix = "c2" if spec.layout == "aps-u" else "g2"
+    n_phi = len(spec.phi_centres)
+    bins = []
+    for index, info in enumerate(spec.processed_bins(), start=1):
+        file_label = info.label if spec.layout == "aps-u" else info.q_index * n_phi + info.phi_index + 1
+        bins.append(
+            {
+                "key": f"{key_prefix}_{index:05d}",
+                "label": file_label,
+                "q_index": info.q_index,
+                "phi_index": info.phi_index,
+                "q": info.q,
+                "phi": info.phi,
+                "contrast": info.contrast,
+                "offset": info.offset,
+            }
+        )
+    return {
+        "format": TRUTH_FORMAT,
+        "heterodyne_version": __version__,
+        "data_file": data_path.name,
+        "layout": spec.layout,
+        "params": spec.truth_params(),
+        "bins": bins,
+        "dt": spec.dt,
+        "frame_time": spec.frame_time,
+        "stride_frame": spec.stride_frame,
+        "avg_frame": spec.avg_frame,
+        "n_frames": spec.n_frames,
+        "frames": [1, spec.n_frames],
+        "noise_sigma": spec.noise_sigma,
+        "diagonal_excess": spec.diagonal_excess,
+        "seed": spec.seed,
+        "spec": spec.as_dict(),
+    }
+
+
+@contextmanager
+def atomic_destination(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it onto ``path`` (os.replace)."""
+    if not path.parent.is_dir():
+        raise HeterodyneError(f"output directory does not exist: {path.parent}")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise HeterodyneError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def default_truth_path(data_path: Path) -> Path:
+    """``<file>.truth.json`` beside the data file."""
+    return data_path.with_name(data_path.name + TRUTH_SUFFIX)
+
+
+def simulate_dataset(
+    path: str | Path, spec: SimulationSpec | None = None, *, truth_path: str | Path | None = None
+) -> Path:
+    """Write a simulated result file at ``path`` and its truth JSON; return the truth JSON path."""
+    spec = SimulationSpec() if spec is None else spec
+    data_path = Path(path).expanduser().resolve()
+    truth_file = default_truth_path(data_path) if truth_path is None else Path(truth_path).expanduser().resolve()
+    stored = stored_matrices(spec, model_matrices(spec))
+    writer = _write_aps_u if spec.layout == "aps-u" else _write_legacy
+    with atomic_destination(data_path) as temporary:
+        with h5py.File(temporary, "w") as h5:
+            writer(h5, spec, stored)
+    with atomic_destination(truth_file) as temporary:
+        temporary.write_text(json.dumps(truth_document(spec, data_path), indent=2) + "\n")
+    return truth_file

@@ -1,0 +1,204 @@
+"""The simulator: file layouts as in spec/data-formats.md, truth JSON, noise, determinism, CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from helpers_h5 import SMALL_FRAMES, simulate_small
+from heterodyne.data import file_sha256
+from heterodyne.errors import HeterodyneError
+from heterodyne.parameters import PHYSICS_PARAMETERS
+from heterodyne.simulate import SimulationSpec, model_matrices, simulate_dataset
+
+C2_GROUP = "/xpcs/twotime/correlation_map"
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict]]:
+    directory = tmp_path_factory.mktemp("simulate")
+    return {
+        "aps-u": simulate_small(directory, "aps_u.h5", seed=11),
+        "legacy": simulate_small(directory, "legacy.h5", seed=11, layout="legacy"),
+    }
+
+
+def test_aps_u_file_has_every_documented_path(simulated):
+    path, truth = simulated["aps-u"]
+    spec = SimulationSpec(n_frames=SMALL_FRAMES)
+    with h5py.File(path, "r") as h5:
+        keys = sorted(h5[C2_GROUP])
+        assert keys == [f"c2_{k:05d}" for k in range(1, len(truth["bins"]) + 1)]
+        for key in keys:
+            dataset = h5[f"{C2_GROUP}/{key}"]
+            assert dataset.dtype == np.float32 and dataset.shape == (SMALL_FRAMES, SMALL_FRAMES)
+            assert dataset.compression == "lzf" and dataset.chunks == dataset.shape
+            values = dataset[()]
+            assert not np.tril(values, -1).any() and np.all(np.diag(values) > 1.0)
+        np.testing.assert_array_equal(h5["/xpcs/twotime/processed_bins"][()], [b["label"] for b in truth["bins"]])
+        config = {name: h5[f"/xpcs/twotime/config/{name}"][()] for name in h5["/xpcs/twotime/config"]}
+        assert config == {"avg_frame": 3, "stride_frame": 2, "begin_frame": 1, "end_frame": SMALL_FRAMES * 6}
+        assert h5["/xpcs/twotime/normalized_g2"].shape == (SMALL_FRAMES, len(keys))
+        assert h5["/xpcs/twotime/normalized_g2"].dtype == np.float32
+        np.testing.assert_array_equal(h5["/xpcs/qmap/dynamic_v_list_dim0"][()], spec.q_centres)
+        np.testing.assert_array_equal(h5["/xpcs/qmap/dynamic_v_list_dim1"][()], spec.phi_centres)
+        np.testing.assert_array_equal(h5["/xpcs/qmap/dynamic_num_pts"][()], [3, 8])
+        mapping = h5["/xpcs/qmap/dynamic_index_mapping"][()]
+        assert mapping.size == 24 - len(spec.empty_cells)
+        assert set(range(24)) - set(mapping.tolist()) == {q * 8 + p for q, p in spec.empty_cells}
+        assert h5["/xpcs/qmap/map_names"][()].tolist() == [b"q", b"phi"]
+        assert h5["/xpcs/qmap/map_units"][()].tolist() == [b"1/A", b"deg"]
+        assert h5["/entry/instrument/detector_1/frame_time"][()] == 1e-3
+        assert h5["/entry/instrument/incident_beam/incident_energy"][()] == 10.0
+
+
+def test_normalized_g2_is_the_diagonal_average(simulated):
+    path, _ = simulated["aps-u"]
+    with h5py.File(path, "r") as h5:
+        g2 = h5["/xpcs/twotime/normalized_g2"][()]
+        first = h5[f"{C2_GROUP}/c2_00001"][()].astype(np.float64)
+    for lag in (0, 1, 17, SMALL_FRAMES - 1):
+        assert g2[lag, 0] == pytest.approx(np.diagonal(first, lag).mean(), rel=1e-6)
+
+
+def test_legacy_file_has_the_legacy_paths(simulated):
+    path, truth = simulated["legacy"]
+    with h5py.File(path, "r") as h5:
+        assert h5["/xpcs/output_data"][()] == b"/exchange"
+        keys = sorted(h5["/exchange/C2T_all"])
+        assert keys == [f"g2_{k:05d}" for k in range(1, len(truth["bins"]) + 1)]
+        assert h5[f"/exchange/C2T_all/{keys[0]}"].compression == "gzip"
+        assert h5["/xpcs/dqlist"].shape == (1, 24) and h5["/xpcs/dphilist"].shape == (1, 24)
+        assert h5["/xpcs/avg_frames"].shape == (1, 1) and h5["/xpcs/avg_frames"][0, 0] == 3
+        assert h5["/xpcs/stride_frames"].shape == (1, 1) and h5["/xpcs/stride_frames"][0, 0] == 2
+        assert h5["/measurement/instrument/detector/exposure_period"][0, 0] == 1e-3
+        np.testing.assert_array_equal(h5["/xpcs/qphi_bin_to_process"][()].ravel(), [b["label"] for b in truth["bins"]])
+
+
+def test_truth_json_records_parameters_bins_and_noise(simulated, tmp_path):
+    _, truth = simulated["aps-u"]
+    assert list(truth["params"]) == [p.name for p in PHYSICS_PARAMETERS]
+    assert truth["params"] == {p.name: p.default for p in PHYSICS_PARAMETERS}
+    assert truth["dt"] == pytest.approx(6e-3) and truth["seed"] == 11 and truth["noise_sigma"] == 0.002
+    assert truth["spec"]["n_frames"] == SMALL_FRAMES and truth["data_file"] == "aps_u.h5"
+    contrasts = {round(b["contrast"], 12) for b in truth["bins"]}
+    assert len(contrasts) > 1, "contrast differs between angles"
+    _, overridden = simulate_small(tmp_path, params={"v0": 250.0, "alpha_ref": -0.5})
+    assert overridden["params"]["v0"] == 250.0 and overridden["params"]["alpha_ref"] == -0.5
+    assert overridden["params"]["D0_ref"] == 1e4
+
+
+def test_explicit_truth_path(tmp_path):
+    spec = SimulationSpec(n_frames=SMALL_FRAMES)
+    truth_path = simulate_dataset(tmp_path / "a.h5", spec, truth_path=tmp_path / "t.json")
+    assert truth_path == (tmp_path / "t.json").resolve()
+    assert json.loads(truth_path.read_text())["layout"] == "aps-u"
+    assert not (tmp_path / "a.h5.truth.json").exists()
+
+
+def test_same_seed_gives_identical_matrices_and_another_seed_differs(tmp_path):
+    first, _ = simulate_small(tmp_path, "first.h5", seed=5)
+    second, _ = simulate_small(tmp_path, "second.h5", seed=5)
+    other, _ = simulate_small(tmp_path, "other.h5", seed=6)
+    with h5py.File(first, "r") as a, h5py.File(second, "r") as b, h5py.File(other, "r") as c:
+        for key in a[C2_GROUP]:
+            assert a[f"{C2_GROUP}/{key}"][()].tobytes() == b[f"{C2_GROUP}/{key}"][()].tobytes()
+        assert not np.array_equal(a[f"{C2_GROUP}/c2_00001"][()], c[f"{C2_GROUP}/c2_00001"][()])
+
+
+def test_same_seed_gives_a_byte_identical_legacy_file(tmp_path):
+    first, _ = simulate_small(tmp_path, "first.h5", seed=5, layout="legacy")
+    time.sleep(1.1)  # a timestamp written anywhere in the file would now differ
+    second, _ = simulate_small(tmp_path, "second.h5", seed=5, layout="legacy")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_noise_and_diagonal_excess_have_the_requested_size(tmp_path):
+    spec = SimulationSpec(n_frames=SMALL_FRAMES, noise_sigma=0.01, diagonal_excess=0.05, seed=2)
+    path, _ = simulate_small(tmp_path, noise_sigma=0.01, diagonal_excess=0.05, seed=2)
+    model = model_matrices(spec)
+    with h5py.File(path, "r") as h5:
+        stored = np.stack([h5[f"{C2_GROUP}/{key}"][()].astype(np.float64) for key in sorted(h5[C2_GROUP])])
+    upper = np.triu_indices(SMALL_FRAMES, 1)
+    residual = (stored - model)[:, upper[0], upper[1]]
+    assert residual.std() == pytest.approx(0.01, rel=0.05)
+    assert abs(residual.mean()) < 0.001
+    diagonal_residual = np.diagonal(stored - model, axis1=1, axis2=2)
+    assert diagonal_residual.mean() == pytest.approx(0.05, abs=0.002)
+
+
+def test_writes_leave_no_temporary_files(simulated):
+    directory = simulated["aps-u"][0].parent
+    assert not [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_missing_output_directory_is_refused(tmp_path):
+    with pytest.raises(HeterodyneError, match="output directory does not exist"):
+        simulate_dataset(tmp_path / "absent" / "a.h5", SimulationSpec(n_frames=SMALL_FRAMES))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"params": {"velocity": 1.0}}, "unknown physics parameter 'velocity'"),
+        ({"params": {"v0": 1e9}}, "truth v0 = 1000000000.0 is outside its bounds"),
+        ({"layout": "nexus"}, "layout must be one of"),
+        ({"n_frames": 1}, "n_frames >= 2"),
+        ({"frame_time": 0.0}, "frame_time must be positive"),
+        ({"processed_q_rows": (5,)}, "processed_q_rows"),
+        ({"empty_cells": ((0, 9),)}, "outside the 3x8 grid"),
+        ({"noise_sigma": -1.0}, "must be >= 0"),
+        ({"contrast": 2.0}, "contrast 2.0 outside"),
+    ],
+)
+def test_bad_specs_are_refused(fields, message):
+    with pytest.raises(HeterodyneError, match=message):
+        SimulationSpec(**fields)
+
+
+def test_spec_params_cannot_be_changed_after_creation():
+    spec = SimulationSpec(params={"v0": 10.0})
+    with pytest.raises(TypeError):
+        spec.params["v0"] = 20.0  # type: ignore[index]
+    assert hash(spec) == hash(SimulationSpec(params={"v0": 99.0}))
+
+
+def test_cli_simulate_then_inspect(tmp_path, capsys):
+    from heterodyne.cli import main
+
+    out = tmp_path / "cli.h5"
+    code = main(["simulate", str(out), "--frames", str(SMALL_FRAMES), "--layout", "legacy", "--stride", "4",
+                 "--set", "v0=500", "--set", "contrast=0.1", "--seed", "3"])
+    assert code == 0
+    truth = json.loads((tmp_path / "cli.h5.truth.json").read_text())
+    assert truth["params"]["v0"] == 500.0 and truth["layout"] == "legacy" and truth["stride_frame"] == 4
+    assert truth["spec"]["contrast"] == 0.1
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "layout: legacy" in printed and f"frames: {SMALL_FRAMES}" in printed
+    assert "dt: 0.012 s = frame_time 0.001 s x stride 4 x avg 3" in printed
+    assert file_sha256(out) in printed and "g2_00015" in printed
+    assert main(["inspect", "--json", str(out)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["bins"][0] == {"key": "g2_00001", "label": 9, "q": 0.009, "phi": -157.5}
+
+
+def test_cli_refuses_unknown_parameters_and_existing_outputs(tmp_path, capsys):
+    from heterodyne.cli import main
+
+    out = tmp_path / "cli.h5"
+    assert main(["simulate", str(out), "--frames", str(SMALL_FRAMES), "--set", "speed=3"]) == 1
+    assert "unknown parameter 'speed'" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["simulate", str(out), "--frames", str(SMALL_FRAMES)]) == 0
+    assert main(["simulate", str(out), "--frames", str(SMALL_FRAMES)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["simulate", str(out), "--frames", str(SMALL_FRAMES), "--force", "--seed", "1"]) == 0
+    assert main(["inspect", str(tmp_path / "missing.h5")]) == 1
+    assert "data file not found" in capsys.readouterr().err
