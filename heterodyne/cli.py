@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 
@@ -75,5 +76,16 @@ def report_error(message: str, verbose: bool) -> int:
 
 
 
+def entry_point() -> None:
+    """Console-script entry. After an interrupt, leave at once: finalising the interpreter while
+    XLA's worker threads may still be mid-computation can crash the process on the way out."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

@@ -171,6 +171,7 @@ def test_phi_selection_by_angles_and_by_ranges(files):
     assert sorted(across_180.phi.tolist()) == [-157.5, 157.5]
     by_wrapped_angle = load_data(path, q=0.012, phi=[202.5])
     assert by_wrapped_angle.phi.tolist() == [-157.5]
+    assert load_data(path, q=0.012, phi=67.5).phi.tolist() == [67.5]
     mixed = load_data(path, q=0.009, phi=[[100, 180], -157.5])
     assert mixed.phi.tolist() == [-157.5, 112.5, 157.5], "file order is kept, no duplicates"
 
@@ -263,6 +264,27 @@ def test_legacy_without_bin_list_warns_and_counts_keys(files, tmp_path):
     assert any("qphi_bin_to_process" in message for message in warnings)
     assert [b.label for b in bins] == list(range(1, len(bins) + 1))
     assert bins[0].q == 0.006 and bins[0].phi == -157.5
+
+
+def test_transitional_file_with_legacy_metadata(files, tmp_path):
+    def legacy_to_transitional(h5: h5py.File) -> None:
+        h5.move("/exchange/C2T_all", "/xpcs/C2T_all")
+        del h5["/xpcs/output_data"]
+
+    path = edited_copy(files["legacy"][0], tmp_path / "transitional_legacy.h5", legacy_to_transitional)
+    summary = scan_file(path)
+    assert summary.layout == "transitional" and summary.matrix_group == "/xpcs/C2T_all"
+    assert [(b.q, b.phi) for b in summary.bins] == [(t["q"], t["phi"]) for t in files["legacy"][1]["bins"]]
+    assert summary.dt_file == pytest.approx(0.03)
+    np.testing.assert_array_equal(load_data(path).c2, load_data(files["legacy"][0]).c2)
+
+
+def test_missing_map_names_warns_and_assumes_q_and_phi(files, tmp_path):
+    path = edited_copy(files["aps-u"][0], tmp_path / "unnamed.h5", lambda h5: h5.__delitem__("/xpcs/qmap/map_names"))
+    with heterodyne_warnings() as warnings:
+        bins = scan_file(path).bins
+    assert any("map_names" in message for message in warnings)
+    assert bins == scan_file(files["aps-u"][0]).bins
 
 
 def test_legacy_pointer_to_another_result_group_is_followed(files, tmp_path):

@@ -63,7 +63,7 @@ def load_data(
     *,
     q: float | None = None,
     q_tolerance: float = 0.05,
-    phi: Sequence[PhiItem] | None = None,
+    phi: float | Sequence[PhiItem] | None = None,
     phi_tolerance: float = 1.0,
     start_frame: int = 1,
     end_frame: int | None = None,

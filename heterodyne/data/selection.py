@@ -3,7 +3,7 @@
 Bins. ``q`` picks the stored q nearest to the requested value, accepted when
 ``|q_stored − q| ≤ q_tolerance · q``; None keeps every q. ``phi`` is None (every φ at the chosen q)
 or a list whose items are angles (each must match a stored φ within ``phi_tolerance`` degrees,
-compared modulo 360°) or ``[lo, hi]`` ranges in degrees (inclusive, also matched modulo 360°).
+compared modulo 360°; a single number is a one-item list) or ``[lo, hi]`` ranges in degrees (inclusive, also matched modulo 360°).
 Bins keep the file's key order.
 
 Frames. ``start_frame`` and ``end_frame`` are 1-based and inclusive (model.md §2); ``end_frame``
@@ -98,11 +98,13 @@ def _select_q(bins: Sequence[BinInfo], q: float, q_tolerance: float, file: str) 
 
 
 def _select_phi(
-    bins: list[BinInfo], phi: Sequence[PhiItem], phi_tolerance: float, file: str
+    bins: list[BinInfo], phi: float | Sequence[PhiItem], phi_tolerance: float, file: str
 ) -> list[BinInfo]:
     tolerance = _number(phi_tolerance, "phi_tolerance", file)
     if tolerance < 0:
         raise HeterodyneError(f"phi_tolerance must be >= 0, got {phi_tolerance} ({file})")
+    if isinstance(phi, numbers.Real):
+        phi = [phi]
     if isinstance(phi, str) or not isinstance(phi, Sequence):
         raise HeterodyneError(f"phi must be a list of angles or [lo, hi] ranges, got {phi!r} ({file})")
     angles = np.array([info.phi for info in bins])
@@ -132,7 +134,7 @@ def select_bins(
     *,
     q: float | None,
     q_tolerance: float,
-    phi: Sequence[PhiItem] | None,
+    phi: float | Sequence[PhiItem] | None,
     phi_tolerance: float,
     file: str,
 ) -> tuple[BinInfo, ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache, partial
 
 import numpy as np
 
@@ -75,14 +76,38 @@ def split_full(full, n_contrast: int):
     return full[:N_PHYSICS], full[N_PHYSICS:N_PHYSICS + n_contrast], full[N_PHYSICS + n_contrast:]
 
 
+def _weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_contrast):
+    """(y − c2(full(x))) · w on one chunk of points; ``constants`` holds the problem's arrays.
+
+    Everything is an argument (nothing is closed over), so one compiled function serves every
+    problem of the same shapes, in this process and through the persistent compile cache.
+    """
+    from heterodyne import model
+
+    full = constants["initial"].at[constants["free_index"]].set(x)
+    theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
+    basis = constants["basis"]
+    c2 = model.c2_points(
+        theta, basis @ contrast_coefficients, basis @ offset_coefficients,
+        t=constants["t"], q=constants["q"], phi=constants["phi"], angle_index=angle_index, i=i, j=j,
+    )
+    return (value - c2) * weight
+
+
+@cache
+def _compiled(n_contrast: int):
+    """The jitted residual and Jacobian (jax.jacfwd in x) for ``n_contrast`` contrast coefficients."""
+    import jax
+
+    residual = partial(_weighted_residuals, n_contrast=n_contrast)
+    return jax.jit(residual), jax.jit(jax.jacfwd(residual))
+
+
 class ResidualEvaluator:
     """Chunked, compiled r(x) and ∂r/∂x for one problem."""
 
     def __init__(self, problem: FitProblem):
-        import jax
         import jax.numpy as jnp
-
-        from heterodyne import model
 
         self.problem = problem
         n_points = problem.points.size
@@ -106,27 +131,19 @@ class ResidualEvaluator:
             for k in range(n_chunks)
         ]
         self.n_points = n_points
-        basis = jnp.asarray(problem.scaling.basis)
-        n_contrast = len(problem.scaling.contrast)
-        constants = dict(t=jnp.asarray(problem.t), q=jnp.asarray(problem.q), phi=jnp.asarray(problem.phi))
-        full_initial = jnp.asarray(problem.initial)
-        free_index = jnp.asarray(np.flatnonzero(problem.vary))
-
-        def residual(x, angle_index, i, j, value, weight):
-            full = full_initial.at[free_index].set(x)
-            theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
-            c2 = model.c2_points(
-                theta, basis @ contrast_coefficients, basis @ offset_coefficients,
-                angle_index=angle_index, i=i, j=j, **constants,
-            )
-            return (value - c2) * weight
-
-        self._residual = jax.jit(residual)
-        self._jacobian = jax.jit(jax.jacfwd(residual))
+        self._constants = {
+            "initial": jnp.asarray(problem.initial),
+            "free_index": jnp.asarray(np.flatnonzero(problem.vary)),
+            "basis": jnp.asarray(problem.scaling.basis),
+            "t": jnp.asarray(problem.t),
+            "q": jnp.asarray(problem.q),
+            "phi": jnp.asarray(problem.phi),
+        }
+        self._residual, self._jacobian = _compiled(len(problem.scaling.contrast))
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         """r(x) for every point, (P,)."""
-        parts = [np.asarray(self._residual(x, *chunk)) for chunk in self._chunks]
+        parts = [np.asarray(self._residual(x, self._constants, *chunk)) for chunk in self._chunks]
         return np.concatenate(parts)[: self.n_points]
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
@@ -135,5 +152,5 @@ class ResidualEvaluator:
         for k, chunk in enumerate(self._chunks):
             start = k * self.chunk
             stop = min(start + self.chunk, self.n_points)
-            out[start:stop] = np.asarray(self._jacobian(x, *chunk))[: stop - start]
+            out[start:stop] = np.asarray(self._jacobian(x, self._constants, *chunk))[: stop - start]
         return out
