@@ -17,7 +17,7 @@ $(UV):
 	.uv/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 $(INSTALLED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	$(UV) sync --frozen --all-extras --compile-bytecode --python $(PYTHON)
 	touch $@
 
 demo: env

@@ -7,7 +7,8 @@ solver sees only the varying ones, x. With σ_p the noise of point p,
 
 over the strict upper triangle of every angle. Residuals and the exact Jacobian ∂r/∂x
 (jax.jacfwd) are evaluated in chunks of at most ``CHUNK_POINTS`` points by one compiled function,
-so memory stays bounded for large matrices and small problems pay no padding.
+so memory stays bounded for large matrices and small problems pay no padding; the Jacobian is
+reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stored whole.
 """
 
 from __future__ import annotations
@@ -96,15 +97,30 @@ def _weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_con
 
 @cache
 def _compiled(n_contrast: int):
-    """The jitted residual and Jacobian (jax.jacfwd in x) for ``n_contrast`` contrast coefficients."""
+    """Jitted Gram matrix AᵀA of A = [∂r/∂x | r] on one chunk, for ``n_contrast`` coefficients.
+
+    The Jacobian comes from one forward-mode pass (jax.jacfwd) and never leaves the compiled
+    function: only the (n+1) × (n+1) Gram matrix does.
+    """
     import jax
+    import jax.numpy as jnp
 
     residual = partial(_weighted_residuals, n_contrast=n_contrast)
-    return jax.jit(residual), jax.jit(jax.jacfwd(residual))
+
+    def with_value(*args):
+        value = residual(*args)
+        return value, value
+
+    def gram(*args):
+        jacobian, value = jax.jacfwd(with_value, has_aux=True)(*args)
+        augmented = jnp.concatenate([jacobian, value[:, None]], axis=1)
+        return augmented.T @ augmented
+
+    return jax.jit(gram)
 
 
 class ResidualEvaluator:
-    """Chunked, compiled r(x) and ∂r/∂x for one problem."""
+    """The Gram matrix of [∂r/∂x | r] of one problem, and its square root; chunked and compiled."""
 
     def __init__(self, problem: FitProblem):
         import jax.numpy as jnp
@@ -139,18 +155,22 @@ class ResidualEvaluator:
             "q": jnp.asarray(problem.q),
             "phi": jnp.asarray(problem.phi),
         }
-        self._residual, self._jacobian = _compiled(len(problem.scaling.contrast))
+        self._chunk_gram = _compiled(len(problem.scaling.contrast))
 
-    def residuals(self, x: np.ndarray) -> np.ndarray:
-        """r(x) for every point, (P,)."""
-        parts = [np.asarray(self._residual(x, self._constants, *chunk)) for chunk in self._chunks]
-        return np.concatenate(parts)[: self.n_points]
+    def gram(self, x: np.ndarray) -> np.ndarray:
+        """G = AᵀA, (n+1) × (n+1), of A = [∂r/∂x | r], summed chunk by chunk."""
+        return sum(np.asarray(self._chunk_gram(x, self._constants, *chunk)) for chunk in self._chunks)
 
-    def jacobian(self, x: np.ndarray) -> np.ndarray:
-        """∂r/∂x, (P, n_free), filled chunk by chunk into one array."""
-        out = np.empty((self.n_points, x.size))
-        for k, chunk in enumerate(self._chunks):
-            start = k * self.chunk
-            stop = min(start + self.chunk, self.n_points)
-            out[start:stop] = np.asarray(self._jacobian(x, self._constants, *chunk))[: stop - start]
-        return out
+    def square_root(self, x: np.ndarray) -> np.ndarray:
+        """M, (n+1) × (n+1), with MᵀM = G: the whole problem in n+1 rows.
+
+        With M₁ = M[:, :n] and r_c = M[:, n]: M₁ᵀM₁ = JᵀJ, M₁ᵀr_c = Jᵀr and ‖r_c‖ = ‖r‖, so
+        ‖M₁ p + r_c‖ = ‖J p + r‖ for every step p. M = diag(√λ) Vᵀ D from the eigen-decomposition
+        V diag(λ) Vᵀ of the column-equilibrated D⁻¹ G D⁻¹ (D = √diag G), which keeps the
+        small singular values of ill-conditioned Jacobians; λ < 0 from rounding count as 0.
+        """
+        gram = self.gram(x)
+        scale = np.sqrt(np.diag(gram))
+        scale[scale == 0.0] = 1.0
+        eigenvalues, eigenvectors = np.linalg.eigh(gram / np.outer(scale, scale))
+        return (np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T) * scale

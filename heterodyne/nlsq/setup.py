@@ -64,7 +64,10 @@ def build_problem(config: dict, *, c2: np.ndarray, q: np.ndarray, phi: np.ndarra
     scaling = build_scaling(config["scaling"], phi)
     warn_if_aliased(config, q, phi, t, dt)
     problem = make_problem(parameter_table(config), scaling, t=t, q=q, phi=phi, points=points, sigma=sigma)
-    if not problem.vary.any():
+    n_free = int(problem.vary.sum())
+    if n_free == 0:
         raise HeterodyneError("nothing to fit: every parameter has vary: false and scaling.mode is fixed")
+    if points.size <= n_free:
+        raise HeterodyneError(f"{points.size} data points cannot determine {n_free} free parameters")
     log.debug("fitting %s", ", ".join(n for n in problem.free_names if n in PHYSICS_NAMES))
     return problem, noise_info

@@ -1,9 +1,9 @@
 """Standard errors from the Jacobian at the optimum, and which parameters cannot have one.
 
 With J the Jacobian of the weighted residuals and χ²_red = Σr²/(m − n), the covariance is
-cov = χ²_red (JᵀJ)⁻¹. It is computed in column-scaled coordinates J_s = J D⁻¹ (D = column
-norms), where G = J_sᵀ J_s has unit diagonal and its condition number measures identifiability
-independently of units. Parameters at a bound are left out (their error bar is not Gaussian);
+cov = χ²_red (JᵀJ)⁻¹. It is computed in column-scaled coordinates, G = D⁻¹ JᵀJ D⁻¹ with
+D = √diag(JᵀJ) (the column norms of J), where G has unit diagonal and its condition number
+measures identifiability independently of units. A parameter whose column is zero has no effect. Parameters at a bound are left out (their error bar is not Gaussian);
 eigen-directions of G with λ/λ_max < ``DEGENERATE_RATIO`` are dropped from the inverse and the
 parameters that load on them (|v_k| ≥ ``DEGENERATE_LOADING``) are reported as degenerate, not
 given a meaningless tiny or huge error bar.
@@ -41,13 +41,13 @@ def bound_status(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> list[st
     ]
 
 
-def parameter_uncertainties(jacobian: np.ndarray, chi2_reduced: float, x: np.ndarray,
+def parameter_uncertainties(jtj: np.ndarray, chi2_reduced: float, x: np.ndarray,
                             lower: np.ndarray, upper: np.ndarray, names: tuple[str, ...]) -> Uncertainties:
-    """Standard errors, statuses and covariance (NaN rows/columns where not reportable)."""
+    """Standard errors, statuses and covariance (NaN rows/columns where not reportable) from JᵀJ."""
     n_free = x.size
     status = bound_status(x, lower, upper)
     interior = np.array([s == "ok" for s in status])
-    column_norm = np.linalg.norm(jacobian, axis=0)
+    column_norm = np.sqrt(np.clip(np.diag(jtj), 0.0, None))
     insensitive = column_norm == 0.0
     for k in np.flatnonzero(insensitive & interior):
         status[k] = "degenerate"
@@ -57,8 +57,7 @@ def parameter_uncertainties(jacobian: np.ndarray, chi2_reduced: float, x: np.nda
     condition = float("inf") if insensitive.any() else 1.0
     weakest: tuple[str, ...] = tuple(names[k] for k in np.flatnonzero(insensitive))
     if usable.size:
-        scaled = jacobian[:, usable] / column_norm[usable]
-        gram = scaled.T @ scaled
+        gram = jtj[np.ix_(usable, usable)] / np.outer(column_norm[usable], column_norm[usable])
         eigenvalues, eigenvectors = np.linalg.eigh(gram)
         largest = eigenvalues[-1]
         condition = max(condition, float(largest / max(eigenvalues[0], largest * np.finfo(float).eps)))
