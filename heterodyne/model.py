@@ -27,11 +27,7 @@ detector angle; ``t`` (N,) frame times in seconds.
 
 from __future__ import annotations
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402  (x64 must be enabled before the first array exists)
+from heterodyne.jaxconfig import jnp
 
 SMOOTH_ABS_EPS = 1e-12
 EXPONENT_CLIP = 100.0

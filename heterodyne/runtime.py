@@ -25,7 +25,6 @@ BLAS_THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
 )
-SINGLE_THREAD_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
 
 
 def resolve_threads(requested: int | None) -> int:
@@ -43,22 +42,34 @@ def resolve_threads(requested: int | None) -> int:
 
 
 def apply_thread_budget(threads: int) -> None:
-    """Cap BLAS/OpenMP pools at ``threads`` and, for one thread, XLA's CPU pool too.
+    """Hold the process to ``threads`` cores: BLAS/OpenMP pools and XLA's CPU thread pool.
 
-    Takes effect only before jax (and numpy's BLAS) start, which the command line guarantees;
-    called later in a process (the Python API, tests) it changes nothing for this process.
-    XLA has no N-thread knob for N > 1: it sizes its pool from the CPUs the process may use,
-    which cluster schedulers restrict through cgroups/affinity.
+    Must run before numpy and jax are imported (the command line guarantees it); called later
+    in a process (the Python API, tests) it changes nothing for this process.
+
+    XLA has no thread-count setting: it sizes its pool from the CPUs the process may run on.
+    So jax is started while the process is pinned to ``threads`` of its allowed CPUs, and then
+    every thread is released to all of them again: the pool has ``threads`` workers, and the
+    operating system still places them on whichever cores are free (pinning for the whole run
+    would stack concurrent jobs of a batch onto the same cores).
     """
     if "jax" in sys.modules:
         log.debug("jax already imported: the thread budget applies to child processes only")
+        return
     for name in BLAS_THREAD_VARIABLES:
         os.environ[name] = str(threads)
-    if threads == 1:
-        flags = os.environ.get("XLA_FLAGS", "").split()
-        flags += [flag for flag in SINGLE_THREAD_XLA_FLAGS if flag not in flags]
-        os.environ["XLA_FLAGS"] = " ".join(flags)
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    allowed = os.sched_getaffinity(0)
+    if threads >= len(allowed):
+        return
+    os.sched_setaffinity(0, sorted(allowed)[:threads])
+    try:
+        from heterodyne.jaxconfig import jax
+
+        jax.devices()  # creates the CPU client and its thread pool, sized by the pinned CPUs
+    finally:
+        for thread_id in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(thread_id), allowed)
 
 
 def default_cache_dir() -> Path:
@@ -74,7 +85,7 @@ def enable_compile_cache(cache_dir: str | None) -> Path | None:
 
     An unusable cache directory costs only speed, so it is a warning, not an error.
     """
-    import jax
+    from heterodyne.jaxconfig import jax
 
     path = Path(cache_dir) if cache_dir else default_cache_dir()
     try:

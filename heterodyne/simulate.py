@@ -228,9 +228,7 @@ def model_matrices(spec: SimulationSpec) -> np.ndarray:
 
     One bin at a time (memory stays N² per bin), through one jit-compiled evaluation.
     """
-    import jax
-    import jax.numpy as jnp
-
+    from heterodyne.jaxconfig import jax, jnp
     from heterodyne.model import c2_grid
 
     evaluate = jax.jit(c2_grid)

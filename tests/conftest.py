@@ -1,6 +1,5 @@
-"""Shared test set-up: float64 JAX on the CPU, before any test imports jax."""
+"""Shared test set-up: JAX on the CPU. (64-bit mode is the package's own job: not set here.)"""
 
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-os.environ.setdefault("JAX_ENABLE_X64", "1")

@@ -56,8 +56,7 @@ def test_layouts_hold_identical_matrices(files):
 
 
 def test_noise_free_file_matches_the_model_to_float32_precision(files):
-    import jax
-    import jax.numpy as jnp
+    from heterodyne.jaxconfig import jax, jnp
 
     from heterodyne.model import c2_grid
     from heterodyne.parameters import PHYSICS_NAMES

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import jax
-import jax.numpy as jnp
+from heterodyne.jaxconfig import jax, jnp
 
 from heterodyne import model
 from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES, PHYSICS_PARAMETERS

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-import jax
-import jax.numpy as jnp
+from heterodyne.jaxconfig import jax, jnp
 
 from heterodyne.config import resolve_config
 from heterodyne.errors import HeterodyneError

@@ -145,7 +145,7 @@ def _experimental_data() -> Schema:
         "file_path": _leaf(["string", "null"], None,
                            "HDF5 two-time file; required unless --data is given", minLength=1),
         "q": _leaf(["number", "null"], None,
-                   "1/Å; select the stored q nearest this (null: the only q in the file)",
+                   "1/Å; select the stored q nearest this (null: every q; bins are fitted jointly, each at its own q)",
                    exclusiveMinimum=0),
         "q_tolerance": _leaf("number", 0.05, "relative tolerance of the q selection", exclusiveMinimum=0),
         "phi": _phi_schema(),

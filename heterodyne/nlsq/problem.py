@@ -102,8 +102,7 @@ def _compiled(n_contrast: int):
     The Jacobian comes from one forward-mode pass (jax.jacfwd) and never leaves the compiled
     function: only the (n+1) × (n+1) Gram matrix does.
     """
-    import jax
-    import jax.numpy as jnp
+    from heterodyne.jaxconfig import jax, jnp
 
     residual = partial(_weighted_residuals, n_contrast=n_contrast)
 
@@ -123,7 +122,7 @@ class ResidualEvaluator:
     """The Gram matrix of [∂r/∂x | r] of one problem, and its square root; chunked and compiled."""
 
     def __init__(self, problem: FitProblem):
-        import jax.numpy as jnp
+        from heterodyne.jaxconfig import jnp
 
         self.problem = problem
         n_points = problem.points.size

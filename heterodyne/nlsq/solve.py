@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
-from scipy.stats import qmc
 
 from heterodyne.nlsq.problem import FitProblem, ResidualEvaluator
 from heterodyne.nlsq.progress import Progress
@@ -74,6 +73,8 @@ def start_points(problem: FitProblem, n_starts: int, seed: int) -> np.ndarray:
     x0 = problem.initial[problem.vary]
     if n_starts == 1:
         return x0[None, :]
+    from scipy.stats import qmc  # heavy import, only for multi-start
+
     lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
     unit = qmc.LatinHypercube(d=x0.size, seed=np.random.default_rng(seed)).random(n_starts - 1)
     return np.vstack([x0, qmc.scale(unit, lower, upper)])
