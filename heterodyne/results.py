@@ -13,8 +13,9 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -36,23 +37,32 @@ def _umask() -> int:
     return current
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file in the same directory and a rename.
-
-    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextmanager
+def atomic_destination(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (directories created); on success rename it onto
+    ``path``, otherwise remove it. The file gets 0666 less the umask, not mkstemp's 0600."""
     try:
-        os.fchmod(descriptor, 0o666 & ~_umask())
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise HeterodyneError(f"cannot write {path}: {error.strerror or error}") from error
+    os.fchmod(descriptor, 0o666 & ~_umask())
+    os.close(descriptor)
+    try:
+        yield Path(temporary)
         os.replace(temporary, path)
-    except BaseException:
+    except OSError as error:
+        raise HeterodyneError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically, flushed to disk before the rename."""
+    with atomic_destination(path) as temporary, open(temporary, "wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def plain(value: Any) -> Any:

@@ -27,10 +27,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -42,6 +39,7 @@ import numpy as np
 from heterodyne import __version__
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
+from heterodyne.results import atomic_destination
 
 SIMULATION_LAYOUTS = ("aps-u", "legacy")
 TRUTH_SUFFIX = ".truth.json"
@@ -355,21 +353,6 @@ def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
         "seed": spec.seed,
         "spec": spec.as_dict(),
     }
-
-
-@contextmanager
-def atomic_destination(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success move it onto ``path`` (os.replace)."""
-    if not path.parent.is_dir():
-        raise HeterodyneError(f"output directory does not exist: {path.parent}")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise HeterodyneError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def default_truth_path(data_path: Path) -> Path:

@@ -53,7 +53,7 @@ def test_creates_a_missing_directory(tmp_path: Path):
 def test_unwritable_location_is_a_one_line_error(tmp_path: Path):
     blocker = tmp_path / "file.txt"
     blocker.write_text("not a directory\n")
-    with pytest.raises(HeterodyneError, match=r"run\.yaml: cannot write: ") as caught:
+    with pytest.raises(HeterodyneError, match=r"cannot write .*run\.yaml: ") as caught:
         _run(["-o", str(blocker / "run.yaml")])
     assert "\n" not in str(caught.value)
 

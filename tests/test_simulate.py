@@ -137,9 +137,16 @@ def test_writes_leave_no_temporary_files(simulated):
     assert not [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_missing_output_directory_is_refused(tmp_path):
-    with pytest.raises(HeterodyneError, match="output directory does not exist"):
-        simulate_dataset(tmp_path / "absent" / "a.h5", SimulationSpec(n_frames=SMALL_FRAMES))
+def test_missing_output_directory_is_created(tmp_path):
+    truth = simulate_dataset(tmp_path / "absent" / "a.h5", SimulationSpec(n_frames=SMALL_FRAMES))
+    assert (tmp_path / "absent" / "a.h5").is_file() and truth.is_file()
+
+
+def test_unwritable_output_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(HeterodyneError, match="cannot write"):
+        simulate_dataset(blocker / "a.h5", SimulationSpec(n_frames=SMALL_FRAMES))
 
 
 @pytest.mark.parametrize(

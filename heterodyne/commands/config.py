@@ -39,8 +39,5 @@ def run(args: argparse.Namespace) -> int:
         raise HeterodyneError(f"{path}: is a directory")
     if path.exists() and not args.force:
         raise HeterodyneError(f"{path}: already exists (use --force to overwrite)")
-    try:
-        atomic_write_bytes(path, text.encode("utf-8"))
-    except OSError as error:
-        raise HeterodyneError(f"{path}: cannot write: {error.strerror}") from error
+    atomic_write_bytes(path, text.encode("utf-8"))
     return 0

@@ -78,6 +78,16 @@ def data_section(data, n_points: int) -> dict:
     }
 
 
+def log_summary(nlsq: dict) -> None:
+    """One log line: each varied physics parameter with its standard error (or its status)."""
+    parts = []
+    for name in nlsq["varied"]:
+        error = nlsq["stderr"][name]
+        spread = f" ± {error:.3g}" if error is not None else f" ({nlsq['parameter_status'][name]})"
+        parts.append(f"{name} = {nlsq[name]:.5g}{spread}")
+    log.info("nlsq: %s; reduced chi2 %.4g", ", ".join(parts), nlsq["chi2_reduced"])
+
+
 def run(args: argparse.Namespace) -> int:
     """One analysis run; returns 0, or 2 when the fit did not converge (outputs written either way)."""
     from heterodyne.runtime import apply_thread_budget, resolve_threads
@@ -134,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     }
     write_npz(run_dir / "nlsq.npz", nlsq_arrays(result, problem))
     write_json(run_dir / "result.json", document)
+    log_summary(document["nlsq"])
     print(run_dir / "result.json")
     if not result.converged:
         log.warning("did not converge: %s", result.convergence_warning)
