@@ -46,7 +46,8 @@ def read_symmetric_block(node: h5py.Dataset, frames: FrameRange) -> np.ndarray:
     block = np.asarray(node[frames.rows, frames.rows], dtype=np.float64)
     non_finite = int(np.count_nonzero(~np.isfinite(block)))
     if non_finite:
+        plural = "s" if non_finite != 1 else ""
         raise HeterodyneError(
-            f"{non_finite} non-finite values (NaN/inf) in frames {frames.start}..{frames.end} {where}"
+            f"{non_finite} non-finite value{plural} (NaN/inf) in frames {frames.start}..{frames.end} {where}"
         )
     return symmetric_from_stored(block, where)
