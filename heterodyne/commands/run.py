@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = time.perf_counter()
 
     from heterodyne.nlsq.progress import Progress
+    from heterodyne.parameters import N_PHYSICS
     from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
@@ -143,6 +144,13 @@ def run(args: argparse.Namespace) -> int:
         },
     }
     write_npz(run_dir / "nlsq.npz", nlsq_arrays(result, problem))
+    if config["output"]["plots"]:
+        from heterodyne.nlsq.report import per_angle_scaling
+        from heterodyne.plots import write_fit_plots
+
+        contrast, offset = per_angle_scaling(result, problem)
+        write_fit_plots(run_dir / "plots", data.c2, result.full[:N_PHYSICS], contrast, offset,
+                        sigma=noise_info["sigma"], times=data.times, q=data.q, phi=data.phi)
     write_json(run_dir / "result.json", document)
     log_summary(document["nlsq"])
     print(run_dir / "result.json")
