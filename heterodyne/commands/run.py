@@ -78,6 +78,29 @@ def data_section(data, n_points: int) -> dict:
     }
 
 
+def result_document(config: dict, data, problem, result, noise_info: dict, method: str) -> dict:
+    """result.json without its timing block (architecture.md §3)."""
+    from heterodyne.nlsq.report import nlsq_section
+    from heterodyne.provenance import git_commit, run_id
+
+    sha256 = data.provenance["sha256"]
+    return {
+        "run_id": run_id(config, sha256),
+        "heterodyne_version": __version__,
+        "git_commit": git_commit(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "data_file": data.provenance["file"],
+        "data_sha256": sha256,
+        "config": config,
+        "method": method,
+        "status": "converged" if result.converged else "convergence_warning",
+        "convergence_warning": result.convergence_warning,
+        "data": data_section(data, problem.points.size),
+        "nlsq": nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
+        "cmc": None,
+    }
+
+
 def log_summary(nlsq: dict) -> None:
     """One log line: each varied physics parameter with its standard error (or its status)."""
     parts = []
@@ -99,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
     apply_thread_budget(threads)
 
     from heterodyne.config import load_config
-    from heterodyne.provenance import git_commit, run_id
     from heterodyne.results import check_writable, write_json, write_npz
 
     config = load_config(args.config, config_overrides(args))
@@ -109,8 +131,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = time.perf_counter()
 
     from heterodyne.nlsq.progress import Progress
-    from heterodyne.parameters import N_PHYSICS
-    from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
+    from heterodyne.nlsq.report import nlsq_arrays, per_angle_scaling
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
     from heterodyne.runtime import enable_compile_cache
@@ -119,33 +140,17 @@ def run(args: argparse.Namespace) -> int:
     problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     result = fit(problem, config["optimization"]["nlsq"], Progress())
 
-    sha256 = data.provenance["sha256"]
-    identity = run_id(config, sha256)
-    run_dir = output_dir / f"het_{identity}"
-    document = {
-        "run_id": identity,
-        "heterodyne_version": __version__,
-        "git_commit": git_commit(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "data_file": str(Path(data.provenance["file"]).resolve()),
-        "data_sha256": sha256,
-        "config": config,
-        "method": args.method,
-        "status": "converged" if result.converged else "convergence_warning",
-        "convergence_warning": result.convergence_warning,
-        "data": data_section(data, problem.points.size),
-        "nlsq": nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
-        "cmc": None,
-        "timing": {
-            "load_seconds": loaded - started,
-            "nlsq_seconds": result.wall_time,
-            "total_seconds": time.perf_counter() - started,
-            "threads": threads,
-        },
+    document = result_document(config, data, problem, result, noise_info, args.method)
+    run_dir = output_dir / f"het_{document['run_id']}"
+    document["timing"] = {
+        "load_seconds": loaded - started,
+        "nlsq_seconds": result.wall_time,
+        "total_seconds": time.perf_counter() - started,
+        "threads": threads,
     }
     write_npz(run_dir / "nlsq.npz", nlsq_arrays(result, problem))
     if config["output"]["plots"]:
-        from heterodyne.nlsq.report import per_angle_scaling
+        from heterodyne.parameters import N_PHYSICS
         from heterodyne.plots import write_fit_plots
 
         contrast, offset = per_angle_scaling(result, problem)

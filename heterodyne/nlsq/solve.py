@@ -80,14 +80,14 @@ def start_points(problem: FitProblem, n_starts: int, seed: int) -> np.ndarray:
     return np.vstack([x0, qmc.scale(unit, lower, upper)])
 
 
-def _warning(result, x: np.ndarray, uncertainties: Uncertainties, names, max_iterations: int) -> str | None:
+def _warning(result, uncertainties: Uncertainties, names, max_iterations: int) -> str | None:
     """Why the fit does not count as converged, or None."""
     reasons = []
     if result.status == 0:
         reasons.append(f"iteration limit reached ({max_iterations} function evaluations) before convergence")
     elif result.status < 0:
         reasons.append(f"solver failed: {result.message}")
-    if not (np.isfinite(result.fun).all() and np.isfinite(x).all()):
+    if not (np.isfinite(result.fun).all() and np.isfinite(result.x).all()):
         reasons.append("non-finite residuals or parameters at the end of the fit")
     pinned = [f"{n} ({s.removeprefix('at_').removesuffix('_bound')})"
               for n, s in zip(names, uncertainties.status) if s.startswith("at_")]
@@ -129,7 +129,7 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None) -
     names = problem.free_names
     jtj = compressed.evaluator.gram(best.x)[:-1, :-1]
     uncertainties = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names)
-    warning = _warning(best, best.x, uncertainties, names, settings["max_iterations"])
+    warning = _warning(best, uncertainties, names, settings["max_iterations"])
     return NlsqFit(
         full=problem.full_vector(best.x),
         free_names=names,
