@@ -237,3 +237,8 @@ def test_file_errors_name_the_file(tmp_path: Path):
     path.write_text("optimization:\n  nlsq:\n    max_iteratons: 3\n")
     with pytest.raises(HeterodyneError, match=r"run\.yaml: optimization\.nlsq\.max_iteratons: unknown key"):
         load_config(path)
+
+
+def test_noise_sigma_with_lag_noise_weights_is_refused():
+    with pytest.raises(HeterodyneError, match=r"optimization\.nlsq\.noise_sigma: is used with weights: uniform only"):
+        resolve_config({"optimization": {"nlsq": {"weights": "lag_noise", "noise_sigma": 0.01}}}, "run.yaml")

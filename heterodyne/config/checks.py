@@ -20,6 +20,14 @@ def semantic_problems(config: dict[str, Any]) -> Iterator[Problem]:
         yield from _prior_problems(f"parameters.{name}", entry)
     for name in ("contrast", "offset"):
         yield from _bounded_problems(f"scaling.{name}", config["scaling"][name])
+    yield from _weight_problems(config["optimization"]["nlsq"])
+
+
+def _weight_problems(nlsq: dict[str, Any]) -> Iterator[Problem]:
+    """A given ``noise_sigma`` is the σ of uniform weights; lag_noise estimates σ per lag instead."""
+    if nlsq["weights"] == "lag_noise" and nlsq["noise_sigma"] is not None:
+        yield ("optimization.nlsq.noise_sigma",
+               "is used with weights: uniform only (lag_noise estimates σ per lag from the data)")
 
 
 def _non_finite(value: Any, path: list[str | int]) -> Iterator[Problem]:

@@ -200,7 +200,7 @@ def _nlsq() -> Schema:
         "gtol": _leaf("number", 1.0e-8, "tolerance on the gradient", exclusiveMinimum=0),
         "max_points": _leaf(["integer", "null"], None,
                             "null = all points; an integer: a reproducible subsample", minimum=1),
-        "noise_sigma": _leaf(["number", "null"], None, "null = estimate from the data; else > 0",
+        "noise_sigma": _leaf(["number", "null"], None, "σ of uniform weights; null = estimate from the data",
                              exclusiveMinimum=0),
     })
 
