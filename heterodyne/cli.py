@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser: the run options at top level, and subcommands from ``heterodyne.commands.<name>``."""
     parser = argparse.ArgumentParser(
         prog="heterodyne",
-        description="Heterodyne two-time XPCS analysis: NLSQ and Consensus Monte Carlo.",
+        description="Heterodyne two-time XPCS analysis: joint multi-angle NLSQ fits of the 14-parameter model.",
     )
     parser.add_argument("--version", action="version", version=f"heterodyne {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
