@@ -33,7 +33,7 @@ def fit_figure(data: np.ndarray, fitted: np.ndarray, sigma: float, times: np.nda
         (fitted, "model", "viridis", low, high),
         ((data - fitted) / sigma, "(data − model) / σ", "RdBu_r", -4, 4),
     )
-    for axis, (image, label, colours, vmin, vmax) in zip(axes, panels):
+    for axis, (image, label, colours, vmin, vmax) in zip(axes, panels, strict=False):
         shown = axis.imshow(image, origin="lower", extent=extent, cmap=colours, vmin=vmin, vmax=vmax)
         axis.set(title=label, xlabel="t₂ (s)", ylabel="t₁ (s)")
         figure.colorbar(shown, ax=axis, shrink=0.85)

@@ -28,7 +28,7 @@ class PointSet:
         """j − i, in frames, of every point."""
         return self.j - self.i
 
-    def subset(self, index: np.ndarray) -> "PointSet":
+    def subset(self, index: np.ndarray) -> PointSet:
         """The points at ``index`` (in that order)."""
         return PointSet(self.angle_index[index], self.i[index], self.j[index], self.value[index])
 

@@ -369,9 +369,8 @@ def simulate_dataset(
     truth_file = default_truth_path(data_path) if truth_path is None else Path(truth_path).expanduser().resolve()
     stored = stored_matrices(spec, model_matrices(spec))
     writer = _write_aps_u if spec.layout == "aps-u" else _write_legacy
-    with atomic_destination(data_path) as temporary:
-        with h5py.File(temporary, "w") as h5:
-            writer(h5, spec, stored)
+    with atomic_destination(data_path) as temporary, h5py.File(temporary, "w") as h5:
+        writer(h5, spec, stored)
     with atomic_destination(truth_file) as temporary:
         temporary.write_text(json.dumps(truth_document(spec, data_path), indent=2) + "\n")
     return truth_file

@@ -88,7 +88,7 @@ def result_document(config: dict, data, problem, result, noise_info: dict, metho
         "run_id": run_id(config, sha256),
         "heterodyne_version": __version__,
         "git_commit": git_commit(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "data_file": data.provenance["file"],
         "data_sha256": sha256,
         "config": config,

@@ -44,7 +44,7 @@ class FitProblem:
 
     @property
     def free_names(self) -> tuple[str, ...]:
-        return tuple(name for name, varies in zip(self.names, self.vary) if varies)
+        return tuple(name for name, varies in zip(self.names, self.vary, strict=False) if varies)
 
     def full_vector(self, x_free: np.ndarray) -> np.ndarray:
         """The full parameter vector with ``x_free`` in the varying slots."""

@@ -17,13 +17,13 @@ def per_angle_scaling(fit: NlsqFit, problem: FitProblem) -> tuple[np.ndarray, np
 
 def parameter_status(fit: NlsqFit, problem: FitProblem) -> dict[str, str]:
     """'fixed' or the fit's status ('ok', 'at_lower_bound', 'at_upper_bound', 'degenerate') per parameter."""
-    free = dict(zip(fit.free_names, fit.uncertainties.status))
+    free = dict(zip(fit.free_names, fit.uncertainties.status, strict=False))
     return {name: free.get(name, "fixed") for name in problem.names}
 
 
 def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_mode: str) -> dict:
     """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else."""
-    stderr_free = {name: float(error) for name, error in zip(fit.free_names, fit.uncertainties.stderr)
+    stderr_free = {name: float(error) for name, error in zip(fit.free_names, fit.uncertainties.stderr, strict=False)
                    if np.isfinite(error)}
     contrast, offset = per_angle_scaling(fit, problem)
     section: dict = {name: float(fit.full[k]) for k, name in enumerate(PHYSICS_NAMES)}

@@ -90,7 +90,7 @@ def _warning(result, uncertainties: Uncertainties, names, max_iterations: int) -
     if not (np.isfinite(result.fun).all() and np.isfinite(result.x).all()):
         reasons.append("non-finite residuals or parameters at the end of the fit")
     pinned = [f"{n} ({s.removeprefix('at_').removesuffix('_bound')})"
-              for n, s in zip(names, uncertainties.status) if s.startswith("at_")]
+              for n, s in zip(names, uncertainties.status, strict=False) if s.startswith("at_")]
     if pinned:
         reasons.append("parameters pinned at bounds: " + ", ".join(pinned))
     return "; ".join(reasons) or None

@@ -37,7 +37,7 @@ def bound_status(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> list[st
     tolerance = BOUND_TOLERANCE * (upper - lower)
     return [
         "at_lower_bound" if xi - lo <= tol else "at_upper_bound" if hi - xi <= tol else "ok"
-        for xi, lo, hi, tol in zip(x, lower, upper, tolerance)
+        for xi, lo, hi, tol in zip(x, lower, upper, tolerance, strict=False)
     ]
 
 
