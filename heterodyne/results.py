@@ -96,13 +96,3 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **converted)
     atomic_write_bytes(path, buffer.getvalue())
-
-
-def read_json(path: Path) -> dict:
-    """A result document, with a one-line error when it is missing or not JSON."""
-    try:
-        return json.loads(path.read_text())
-    except OSError as error:
-        raise HeterodyneError(f"{path}: cannot read ({error.strerror})") from error
-    except json.JSONDecodeError as error:
-        raise HeterodyneError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from error
