@@ -24,20 +24,21 @@ def lag_differences(c2: np.ndarray, lag: int) -> np.ndarray:
     return np.diff(diagonals, axis=1).ravel()
 
 
+def _all_lag_differences(c2: np.ndarray) -> list[np.ndarray]:
+    """lag_differences for lag = 1 … N−2 (index k holds lag k + 1)."""
+    return [lag_differences(c2, lag) for lag in range(1, c2.shape[1] - 1)]
+
+
 def estimate_sigma(c2: np.ndarray) -> float:
     """One σ for the whole strict upper triangle of every angle (lags ≥ 1 pooled)."""
-    n_frames = c2.shape[1]
-    pooled = np.concatenate([lag_differences(c2, lag) for lag in range(1, n_frames - 1)])
-    return _robust_sigma(pooled)
+    return _robust_sigma(np.concatenate(_all_lag_differences(c2)))
 
 
 def estimate_sigma_per_lag(c2: np.ndarray) -> np.ndarray:
     """σ(lag) for lag = 0 … N−1 (index = lag); lags with too few differences get the pooled σ."""
-    n_frames = c2.shape[1]
-    pooled = estimate_sigma(c2)
-    sigma = np.full(n_frames, pooled)
-    for lag in range(1, n_frames - 1):
-        differences = lag_differences(c2, lag)
+    per_lag = _all_lag_differences(c2)
+    sigma = np.full(c2.shape[1], _robust_sigma(np.concatenate(per_lag)))
+    for lag, differences in enumerate(per_lag, start=1):
         if differences.size >= MIN_DIFFERENCES_PER_LAG:
             sigma[lag] = _robust_sigma(differences)
     return sigma
