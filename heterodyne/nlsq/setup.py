@@ -40,9 +40,9 @@ def point_sigma(c2: np.ndarray, points, settings: dict) -> tuple[np.ndarray, dic
     return sigma, info
 
 
-def warn_if_aliased(config: dict, q: np.ndarray, phi: np.ndarray, t: np.ndarray, dt: float) -> None:
+def warn_if_aliased(table: list[dict], q: np.ndarray, phi: np.ndarray, t: np.ndarray, dt: float) -> None:
     """Warn when q |cos(φ + phi0)| |v| dt > π at the initial parameters: fringes alias (model.md §5)."""
-    initial = {row["name"]: row["initial"] for row in parameter_table(config)}
+    initial = {row["name"]: row["initial"] for row in table}
     speed = np.abs(initial["v0"] * t ** initial["beta"] + initial["v_offset"]).max()  # model.velocity, in numpy
     projection = np.abs(np.cos(np.deg2rad(phi + initial["phi0"])))
     phase_step = float((q * projection).max() * speed * dt)
@@ -61,8 +61,9 @@ def build_problem(config: dict, *, c2: np.ndarray, q: np.ndarray, phi: np.ndarra
     sigma, noise_info = point_sigma(c2, points, settings)
     noise_info.update(n_points_total=n_all, n_points_used=points.size)
     scaling = build_scaling(config["scaling"], phi)
-    warn_if_aliased(config, q, phi, t, dt)
-    problem = make_problem(parameter_table(config), scaling, t=t, q=q, phi=phi, points=points, sigma=sigma)
+    table = parameter_table(config)
+    warn_if_aliased(table, q, phi, t, dt)
+    problem = make_problem(table, scaling, t=t, q=q, phi=phi, points=points, sigma=sigma)
     n_free = int(problem.vary.sum())
     if n_free == 0:
         raise HeterodyneError("nothing to fit: every parameter has vary: false and scaling.mode is fixed")

@@ -127,6 +127,8 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None) -
     dof = max(n_points - n_free, 1)
     chi2_reduced = float(2.0 * best.cost / dof)
     names = problem.free_names
+    # JᵀJ from the Gram matrix itself, not from its square root: a parameter without effect
+    # keeps its exactly zero column there, and is reported as such
     jtj = compressed.evaluator.gram(best.x)[:-1, :-1]
     uncertainties = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names)
     warning = _warning(best, uncertainties, names, settings["max_iterations"])
