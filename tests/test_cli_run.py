@@ -203,3 +203,12 @@ def test_threads_one_holds_the_process_to_one_core():
     assert blas_threads == "1"
     assert float(cpu_per_wall) <= 1.2
     assert int(allowed) == len(os.sched_getaffinity(0))
+
+
+def test_run_dir_is_used_exactly_and_no_plots_overrides_config(tmp_path, data_file):
+    config = write_config(tmp_path, extra={"output": {"plots": True}})
+    run_dir = tmp_path / "runs" / "fixed-name"
+    code = main(["--config", str(config), "--data", str(data_file), "--run-dir", str(run_dir), "--no-plots"])
+    assert code == 0
+    assert sorted(p.name for p in run_dir.iterdir()) == ["nlsq.npz", "result.json"]
+    assert json.loads((run_dir / "result.json").read_text())["config"]["output"]["plots"] is False

@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="analysis YAML of the run")
     parser.add_argument("--data", type=Path, help="HDF5 file (overrides experimental_data.file_path)")
     parser.add_argument("--output-dir", type=Path, help="output directory (overrides output.output_dir)")
+    parser.add_argument("--run-dir", type=Path,
+                        help="write the outputs into exactly this directory instead of OUTPUT_DIR/het_<hash>/ "
+                             "(for workflows that need paths known in advance)")
+    parser.add_argument("--no-plots", action="store_true", help="write no plots (overrides output.plots)")
     parser.add_argument("--method", choices=METHODS, default="nlsq", help="analysis method (default nlsq)")
     parser.add_argument("--threads", type=int, help="CPU budget of the process (default $HETERODYNE_THREADS or all cores)")
     parser.add_argument("--seed", type=int, help="seed of every random choice (sets optimization.*.seed)")
@@ -41,6 +45,8 @@ def config_overrides(args: argparse.Namespace) -> dict:
     if args.seed is not None:
         overrides["optimization.nlsq.seed"] = args.seed
         overrides["optimization.cmc.seed"] = args.seed
+    if args.no_plots:
+        overrides["output.plots"] = False
     return overrides
 
 
@@ -126,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, config_overrides(args))
     output_dir = Path(config["output"]["output_dir"])
-    check_writable(output_dir)
+    check_writable(args.run_dir or output_dir)
     data = load_selected_data(config)
     loaded = time.perf_counter()
 
@@ -141,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     result = fit(problem, config["optimization"]["nlsq"], Progress())
 
     document = result_document(config, data, problem, result, noise_info, args.method)
-    run_dir = output_dir / f"het_{document['run_id']}"
+    run_dir = args.run_dir or output_dir / f"het_{document['run_id']}"
     document["timing"] = {
         "load_seconds": loaded - started,
         "nlsq_seconds": result.wall_time,
