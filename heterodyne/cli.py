@@ -21,7 +21,7 @@ from heterodyne.errors import HeterodyneError
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
-SUBCOMMANDS = ("inspect", "simulate", "config")
+SUBCOMMANDS = ("inspect", "simulate", "config", "resolve-config", "summarize")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(run=run_command.run)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        command = importlib.import_module(f"heterodyne.commands.{name}")
+        command = importlib.import_module(f"heterodyne.commands.{name.replace('-', '_')}")
         command.add_parser(subparsers).set_defaults(run=command.run)
     return parser
 

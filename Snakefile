@@ -1,0 +1,33 @@
+# heterodyne batch workflow: datasets x sweep points x seeds -> run configs -> NLSQ,
+# CMC shards and consensus -> summary.csv. Every rule is a thin call of the `heterodyne` CLI.
+#
+#   snakemake --cores all                                  # the demo (config/config.yaml)
+#   snakemake --cores all --configfile config/examples/sweep.yaml
+#   snakemake --workflow-profile profiles/slurm --configfile my.yaml
+#
+# A --configfile replaces the demo config (config/config.yaml) instead of being merged into it.
+
+import os
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+if not workflow.overwrite_configfiles:
+
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/run_config.smk"
+include: "workflow/rules/nlsq.smk"
+include: "workflow/rules/cmc.smk"
+include: "workflow/rules/summary.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        summary_outputs().values(),

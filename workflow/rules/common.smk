@@ -1,0 +1,91 @@
+# Helpers of the rules: config validation, the run plan, paths and per-job arguments.
+# Everything here runs while Snakemake builds the job graph (no job has started yet).
+
+import os
+import shlex
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from heterodyne.batch import plan_workflow
+from heterodyne.batch.plan import SIMULATED_DIRECTORY
+from heterodyne.config.template import flow
+from heterodyne.errors import HeterodyneError
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+try:
+    PLAN = plan_workflow(config)
+    if "cmc" in PLAN.methods:
+        SHARDS = {key: run.n_shards() for key, run in PLAN.runs.items()}
+except HeterodyneError as error:
+    raise WorkflowError(f"invalid workflow config: {error}") from None
+
+RESULTS = config["results"]
+SIMULATED = f"{RESULTS}/{SIMULATED_DIRECTORY}"
+RUN = f"{RESULTS}/{{dataset}}/{{point}}/seed{{seed}}"
+ENV = "../envs/heterodyne.yaml"
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
+    name=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
+    point=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
+    seed=r"\d+",
+    shard=r"\d+",
+
+
+def run_of(wildcards):
+    """The planned run of a job's {dataset}, {point} and {seed}."""
+    return PLAN.run(wildcards.dataset, wildcards.point, int(wildcards.seed))
+
+
+def dataset_file(wildcards):
+    """The HDF5 file of the job's dataset (the simulate rule's output for simulated ones)."""
+    return PLAN.datasets[wildcards.dataset].path
+
+
+def simulate_arguments(wildcards):
+    """`heterodyne simulate` options of a simulated dataset."""
+    settings = PLAN.datasets[wildcards.name].simulation
+    options = [f"--frames {settings['frames']}", f"--seed {settings['seed']}",
+               f"--noise {settings['noise']!r}", f"--layout {settings['layout']}"]
+    options += [f"--set {name}={value!r}" for name, value in settings["truth"].items()]
+    return " ".join(options)
+
+
+def override_arguments(wildcards):
+    """`--set KEY=VALUE` options of a run (the dataset's overrides and the sweep values), quoted."""
+    return " ".join(f"--set {shlex.quote(f'{key}={flow(value)}')}"
+                    for key, value in run_of(wildcards).overrides.items())
+
+
+def shard_files(wildcards):
+    """The K shard files of a run (K from the data shape and the run's CMC settings)."""
+    count = SHARDS[(wildcards.dataset, wildcards.point, int(wildcards.seed))]
+    return [f"{RESULTS}/{wildcards.dataset}/{wildcards.point}/seed{wildcards.seed}/cmc/shards/shard_{k}.npz"
+            for k in range(count)]
+
+
+def summary_inputs(wildcards):
+    """The result.json of every run and method."""
+    return [f"{RESULTS}/{run.directory}/{method}/result.json"
+            for run in PLAN.runs.values() for method in PLAN.methods]
+
+
+def summary_outputs():
+    """summary.csv and comparison.csv, and stability.csv when there are several seeds."""
+    outputs = {"summary": f"{RESULTS}/summary.csv", "comparison": f"{RESULTS}/comparison.csv"}
+    if len(PLAN.seeds) > 1:
+        outputs["stability"] = f"{RESULTS}/stability.csv"
+    return outputs
+
+
+def summary_arguments(wildcards, output):
+    """`heterodyne summarize` options: the results root, the sweep keys, the stability table."""
+    options = [f"--root {shlex.quote(RESULTS)}"]
+    options += [f"--sweep-key {shlex.quote(key)}" for key in PLAN.sweep_keys]
+    if "stability" in output.keys():
+        options.append(f"--stability {shlex.quote(output.stability)}")
+    return " ".join(options)

@@ -1,0 +1,18 @@
+# Simulated datasets (datasets.simulate): the demo needs no data.
+
+
+rule simulate:
+    output:
+        data=f"{SIMULATED}/{{name}}.h5",
+        truth=f"{SIMULATED}/{{name}}.h5.truth.json",
+    log:
+        f"{SIMULATED}/{{name}}.log",
+    params:
+        options=simulate_arguments,
+    threads: 1
+    resources:
+        mem_mb=1024,
+    conda:
+        ENV
+    shell:
+        "heterodyne simulate {output.data} --truth-json {output.truth} {params.options} > {log} 2>&1"

@@ -1,0 +1,20 @@
+# One table over all runs: summary.csv (one row per run and method), comparison.csv (NLSQ
+# against CMC) and, with several seeds, stability.csv.
+
+
+rule summary:
+    input:
+        summary_inputs,
+    output:
+        **summary_outputs(),
+    log:
+        f"{RESULTS}/summary.log",
+    params:
+        options=summary_arguments,
+    localrule: True
+    threads: 1
+    conda:
+        ENV
+    shell:
+        "heterodyne summarize {input} {params.options} --summary {output.summary}"
+        " --comparison {output.comparison} > {log} 2>&1"
