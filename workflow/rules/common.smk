@@ -4,16 +4,24 @@
 import os
 import shlex
 
+from jsonschema.exceptions import ValidationError
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from heterodyne.batch import plan_workflow
 from heterodyne.batch.plan import SIMULATED_DIRECTORY
+from heterodyne.config.messages import format_validation_error
 from heterodyne.config.template import flow
 from heterodyne.errors import HeterodyneError
 
 
-validate(config, "../schemas/config.schema.yaml")
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError as error:
+    if not isinstance(error.__context__, ValidationError):  # validate() raises while handling it
+        raise
+    key, message = format_validation_error(error.__context__)
+    raise WorkflowError(f"invalid workflow config: {key}: {message}") from None
 
 try:
     PLAN = plan_workflow(config)

@@ -17,7 +17,7 @@ rule nlsq:
         run_dir=lambda wildcards, output: os.path.dirname(output.result),
     threads: 1
     resources:
-        mem_mb=lambda wildcards: run_of(wildcards).nlsq_mem_mb(),
+        mem_mb=lambda wildcards, attempt: run_of(wildcards).nlsq_mem_mb() * attempt,
     conda:
         ENV
     shell:
