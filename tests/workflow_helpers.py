@@ -1,0 +1,62 @@
+"""Running the Snakemake workflow from tests: a config in a temporary directory, snakemake as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEFILE = REPO / "Snakefile"
+BIN = Path(sys.executable).parent
+JOB_STATS_ROW = re.compile(r"^(\w+)\s+(\d+)$")
+
+
+def workflow_env(cache_dir: Path | None = None) -> dict[str, str]:
+    """The environment of a snakemake subprocess: the venv's `heterodyne` first on PATH."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if cache_dir is not None:
+        env["HETERODYNE_JAX_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
+def write_config(directory: Path, config: dict) -> Path:
+    """Write a workflow config into ``directory`` and return its path."""
+    path = directory / "workflow-config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake(directory: Path, *arguments: str, config: dict | None = None, cache_dir: Path | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run snakemake on the repository's Snakefile in ``directory`` (with ``config`` as --configfile)."""
+    command = [str(BIN / "snakemake"), "--snakefile", str(SNAKEFILE), "--directory", str(directory)]
+    if config is not None:
+        command += ["--configfile", str(write_config(directory, config))]
+    return subprocess.run([*command, *arguments], capture_output=True, text=True, env=workflow_env(cache_dir),
+                          timeout=timeout)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Planned jobs per rule, from the "Job stats" table of a dry run (without the total)."""
+    lines = output[output.index("Job stats:"):].splitlines()
+    counts = {}
+    for line in lines[3:]:
+        match = JOB_STATS_ROW.match(line.strip())
+        if match is None:
+            break
+        counts[match.group(1)] = int(match.group(2))
+    counts.pop("total")
+    return counts
+
+
+def shell_commands(output: str, rule: str) -> list[str]:
+    """The shell commands a dry run (with --printshellcmds) planned for ``rule``'s jobs."""
+    blocks = re.split(r"\n(?=\s*\[[^\]]+\]\n)", output)
+    return [line.split("Shell command: ", 1)[1]
+            for block in blocks if re.search(rf"^\s*rule {rule}:$", block, re.MULTILINE)
+            for line in block.splitlines() if "Shell command: " in line]
