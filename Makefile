@@ -20,12 +20,10 @@ $(INSTALLED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --compile-bytecode --python $(PYTHON)
 	touch $@
 
-DEMO_TRUTH := --set D0_ref=2e4 --set alpha_ref=-0.3 --set D0_sample=8e4 --set v0=1200 --set beta=0.3 --set f0=0.3
-
+# The demo is the workflow with its default config (config/config.yaml): it simulates its data,
+# fits every run by NLSQ and CMC and writes demo/results/summary.csv.
 demo: env
-	$(VENV)/bin/heterodyne simulate demo/demo.h5 --seed 1 --force $(DEMO_TRUTH)
-	$(VENV)/bin/heterodyne inspect demo/demo.h5
-	$(VENV)/bin/heterodyne --config config/analysis.yaml --data demo/demo.h5
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/snakemake --cores all --workflow-profile profiles/local
 
 test: env
 	$(VENV)/bin/python -m pytest -n 2 -q

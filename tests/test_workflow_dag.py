@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 
 from heterodyne.simulate import SimulationSpec, simulate_dataset
 from workflow_helpers import REPO, job_counts, shell_commands, snakemake
@@ -162,3 +163,23 @@ def test_profiles_dry_run_cmc_shards_with_their_threads(tmp_path, profile):
     commands = shell_commands(output, "cmc_shard")
     assert len(commands) == 2 * 3
     assert all(f"--threads {PROFILE_SHARD_THREADS[profile]} " in command for command in commands)
+
+
+@needs_cmc
+def test_seed_study_example_plans_five_replicates_and_a_stability_table(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "analysis.yaml").write_text((REPO / "config" / "analysis.yaml").read_text())
+    config = yaml.safe_load((REPO / "config" / "examples" / "seeds.yaml").read_text())
+    output = dry_run(tmp_path, config)
+    counts = job_counts(output)
+    assert (counts["nlsq"], counts["cmc_combine"], counts["summary"]) == (5, 5, 1)
+    assert "results/seeds/stability.csv" in output
+
+
+def test_default_config_is_the_demo_and_needs_no_data(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "analysis.yaml").write_text((REPO / "config" / "analysis.yaml").read_text())
+    completed = snakemake(tmp_path, "-n", "--config", "methods=[nlsq]")
+    assert completed.returncode == 0, completed.stderr
+    counts = job_counts(completed.stdout + completed.stderr)
+    assert counts == {"simulate": 1, "run_config": 4, "nlsq": 4, "summary": 1, "all": 1}
