@@ -21,7 +21,7 @@ from heterodyne.errors import HeterodyneError
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
-SUBCOMMANDS = ("inspect", "simulate", "config")
+SUBCOMMANDS = ("inspect", "simulate", "config", "plot", "trends")
 
 
 def build_parser() -> argparse.ArgumentParser:
