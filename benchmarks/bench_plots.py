@@ -1,10 +1,10 @@
 """Cost of a run's figures (issue 6: under 5 s for N = 400 frames × 3 angles).
 
-Simulates N frames × 3 angles (ageing transport, accelerating flow, time-varying fraction), fits it
-with ``heterodyne --method nlsq --no-plots``, then times :func:`write_run_plots`' figure kinds in
-this process (seconds per kind and total, including the matplotlib import and the one-off model
-compilation), the ``heterodyne plot`` process, and one more run with plots against one without
-(both with a warm compile cache): the ratio a sweep with plots pays.
+Simulates N frames × 3 angles as benchmarks/bench_nlsq.py does (ageing transport, accelerating
+flow, time-varying fraction) and fits it with ``heterodyne --no-plots``. Then times each figure
+kind of :func:`write_run_plots` in this process (including the matplotlib import and the one-off
+model compilation) and their total, the whole ``heterodyne plot`` process, and a run with plots
+against one without (both with a warm compile cache): the ratio a sweep with plots pays.
 
     .venv/bin/python benchmarks/bench_plots.py [--frames 400] [--threads N]
 """
@@ -16,40 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
-import yaml
+from bench_nlsq import simulate, write_config  # the same data and fit as the NLSQ benchmark
 
-TRUTH = dict(D0_ref=2e4, alpha_ref=-0.3, D0_sample=6e4, alpha_sample=0.4, v0=1000.0, beta=0.3,
-             f0=0.2, f1=0.8, f3=0.1)
-START = dict(D0_ref=3e4, alpha_ref=0.0, D0_sample=5e4, alpha_sample=0.0, v0=950.0, beta=0.0,
-             f0=0.3, f1=0.0, f3=0.05)
-NOISE = 0.002
 HETERODYNE = str(Path(sys.executable).with_name("heterodyne"))
-
-
-def prepare(directory: Path, n_frames: int) -> tuple[Path, Path]:
-    """A simulated file and a run config varying the nine parameters of TRUTH."""
-    from heterodyne.parameters import PHYSICS_NAMES
-    from heterodyne.simulate import SimulationSpec, simulate_dataset
-
-    spec = replace(SimulationSpec(), n_frames=n_frames, frame_time=1e-3 * min(1.0, 200 / n_frames),
-                   noise_sigma=NOISE, params=TRUTH, processed_q_rows=(1,), seed=1)
-    data = directory / "sim.h5"
-    simulate_dataset(data, spec)
-    parameters = {name: {"vary": False} for name in PHYSICS_NAMES}
-    parameters.update({name: {"initial": value} for name, value in START.items()})
-    config = {
-        "experimental_data": {"q": 0.009, "phi": [-157.5, -67.5, 22.5]},
-        "parameters": parameters,
-        "scaling": {"mode": "individual", "contrast": {"initial": 0.1}},
-        "optimization": {"nlsq": {"noise_sigma": NOISE}},
-        "compute": {"jax_cache_dir": str(directory / "jax-cache")},
-    }
-    path = directory / "run.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return data, path
 
 
 def timed_process(arguments: list[str]) -> float:
@@ -82,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
-        data, config = prepare(directory, args.frames)
+        data, config = simulate(directory, args.frames), write_config(directory, directory / "jax-cache")
         common = ["--config", str(config), "--data", str(data), "--threads", str(args.threads)]
         cold = timed_process([*common, "--run-dir", str(directory / "run"), "--no-plots"])
         print(f"N = {args.frames} × 3 angles; fit without plots (cold compile cache) {cold:.2f} s")
