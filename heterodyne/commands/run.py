@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = time.perf_counter()
 
     from heterodyne.nlsq.progress import Progress
-    from heterodyne.nlsq.report import nlsq_arrays, per_angle_scaling
+    from heterodyne.nlsq.report import nlsq_arrays
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
     from heterodyne.runtime import enable_compile_cache
@@ -155,14 +155,11 @@ def run(args: argparse.Namespace) -> int:
         "threads": threads,
     }
     write_npz(run_dir / "nlsq.npz", nlsq_arrays(result, problem))
-    if config["output"]["plots"]:
-        from heterodyne.parameters import N_PHYSICS
-        from heterodyne.plots import write_fit_plots
-
-        contrast, offset = per_angle_scaling(result, problem)
-        write_fit_plots(run_dir / "plots", data.c2, result.full[:N_PHYSICS], contrast, offset,
-                        sigma=noise_info["sigma"], times=data.times, q=data.q, phi=data.phi)
     write_json(run_dir / "result.json", document)
+    if config["output"]["plots"]:
+        from heterodyne.plots.run_plots import write_run_plots
+
+        write_run_plots(run_dir, data=data)
     log_summary(document["nlsq"])
     print(run_dir / "result.json")
     if not result.converged:

@@ -1,0 +1,81 @@
+"""Every figure of one run, from its saved outputs, under ``RUN_DIR/plots/``.
+
+The figure kinds, in order: ``c2_fit_NN`` (one per angle), ``c2_cuts``, ``rates`` and, when the
+run has cmc_samples.npz, ``cmc_trace_shard_KK`` (one per shard) and ``cmc_corner``. The run's
+files are only read: result.json, nlsq.npz and cmc_samples.npz never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from heterodyne.errors import HeterodyneError
+from heterodyne.parameters import N_PHYSICS
+from heterodyne.plots import parameter_draws
+from heterodyne.plots.canvas import check_image_format
+from heterodyne.plots.corner import write_corner
+from heterodyne.plots.cuts import write_cuts
+from heterodyne.plots.fit_maps import write_fit_maps
+from heterodyne.plots.rates import write_rates
+from heterodyne.plots.run_outputs import RunOutputs, load_run_data, load_run_outputs
+from heterodyne.plots.traces import write_traces
+
+PLOTS_DIRECTORY = "plots"
+FigureWriter = Callable[[Path, str], list[Path]]
+
+
+def check_data_matches(outputs: RunOutputs, data) -> None:
+    """Refuse data whose angles or times are not those the run fitted."""
+    times = np.asarray(outputs.nlsq["t"])
+    if data.c2.shape[0] != outputs.nlsq["q"].size or data.times.shape != times.shape \
+            or not np.allclose(data.times, times, rtol=1e-12, atol=0.0):
+        raise HeterodyneError(f"{outputs.run_dir}: the data given are not the run's selection "
+                              f"({data.c2.shape[0]} angles × {data.times.size} frames, the run fitted "
+                              f"{outputs.nlsq['q'].size} × {times.size})")
+
+
+def figure_writers(outputs: RunOutputs, data) -> list[tuple[str, FigureWriter]]:
+    """(figure kind, writer(directory, image_format)) for every figure this run has."""
+    nlsq = outputs.nlsq
+    estimate = np.asarray(nlsq["values"][:N_PHYSICS], dtype=float)
+    model = dict(theta=estimate, contrast=np.asarray(nlsq["contrast"]), offset=np.asarray(nlsq["offset"]),
+                 q=np.asarray(nlsq["q"]), phi=np.asarray(nlsq["phi"]))
+    times = np.asarray(nlsq["t"], dtype=float)
+    cmc = outputs.cmc
+    cmc_draws = parameter_draws.cmc_draws(cmc, estimate) if cmc is not None else None
+    writers = [
+        ("fit maps", partial(write_fit_maps, c2=data.c2, times=times, noise=outputs.result["nlsq"]["noise"], **model)),
+        ("cuts", partial(write_cuts, c2=data.c2, times=times, **model)),
+        ("rates", partial(write_rates, times=times, estimate=estimate,
+                          nlsq_draws=parameter_draws.nlsq_draws(nlsq), cmc_draws=cmc_draws)),
+    ]
+    if cmc is not None:
+        sampled = parameter_draws.sampled_physics(cmc)
+        shards_info = (outputs.result.get("cmc") or {}).get("shards") or []
+        writers += [
+            ("cmc traces", partial(write_traces, cmc=cmc, sampled=sampled, shards_info=shards_info)),
+            ("cmc corner", partial(write_corner, cmc=cmc, sampled=sampled)),
+        ]
+    return writers
+
+
+def write_run_plots(run_dir: Path, *, data=None, image_format: str = "png") -> list[Path]:
+    """Write every applicable figure of ``run_dir`` under ``run_dir/plots/``; returns their paths.
+
+    ``data`` is the run's loaded data (:class:`heterodyne.data.XpcsData`); when None it is read
+    again from the run's data file, which must still have the run's SHA-256.
+    """
+    check_image_format(image_format)
+    outputs = load_run_outputs(Path(run_dir))
+    if data is None:
+        data = load_run_data(outputs.result)
+    check_data_matches(outputs, data)
+    directory = outputs.run_dir / PLOTS_DIRECTORY
+    paths: list[Path] = []
+    for _, writer in figure_writers(outputs, data):
+        paths += writer(directory, image_format)
+    return paths
