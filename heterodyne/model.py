@@ -101,21 +101,25 @@ def normalized_correlation(q, phi_rad, fs_i, fs_j, int_ref, int_sample, int_velo
 def c2_points(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
     """c2 at a list of points: angle ``angle_index[p]``, frames ``i[p]``, ``j[p]`` (indices into t).
 
-    Cost O(N + P): the cumulative integrals are built once and gathered at i and j.
+    Cost O(N + P): the cumulative integrals are built once and gathered at i and j. The per-frame
+    and per-angle quantities are stacked so that each is gathered by one row gather (two in all):
+    the reverse-mode transpose of a gather is a serial scatter-add, and one scatter of 4-wide
+    rows costs about what one scalar scatter does.
     Returns an array of shape (P,).
     """
-    c_ref, c_sample, c_velocity, f_s = frame_terms(theta, t)
-    phi_rad = jnp.deg2rad(phi + theta[13])
+    frames = jnp.stack(frame_terms(theta, t), axis=1)
+    at_i, at_j = frames[jnp.stack([i, j])]
+    angles = jnp.stack([q, jnp.deg2rad(phi + theta[13]), contrast, offset], axis=1)[angle_index]
     corr = normalized_correlation(
-        q[angle_index],
-        phi_rad[angle_index],
-        f_s[i],
-        f_s[j],
-        c_ref[j] - c_ref[i],
-        c_sample[j] - c_sample[i],
-        c_velocity[j] - c_velocity[i],
+        angles[:, 0],
+        angles[:, 1],
+        at_i[:, 3],
+        at_j[:, 3],
+        at_j[:, 0] - at_i[:, 0],
+        at_j[:, 1] - at_i[:, 1],
+        at_j[:, 2] - at_i[:, 2],
     )
-    return offset[angle_index] + contrast[angle_index] * corr
+    return angles[:, 3] + angles[:, 2] * corr
 
 
 def c2_grid(theta, contrast, offset, *, t, q, phi):

@@ -11,7 +11,9 @@ from pathlib import Path
 from heterodyne import __version__
 
 # Keys that say where things are, not what is computed: they do not change a run's identity.
-LOCATION_KEYS = (("experimental_data", "file_path"), ("output", "output_dir"), ("compute", "jax_cache_dir"))
+LOCATION_KEYS = (("experimental_data", "file_path"), ("output", "output_dir"), ("output", "plots"),
+                 ("compute", "jax_cache_dir"))
+"""Keys that say where things are (or whether pictures are drawn), not what is computed."""
 
 
 @cache
@@ -28,7 +30,7 @@ def git_commit() -> str:
 
 
 def identity_config(config: dict) -> dict:
-    """The config without its location keys (a deep copy through JSON)."""
+    """The config without its ``LOCATION_KEYS`` (a deep copy through JSON)."""
     identity = json.loads(json.dumps(config))
     for section, key in LOCATION_KEYS:
         identity.get(section, {}).pop(key, None)

@@ -1,5 +1,9 @@
-"""The analysis run: ``heterodyne --config RUN.yaml [--data F] [--output-dir D] [--method nlsq]
-[--threads N] [--seed S]``, writing ``D/het_<hash>/result.json`` and ``nlsq.npz``.
+"""The analysis run: ``heterodyne --config RUN.yaml [--data F] [--output-dir D | --run-dir R]
+[--method nlsq|cmc|all] [--threads N] [--seed S] [--no-plots]``, writing ``D/het_<hash>/``:
+result.json, nlsq.npz and (CMC) cmc_samples.npz.
+
+``cmc`` warm-starts from the NLSQ result already in the run directory when there is one (same
+run id: same version, config and data), and fits NLSQ first otherwise; ``all`` always fits.
 
 Relative paths (in the config or on the command line) are relative to the working directory.
 """
@@ -10,6 +14,7 @@ import argparse
 import datetime
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from heterodyne import __version__
@@ -18,7 +23,7 @@ from heterodyne.errors import HeterodyneError
 log = logging.getLogger("heterodyne")
 
 EXIT_CONVERGENCE = 2
-METHODS = ("nlsq",)
+METHODS = ("nlsq", "cmc", "all")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the outputs into exactly this directory instead of OUTPUT_DIR/het_<hash>/ "
                              "(for workflows that need paths known in advance)")
     parser.add_argument("--no-plots", action="store_true", help="write no plots (overrides output.plots)")
-    parser.add_argument("--method", choices=METHODS, default="nlsq", help="analysis method (default nlsq)")
-    parser.add_argument("--threads", type=int, help="CPU budget of the process (default $HETERODYNE_THREADS or all cores)")
+    parser.add_argument("--method", choices=METHODS, default="nlsq",
+                        help="nlsq; cmc (NLSQ warm start, reusing a saved NLSQ result); all (NLSQ then CMC)")
+    parser.add_argument("--threads", type=int,
+                        help="CPU budget of the process (default $HETERODYNE_THREADS or all cores)")
     parser.add_argument("--seed", type=int, help="seed of every random choice (sets optimization.*.seed)")
 
 
@@ -84,27 +91,90 @@ def data_section(data, n_points: int) -> dict:
     }
 
 
-def result_document(config: dict, data, problem, result, noise_info: dict, method: str) -> dict:
-    """result.json without its timing block (architecture.md §3)."""
-    from heterodyne.nlsq.report import nlsq_section
-    from heterodyne.provenance import git_commit, run_id
+@dataclass(frozen=True)
+class NlsqOutcome:
+    """The NLSQ stage as it is written: result.json section, nlsq.npz arrays, warning, seconds."""
 
-    sha256 = data.provenance["sha256"]
+    section: dict
+    arrays: dict
+    warning: str | None
+    seconds: float
+
+
+def fit_nlsq(config: dict, data) -> NlsqOutcome:
+    """Fit the config's NLSQ problem to ``data``."""
+    from heterodyne.nlsq.progress import Progress
+    from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
+    from heterodyne.nlsq.setup import build_problem
+    from heterodyne.nlsq.solve import fit
+
+    problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
+    result = fit(problem, config["optimization"]["nlsq"], Progress())
+    return NlsqOutcome(nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
+                       nlsq_arrays(result, problem), result.convergence_warning, result.wall_time)
+
+
+def saved_nlsq(run_dir: Path, identity: str) -> NlsqOutcome | None:
+    """The NLSQ result already in ``run_dir`` for run ``identity``, or None when there is none."""
+    import json
+
+    import numpy as np
+
+    result_path, npz_path = run_dir / "result.json", run_dir / "nlsq.npz"
+    if not (result_path.is_file() and npz_path.is_file()):
+        return None
+    try:
+        document = json.loads(result_path.read_text())
+        with np.load(npz_path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError) as error:
+        raise HeterodyneError(f"{run_dir}: unreadable NLSQ result ({error})") from error
+    if document.get("run_id") != identity or not document.get("nlsq"):
+        return None
+    log.info("cmc warm start from the NLSQ result in %s", run_dir)
+    return NlsqOutcome(document["nlsq"], arrays, document["nlsq"]["convergence_warning"], 0.0)
+
+
+def new_document(config: dict, data, identity: str, method: str, nlsq: NlsqOutcome) -> dict:
+    """result.json before its status, CMC section and timing (architecture.md §3)."""
+    from heterodyne.provenance import git_commit
+
     return {
-        "run_id": run_id(config, sha256),
+        "run_id": identity,
         "heterodyne_version": __version__,
         "git_commit": git_commit(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "data_file": data.provenance["file"],
-        "data_sha256": sha256,
+        "data_sha256": data.provenance["sha256"],
         "config": config,
         "method": method,
-        "status": "converged" if result.converged else "convergence_warning",
-        "convergence_warning": result.convergence_warning,
-        "data": data_section(data, problem.points.size),
-        "nlsq": nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
+        "status": None,
+        "convergence_warning": None,
+        "data": data_section(data, nlsq.section["n_points"]),
+        "nlsq": nlsq.section,
         "cmc": None,
     }
+
+
+def set_status(document: dict, warnings: list[str | None]) -> int:
+    """Record the convergence outcome in ``document``; returns the exit code (0, or 2 with a warning)."""
+    reasons = [w for w in warnings if w]
+    document["status"] = "convergence_warning" if reasons else "converged"
+    document["convergence_warning"] = "; ".join(reasons) or None
+    return EXIT_CONVERGENCE if reasons else 0
+
+
+def write_run(run_dir: Path, document: dict, arrays: dict[str, dict], data=None) -> None:
+    """The NPZ files, then result.json (the run's completion mark), then the plots if enabled."""
+    from heterodyne.results import write_json, write_npz
+
+    for name, content in arrays.items():
+        write_npz(run_dir / name, content)
+    write_json(run_dir / "result.json", document)
+    if document["config"]["output"]["plots"]:
+        from heterodyne.plots.run_plots import write_run_plots
+
+        write_run_plots(run_dir, data=data)
 
 
 def log_summary(nlsq: dict) -> None:
@@ -117,8 +187,14 @@ def log_summary(nlsq: dict) -> None:
     log.info("nlsq: %s; reduced chi2 %.4g", ", ".join(parts), nlsq["chi2_reduced"])
 
 
+def log_cmc_summary(cmc: dict) -> None:
+    """One log line: each sampled physics parameter's posterior mean and sd, and the worst R-hat."""
+    parts = [f"{name} = {cmc[name]:.5g} ± {cmc['sd'][name]:.3g}" for name in cmc["varied"]]
+    log.info("cmc: %s; max shard R-hat %.3f", ", ".join(parts), cmc["max_r_hat"])
+
+
 def run(args: argparse.Namespace) -> int:
-    """One analysis run; returns 0, or 2 when the fit did not converge (outputs written either way)."""
+    """One analysis run; returns 0, or 2 on a convergence warning (outputs written either way)."""
     from heterodyne.runtime import apply_thread_budget, resolve_threads
 
     started = time.perf_counter()
@@ -128,41 +204,37 @@ def run(args: argparse.Namespace) -> int:
     apply_thread_budget(threads)
 
     from heterodyne.config import load_config
-    from heterodyne.results import check_writable, write_json, write_npz
+    from heterodyne.provenance import run_id
+    from heterodyne.results import check_writable
+    from heterodyne.runtime import enable_compile_cache
 
     config = load_config(args.config, config_overrides(args))
     output_dir = Path(config["output"]["output_dir"])
     check_writable(args.run_dir or output_dir)
     data = load_selected_data(config)
     loaded = time.perf_counter()
-
-    from heterodyne.nlsq.progress import Progress
-    from heterodyne.nlsq.report import nlsq_arrays
-    from heterodyne.nlsq.setup import build_problem
-    from heterodyne.nlsq.solve import fit
-    from heterodyne.runtime import enable_compile_cache
-
+    identity = run_id(config, data.provenance["sha256"])
+    run_dir = args.run_dir or output_dir / f"het_{identity}"
     enable_compile_cache(config["compute"]["jax_cache_dir"])
-    problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    result = fit(problem, config["optimization"]["nlsq"], Progress())
 
-    document = result_document(config, data, problem, result, noise_info, args.method)
-    run_dir = args.run_dir or output_dir / f"het_{document['run_id']}"
-    document["timing"] = {
-        "load_seconds": loaded - started,
-        "nlsq_seconds": result.wall_time,
-        "total_seconds": time.perf_counter() - started,
-        "threads": threads,
-    }
-    write_npz(run_dir / "nlsq.npz", nlsq_arrays(result, problem))
-    write_json(run_dir / "result.json", document)
-    if config["output"]["plots"]:
-        from heterodyne.plots.run_plots import write_run_plots
+    nlsq = (saved_nlsq(run_dir, identity) if args.method == "cmc" else None) or fit_nlsq(config, data)
+    document = new_document(config, data, identity, args.method, nlsq)
+    arrays = {"nlsq.npz": nlsq.arrays}
+    warnings = [nlsq.warning]
+    timing = {"load_seconds": loaded - started, "nlsq_seconds": nlsq.seconds}
+    log_summary(nlsq.section)
+    if args.method in ("cmc", "all"):
+        from heterodyne.cmc.run import run_cmc
 
-        write_run_plots(run_dir, data=data)
-    log_summary(document["nlsq"])
+        cmc_started = time.perf_counter()
+        document["cmc"], arrays["cmc_samples.npz"], cmc_warning = run_cmc(config, data, nlsq.arrays, threads)
+        warnings.append(cmc_warning)
+        timing["cmc_seconds"] = time.perf_counter() - cmc_started
+        log_cmc_summary(document["cmc"])
+    code = set_status(document, warnings)
+    document["timing"] = {**timing, "total_seconds": time.perf_counter() - started, "threads": threads}
+    write_run(run_dir, document, arrays, data)
     print(run_dir / "result.json")
-    if not result.converged:
-        log.warning("did not converge: %s", result.convergence_warning)
-        return EXIT_CONVERGENCE
-    return 0
+    if code:
+        log.warning("convergence warning: %s", document["convergence_warning"])
+    return code

@@ -77,7 +77,7 @@ def split_full(full, n_contrast: int):
     return full[:N_PHYSICS], full[N_PHYSICS:N_PHYSICS + n_contrast], full[N_PHYSICS + n_contrast:]
 
 
-def _weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_contrast):
+def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_contrast):
     """(y − c2(full(x))) · w on one chunk of points; ``constants`` holds the problem's arrays.
 
     Everything is an argument (nothing is closed over), so one compiled function serves every
@@ -104,7 +104,7 @@ def _compiled(n_contrast: int):
     """
     from heterodyne.jaxconfig import jax, jnp
 
-    residual = partial(_weighted_residuals, n_contrast=n_contrast)
+    residual = partial(weighted_residuals, n_contrast=n_contrast)
 
     def with_value(*args):
         value = residual(*args)

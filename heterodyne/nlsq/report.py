@@ -45,6 +45,7 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
         n_points=fit.n_points,
         n_free=len(fit.free_names),
         converged=fit.converged,
+        convergence_warning=fit.convergence_warning,
         iterations=fit.iterations,
         function_evaluations=fit.function_evaluations,
         solver="scipy.optimize.least_squares (trf, exact JAX Jacobian)",

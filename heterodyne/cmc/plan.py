@@ -1,0 +1,85 @@
+"""The shard plan: how many shards, which points each one gets.
+
+Shards are random, exchangeable subsets of the strict-upper-triangle points of every selected
+angle (a seeded permutation cut into K nearly equal parts), never contiguous time blocks. The
+plan is a pure function of the point count, the ``optimization.cmc`` settings and the seed, so
+separate shard jobs of a workflow compute the same plan without talking to each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger("heterodyne")
+
+MAX_AUTO_POINTS = 50_000
+"""Per-shard ceiling of ``"auto"``: every NUTS leapfrog step costs time linear in shard size."""
+MIN_AUTO_POINTS = 10_000
+"""Below this, sub-posteriors get wide and non-Gaussian; ``"auto"`` never splits below it."""
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """K shards of nearly equal size over ``n_points`` points, cut from a permutation seeded by ``seed``."""
+
+    n_points: int
+    n_shards: int
+    seed: int
+    max_points_per_shard: int | str
+    reason: str
+
+    @property
+    def sizes(self) -> list[int]:
+        """Points per shard (the first ``n_points mod K`` shards get one more)."""
+        base, extra = divmod(self.n_points, self.n_shards)
+        return [base + (1 if k < extra else 0) for k in range(self.n_shards)]
+
+    def point_indices(self, shard: int) -> np.ndarray:
+        """Sorted indices (into the run's point list) of the points of ``shard``."""
+        if not 0 <= shard < self.n_shards:
+            raise IndexError(f"shard {shard} outside 0..{self.n_shards - 1}")
+        permutation = np.random.default_rng([self.seed, self.n_points]).permutation(self.n_points)
+        return np.sort(np.array_split(permutation, self.n_shards)[shard])
+
+    def describe(self) -> dict:
+        """The plan as plain values (for result.json and ``heterodyne cmc-plan``)."""
+        return {
+            "n_shards": self.n_shards,
+            "n_points": self.n_points,
+            "shard_sizes": self.sizes,
+            "seed": self.seed,
+            "max_points_per_shard": self.max_points_per_shard,
+            "reason": self.reason,
+        }
+
+
+def shard_plan(n_points: int, settings: dict) -> ShardPlan:
+    """The plan for ``n_points`` points under the resolved ``optimization.cmc`` ``settings``.
+
+    ``"auto"``: K = ⌈n / 50 000⌉, the fewest shards whose size stays under the step-cost ceiling;
+    total sampling cost is about linear in n whatever K is, and fewer, larger shards keep each
+    sub-posterior close to Gaussian, which the consensus average assumes. An integer m gives
+    K = ⌈n / m⌉ (above 50 000 with a warning).
+    """
+    if n_points < 1:
+        raise ValueError("a shard plan needs at least one point")
+    requested = settings["max_points_per_shard"]
+    if requested == "auto":
+        n_shards = math.ceil(n_points / MAX_AUTO_POINTS)
+        size = math.ceil(n_points / n_shards)
+        if n_shards == 1 and n_points < MIN_AUTO_POINTS:
+            reason = f"auto: {n_points} points (< {MIN_AUTO_POINTS}) fit one shard; no split"
+        else:
+            reason = (f"auto: {n_points} points in {n_shards} shard(s) of <= {size} points, the fewest "
+                      f"that keep every shard at or below {MAX_AUTO_POINTS} points")
+    else:
+        if requested > MAX_AUTO_POINTS:
+            log.warning("max_points_per_shard = %d is above %d: every NUTS step will be slow",
+                        requested, MAX_AUTO_POINTS)
+        n_shards = math.ceil(n_points / requested)
+        reason = f"configured: at most {requested} points per shard"
+    return ShardPlan(n_points, n_shards, settings["seed"], requested, reason)

@@ -1,0 +1,102 @@
+"""One shard's log posterior in the sampler's coordinates z (spec/cmc.md §2).
+
+    log p_k(z) = −½ Σ_{p ∈ shard k} r_p(x)²  +  (1/K) log π(x)  +  log |dx/dz|,   x = x(z)
+
+with r_p = (y_p − c2_p(x)) / σ_p the weighted residuals of the NLSQ problem (σ estimated once
+from the data, the same σ as the fit), evaluated only at the shard's points through the O(N)
+cumulative integrals (no N×N array), and π the prior: uniform within the bounds (constant), or
+normal / lognormal truncated to the bounds. Raising π to 1/K makes the product of the K shard
+posteriors carry the prior exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+
+from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
+from heterodyne.nlsq.problem import FitProblem, weighted_residuals
+
+PRIOR_KINDS = {"uniform": 0, "normal": 1, "lognormal": 2}
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Per sampled parameter: prior family code (``PRIOR_KINDS``), mu and sigma (unused for uniform)."""
+
+    kind: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+
+
+def priors_of(problem: FitProblem, table: list[dict]) -> Priors:
+    """The priors of the sampled (varying) parameters; scaling coefficients are uniform in their bounds."""
+    by_name = {row["name"]: row["prior"] for row in table}
+    chosen = [by_name.get(name, {"type": "uniform"}) for name in problem.free_names]
+    return Priors(
+        kind=np.array([PRIOR_KINDS[p["type"]] for p in chosen], dtype=np.int64),
+        mu=np.array([p.get("mu", 0.0) for p in chosen], dtype=float),
+        sigma=np.array([p.get("sigma", 1.0) for p in chosen], dtype=float),
+    )
+
+
+def log_prior(x, kind, mu, sigma):
+    """Σ log π(x) up to constants: 0 (uniform), −½((x−μ)/s)² (normal), −log x − ½((log x−μ)/s)² (lognormal)."""
+    from heterodyne.jaxconfig import jnp
+
+    log_x = jnp.log(jnp.where(x > 0.0, x, 1.0))
+    normal = -0.5 * ((x - mu) / sigma) ** 2
+    lognormal = -log_x - 0.5 * ((log_x - mu) / sigma) ** 2
+    return jnp.sum(jnp.where(kind == 1, normal, jnp.where(kind == 2, lognormal, 0.0)))
+
+
+def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
+    """log p_k(z). Every array is an argument, nothing is closed over: one compiled sampler serves
+    every shard of the same (padded) size, in this process and through the persistent cache."""
+    geometry = (constants["center"], constants["factor"], constants["lower"], constants["upper"])
+    x = parameters_of(z, *geometry)
+    residuals = weighted_residuals(x, constants, angle_index, i, j, value, weight, n_contrast=n_contrast)
+    prior = log_prior(x, constants["prior_kind"], constants["prior_mu"], constants["prior_sigma"])
+    return -0.5 * residuals @ residuals + constants["prior_power"] * prior + log_abs_jacobian(z, *geometry)
+
+
+def shard_model(constants, angle_index, i, j, value, weight, *, n_contrast):
+    """The NumPyro model of one shard: z, flat over R^P, with log p_k(z) as a factor."""
+    import numpyro
+    import numpyro.distributions as dist
+
+    z = numpyro.sample("z", dist.ImproperUniform(dist.constraints.real_vector, (), constants["center"].shape))
+    numpyro.factor("log_density", log_density(z, constants, angle_index, i, j, value, weight, n_contrast=n_contrast))
+
+
+def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, n_shards: int,
+                    size: int) -> tuple[dict, tuple]:
+    """(constants, point arrays) of ``problem``'s points padded to ``size`` with zero-weight points
+    (frame 0 with itself, residual 0), so every shard of a plan has the same array shapes."""
+    from heterodyne.jaxconfig import jnp
+
+    points = problem.points
+    padding = size - points.size
+
+    def padded(values, fill):
+        return np.concatenate([values, np.full(padding, fill, dtype=values.dtype)])
+
+    constants = {
+        "initial": jnp.asarray(problem.initial),
+        "free_index": jnp.asarray(np.flatnonzero(problem.vary)),
+        "basis": jnp.asarray(problem.scaling.basis),
+        "t": jnp.asarray(problem.t),
+        "q": jnp.asarray(problem.q),
+        "phi": jnp.asarray(problem.phi),
+        "center": jnp.asarray(geometry.center),
+        "factor": jnp.asarray(geometry.factor),
+        "lower": jnp.asarray(geometry.lower),
+        "upper": jnp.asarray(geometry.upper),
+        "prior_kind": jnp.asarray(priors.kind),
+        "prior_mu": jnp.asarray(priors.mu),
+        "prior_sigma": jnp.asarray(priors.sigma),
+        "prior_power": jnp.asarray(1.0 / n_shards),
+    }
+    data = (padded(points.angle_index, 0), padded(points.i, 0), padded(points.j, 0),
+            padded(points.value, 0.0), padded(1.0 / problem.sigma, 0.0))
+    return constants, tuple(jnp.asarray(array) for array in data)

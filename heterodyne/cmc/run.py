@@ -1,0 +1,32 @@
+"""CMC of one run: plan, sample every shard, combine, report (spec/cmc.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heterodyne.cmc.report import summarise
+from heterodyne.cmc.sampler import ShardDraws
+from heterodyne.cmc.setup import CmcSetup, prepare
+from heterodyne.parameters import PHYSICS_NAMES
+
+
+def fixed_physics(nlsq_arrays: dict) -> dict[str, float]:
+    """Values of the physics parameters that are not sampled (held at their configured values)."""
+    names = [str(n) for n in nlsq_arrays["names"]]
+    vary = np.asarray(nlsq_arrays["vary"], bool)
+    values = np.asarray(nlsq_arrays["values"], float)
+    return {name: float(values[k]) for k, name in enumerate(names) if name in PHYSICS_NAMES and not vary[k]}
+
+
+def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tuple[dict, dict, str | None]:
+    """(``cmc`` section, cmc_samples.npz arrays, convergence warning) of sampled shards."""
+    return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
+                     settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise)
+
+
+def run_cmc(config: dict, data, nlsq_arrays: dict, threads: int) -> tuple[dict, dict, str | None]:
+    """Every shard in this process's worker pool, then the consensus."""
+    from heterodyne.cmc.workers import sample_all
+
+    setup = prepare(config, data, nlsq_arrays)
+    return report(setup, sample_all(setup, threads), nlsq_arrays)

@@ -1,0 +1,101 @@
+"""From config, data and the NLSQ result to the CMC problem: all points, the plan, priors, geometry.
+
+Both ways of running CMC (all shards in one process, or one workflow job per shard) build the
+same :class:`CmcSetup` from the same inputs, so they sample identical shard posteriors.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
+from heterodyne.cmc.plan import ShardPlan, shard_plan
+from heterodyne.cmc.posterior import Priors, model_arguments, priors_of, shard_model
+from heterodyne.cmc.sampler import ShardDraws, sample_shard
+from heterodyne.config import parameter_table
+from heterodyne.errors import HeterodyneError
+from heterodyne.nlsq.problem import FitProblem
+from heterodyne.nlsq.setup import build_problem
+
+log = logging.getLogger("heterodyne")
+
+
+@dataclass(frozen=True)
+class CmcSetup:
+    """The whole-data problem (fixed parameters at their NLSQ values), the plan and the geometry."""
+
+    problem: FitProblem
+    noise: dict
+    plan: ShardPlan
+    priors: Priors
+    nlsq_values: np.ndarray   # (P,) NLSQ estimate of the sampled parameters
+    covariance: np.ndarray    # (P, P) NLSQ covariance (NaN rows where not available)
+    configured_values: np.ndarray  # (P,) the config's initial values of the sampled parameters
+    settings: dict            # the resolved optimization.cmc section
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.problem.free_names
+
+    def geometry(self) -> Geometry:
+        """Whitened by the NLSQ covariance (warm start), else unit scale around the initial values."""
+        vary = self.problem.vary
+        lower, upper = self.problem.lower[vary], self.problem.upper[vary]
+        if self.settings["warmstart"]:
+            return whitening(self.nlsq_values, self.covariance, lower, upper, self.plan.n_shards)
+        return unit_geometry(self.configured_values, lower, upper)
+
+    def shard_problem(self, shard: int) -> FitProblem:
+        """The problem restricted to the points of ``shard``."""
+        index = self.plan.point_indices(shard)
+        return dataclasses.replace(self.problem, points=self.problem.points.subset(index),
+                                   sigma=self.problem.sigma[index])
+
+
+def prepare(config: dict, data, nlsq_arrays: dict[str, np.ndarray]) -> CmcSetup:
+    """The CMC setup of ``config`` on ``data``, warm-started from the arrays of nlsq.npz.
+
+    CMC always uses every point (``optimization.nlsq.max_points`` applies to the fit only) and
+    the noise σ estimated exactly as for the fit; σ is held fixed in the likelihood.
+    """
+    whole = copy.deepcopy(config)
+    whole["optimization"]["nlsq"]["max_points"] = None
+    problem, noise = build_problem(whole, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
+    names = [str(n) for n in nlsq_arrays["names"]]
+    free = [str(n) for n in nlsq_arrays["free_names"]]
+    if names != list(problem.names) or free != list(problem.free_names):
+        raise HeterodyneError("the NLSQ result does not match this configuration's parameters "
+                              f"(it fitted {', '.join(free)}); rerun NLSQ with this config")
+    settings = config["optimization"]["cmc"]
+    if not settings["warmstart"]:
+        log.warning("cmc without NLSQ warm start: chains start at the configured initial values "
+                    "with unit scales and are expected to mix far worse")
+    configured_values = problem.initial[problem.vary]
+    problem = dataclasses.replace(problem, initial=np.asarray(nlsq_arrays["values"], float))
+    noise.update(treatment="estimated once from the data (as for NLSQ) and held fixed in the likelihood")
+    return CmcSetup(
+        problem=problem,
+        noise=noise,
+        plan=shard_plan(problem.points.size, settings),
+        priors=priors_of(problem, parameter_table(config)),
+        nlsq_values=np.asarray(nlsq_arrays["free_values"], float),
+        covariance=np.asarray(nlsq_arrays["covariance"], float),
+        configured_values=configured_values,
+        settings=settings,
+    )
+
+
+def sample_one(setup: CmcSetup, shard: int) -> ShardDraws:
+    """Draws of ``shard``: its points, the run's geometry and tempered priors, NUTS."""
+    problem = setup.shard_problem(shard)
+    geometry = setup.geometry()
+    constants, data = model_arguments(problem, geometry, setup.priors, setup.plan.n_shards, max(setup.plan.sizes))
+    model = partial(shard_model, n_contrast=len(problem.scaling.contrast))
+    return sample_shard(model, (constants, *data), geometry, setup.settings, shard=shard, n_shards=setup.plan.n_shards,
+                        n_points=problem.points.size)

@@ -1,0 +1,56 @@
+"""All shards of a run inside one process's budget: at most W shard workers at once.
+
+W is ``optimization.cmc.num_workers``, else $HETERODYNE_NUM_WORKERS, else ⌊cores/2⌋ − 1 (at
+least 1), and never more than the shards or the thread budget; each worker gets
+⌊threads / W⌋ threads. With one worker the shards run one after another in this process (no
+start-up or compilation repeated); otherwise in spawned worker processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from heterodyne.cmc.sampler import ShardDraws
+from heterodyne.cmc.setup import CmcSetup, sample_one
+from heterodyne.errors import HeterodyneError
+
+log = logging.getLogger("heterodyne")
+
+WORKERS_ENV = "HETERODYNE_NUM_WORKERS"
+
+
+def resolve_workers(configured: int | None, threads: int, n_shards: int) -> int:
+    """The number of shard workers (see the module docstring)."""
+    if configured is None and os.environ.get(WORKERS_ENV):
+        text = os.environ[WORKERS_ENV]
+        if not text.isdigit() or int(text) < 1:
+            raise HeterodyneError(f"{WORKERS_ENV}={text!r}: expected a positive integer")
+        configured = int(text)
+    if configured is None:
+        configured = max(1, len(os.sched_getaffinity(0)) // 2 - 1)
+    return max(1, min(configured, threads, n_shards))
+
+
+def _start_worker(threads: int, level: int) -> None:
+    """Initializer of a worker process: its thread budget, then logging like the parent's."""
+    from heterodyne.cli import configure_logging
+    from heterodyne.runtime import apply_thread_budget
+
+    apply_thread_budget(threads)
+    configure_logging(level <= logging.DEBUG)
+
+
+def sample_all(setup: CmcSetup, threads: int) -> list[ShardDraws]:
+    """Every shard's draws, in shard order."""
+    n_shards = setup.plan.n_shards
+    workers = resolve_workers(setup.settings["num_workers"], threads, n_shards)
+    if workers == 1:
+        return [sample_one(setup, shard) for shard in range(n_shards)]
+    log.info("cmc: %d shards on %d workers x %d threads", n_shards, workers, threads // workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(threads // workers, log.getEffectiveLevel())) as pool:
+        return list(pool.map(sample_one, [setup] * n_shards, range(n_shards)))

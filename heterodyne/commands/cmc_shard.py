@@ -1,0 +1,46 @@
+"""``heterodyne cmc-shard --config RUN.yaml --nlsq NLSQ_RUN_DIR --shard K --output SHARD.npz``:
+sample one CMC shard (one workflow job), warm-started from a saved NLSQ result."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from heterodyne.commands.cmc_inputs import add_run_arguments, load_run_inputs
+from heterodyne.errors import HeterodyneError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the ``cmc-shard`` subcommand and return its parser."""
+    parser = subparsers.add_parser(
+        "cmc-shard",
+        help="sample one CMC shard of a run (for workflow jobs)",
+        description="Sample shard K (0-based) of a run's CMC plan with NUTS, warm-started from the run's NLSQ "
+                    "result, and write its draws to SHARD.npz. The draws equal those of the same shard in "
+                    "heterodyne --method cmc with the same seed.",
+    )
+    add_run_arguments(parser)
+    parser.add_argument("--shard", type=int, required=True, metavar="K", help="shard index, 0-based")
+    parser.add_argument("--output", type=Path, required=True, metavar="SHARD.npz", help="file to write")
+    parser.add_argument("--threads", type=int, help="CPU budget of the process")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sample the shard and write its file; returns 0 (convergence is judged when combining)."""
+    from heterodyne.results import check_writable
+
+    check_writable(args.output.parent)
+    inputs = load_run_inputs(args, args.threads)
+
+    from heterodyne.cmc.report import shard_file_arrays
+    from heterodyne.cmc.setup import prepare, sample_one
+    from heterodyne.results import write_npz
+
+    setup = prepare(inputs.config, inputs.data, inputs.nlsq.arrays)
+    if not 0 <= args.shard < setup.plan.n_shards:
+        raise HeterodyneError(f"--shard {args.shard}: the plan has shards 0..{setup.plan.n_shards - 1}")
+    draws = sample_one(setup, args.shard)
+    write_npz(args.output, shard_file_arrays(draws, setup.names, inputs.identity, setup.plan.n_shards))
+    print(args.output)
+    return 0

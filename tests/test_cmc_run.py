@@ -1,0 +1,152 @@
+"""CMC through the command line: recovery of known truth, the two ways to run (identical draws),
+flagged shards (exit 2, everything written), and consensus against one un-sharded run."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from heterodyne.cli import main
+from heterodyne.parameters import PHYSICS_NAMES
+from nlsq_helpers import FIT_PHI, FIT_Q, simulate, truth_scaling
+
+TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
+START = dict(D0_ref=2.5e4, v0=1150.0, f0=0.35)
+NOISE = 0.002
+SMALL_CMC = {"num_warmup": 200, "num_samples": 200, "num_chains": 2, "max_points_per_shard": 1800}
+
+
+@pytest.fixture(autouse=True)
+def one_worker(monkeypatch):
+    monkeypatch.setenv("HETERODYNE_NUM_WORKERS", "1")
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory) -> tuple[Path, dict]:
+    return simulate(tmp_path_factory.mktemp("data"), TRUTH, n_frames=60, noise_sigma=NOISE, seed=11)
+
+
+@pytest.fixture(scope="module")
+def data_file(simulated) -> Path:
+    return simulated[0]
+
+
+def write_config(directory: Path, cmc: dict, *, start=START, scaling="individual", name="run.yaml") -> Path:
+    parameters = {name: {"vary": False} for name in PHYSICS_NAMES}
+    parameters.update({name: {"initial": value, "vary": False} for name, value in TRUTH.items()})
+    parameters.update({name: {"initial": value} for name, value in start.items()})
+    config = {
+        "experimental_data": {"q": FIT_Q, "phi": FIT_PHI},
+        "parameters": parameters,
+        "scaling": {"mode": scaling},
+        "optimization": {"nlsq": {"noise_sigma": NOISE}, "cmc": cmc},
+        "compute": {"jax_cache_dir": str(directory / "jax-cache")},
+    }
+    path = directory / name
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def load(run_dir: Path) -> tuple[dict, dict]:
+    document = json.loads((run_dir / "result.json").read_text())
+    with np.load(run_dir / "cmc_samples.npz", allow_pickle=False) as npz:
+        return document, {key: npz[key] for key in npz.files}
+
+
+def without_run_details(cmc: dict) -> dict:
+    """The cmc section without wall-clock times."""
+    shards = [{k: v for k, v in shard.items() if k != "wall_seconds"} for shard in cmc["shards"]]
+    return {**cmc, "shards": shards}
+
+
+def test_cmc_recovers_truth_and_both_ways_of_running_give_identical_draws(tmp_path, data_file):
+    config = write_config(tmp_path, SMALL_CMC)
+    in_process = tmp_path / "in-process"
+    code = main(["--config", str(config), "--data", str(data_file), "--run-dir", str(in_process), "--method", "all"])
+    assert code == 0
+    document, samples = load(in_process)
+    cmc, nlsq = document["cmc"], document["nlsq"]
+    assert document["method"] == "all" and document["convergence_warning"] is None
+    assert cmc["n_shards"] == 3 and len(cmc["shards"]) == 3
+    assert cmc["varied"] == ["D0_ref", "v0", "f0"]
+    assert all(isinstance(cmc[name], float) for name in PHYSICS_NAMES)
+    assert cmc["D0_sample"] == TRUTH["D0_sample"] and cmc["sd"]["D0_sample"] is None
+    assert samples["consensus"].shape == (2, 200, 9)
+    assert samples["shard_draws"].shape == (3, 2, 200, 9)
+    names = list(samples["names"])
+    for name in cmc["varied"]:
+        draws = samples["consensus"][..., names.index(name)].ravel()
+        low, high = np.quantile(draws, [0.005, 0.995])
+        assert low < TRUTH[name] < high, name
+        assert abs(nlsq[name] - cmc[name]) < 2 * cmc["sd"][name], name
+        assert cmc["q05"][name] < cmc[name] < cmc["q95"][name]
+
+    shard_files = []
+    for shard in range(3):
+        shard_files.append(tmp_path / f"shard_{shard}.npz")
+        assert main(["cmc-shard", "--config", str(config), "--data", str(data_file), "--nlsq", str(in_process),
+                     "--shard", str(shard), "--output", str(shard_files[-1])]) == 0
+    jobs = tmp_path / "jobs"
+    assert main(["cmc-combine", "--config", str(config), "--data", str(data_file), "--nlsq", str(in_process),
+                 "--shards", *map(str, reversed(shard_files)), "--run-dir", str(jobs)]) == 0
+    jobs_document, jobs_samples = load(jobs)
+    for key in samples:
+        np.testing.assert_array_equal(samples[key], jobs_samples[key], err_msg=key)
+    assert without_run_details(jobs_document["cmc"]) == without_run_details(cmc)
+    assert jobs_document["method"] == "cmc" and jobs_document["nlsq"] == nlsq
+
+    # a different seed: different draws of the same shard
+    from heterodyne.cmc.setup import prepare, sample_one
+    from heterodyne.commands.run import load_selected_data
+
+    resolved = jobs_document["config"]
+    resolved["optimization"]["cmc"]["seed"] += 1
+    with np.load(in_process / "nlsq.npz", allow_pickle=False) as npz:
+        setup = prepare(resolved, load_selected_data(resolved), {key: npz[key] for key in npz.files})
+    other = sample_one(setup, 0)
+    assert not np.allclose(other.draws, samples["shard_draws"][0])
+
+
+def test_a_shard_that_fails_r_hat_is_flagged_and_the_run_exits_2_with_every_output(tmp_path, data_file):
+    config = write_config(tmp_path, {**SMALL_CMC, "num_warmup": 3, "num_samples": 30, "max_r_hat": 1.001})
+    run_dir = tmp_path / "run"
+    code = main(["--config", str(config), "--data", str(data_file), "--run-dir", str(run_dir), "--method", "cmc"])
+    assert code == 2
+    document, samples = load(run_dir)
+    assert document["status"] == "convergence_warning"
+    assert "flagged" in document["convergence_warning"]
+    flagged = [shard for shard in document["cmc"]["shards"] if shard["flagged"]]
+    assert flagged and all("R-hat" in " ".join(shard["reasons"]) for shard in flagged)
+    assert document["cmc"]["kept_flagged_shards"] == [shard["index"] for shard in flagged]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["cmc_samples.npz", "nlsq.npz", "result.json"]
+    assert samples["shard_draws"].shape == (3, 2, 30, 9)
+
+
+def test_consensus_matches_one_unsharded_run_within_monte_carlo_error(tmp_path, simulated):
+    """Two parameters, scaling fixed at the truth, 5310 points: sub-posteriors are near Gaussian."""
+    data_file, truth = simulated
+    cmc = {"num_warmup": 300, "num_samples": 1000, "num_chains": 2}
+    start = {"D0_ref": 2.2e4, "v0": 1180.0}
+    contrast, offset = truth_scaling(truth)
+    scaling = {"mode": "fixed", "contrast": {"initial": contrast.tolist()}, "offset": {"initial": offset.tolist()}}
+    runs = {}
+    for label, shard_size in (("whole", "auto"), ("sharded", 900)):
+        directory = tmp_path / label
+        directory.mkdir()
+        config = write_config(directory, {**cmc, "max_points_per_shard": shard_size}, start=start, scaling="fixed")
+        raw = yaml.safe_load(config.read_text())
+        raw["scaling"] = scaling
+        config.write_text(yaml.safe_dump(raw))
+        assert main(["--config", str(config), "--data", str(data_file), "--run-dir", str(directory / "out"),
+                     "--method", "cmc"]) == 0
+        runs[label] = load(directory / "out")[0]["cmc"]
+    whole, sharded = runs["whole"], runs["sharded"]
+    assert whole["n_shards"] == 1 and sharded["n_shards"] == 6
+    for name in start:
+        mean_error = np.hypot(whole["sd"][name] / np.sqrt(whole["ess_bulk"][name]),
+                              sharded["sd"][name] / np.sqrt(sharded["ess_bulk"][name]))
+        assert abs(whole[name] - sharded[name]) < 4 * mean_error, name
+        sd_error = np.sqrt(1 / (2 * whole["ess_bulk"][name]) + 1 / (2 * sharded["ess_bulk"][name]))
+        assert abs(sharded["sd"][name] / whole["sd"][name] - 1) < 4 * sd_error, name
