@@ -150,3 +150,33 @@ def test_consensus_matches_one_unsharded_run_within_monte_carlo_error(tmp_path, 
         assert abs(whole[name] - sharded[name]) < 4 * mean_error, name
         sd_error = np.sqrt(1 / (2 * whole["ess_bulk"][name]) + 1 / (2 * sharded["ess_bulk"][name]))
         assert abs(sharded["sd"][name] / whole["sd"][name] - 1) < 4 * sd_error, name
+
+
+def test_two_shard_workers_give_the_draws_of_one_worker_with_the_same_threads_per_shard(tmp_path, data_file):
+    """HETERODYNE_NUM_WORKERS=2 with --threads 2 samples two shards at once, one thread each: the
+    draws equal one worker with --threads 1. (XLA partitions reductions by its thread count, so
+    draws are reproducible for a given number of threads per shard.) Both runs reuse one NLSQ result."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    config = write_config(tmp_path, {"num_warmup": 50, "num_samples": 50, "num_chains": 2,
+                                     "max_points_per_shard": 2700})
+    heterodyne = str(Path(sys.executable).with_name("heterodyne"))
+    common = ["--config", str(config), "--data", str(data_file)]
+    nlsq_dir = tmp_path / "nlsq"
+    assert main([*common, "--run-dir", str(nlsq_dir), "--method", "nlsq"]) == 0
+    draws = {}
+    for workers, threads in (("1", "1"), ("2", "2")):
+        run_dir = tmp_path / f"workers{workers}"
+        shutil.copytree(nlsq_dir, run_dir)
+        completed = subprocess.run([heterodyne, *common, "--run-dir", str(run_dir), "--method", "cmc",
+                                    "--threads", threads], capture_output=True, text=True,
+                                   env={**os.environ, "HETERODYNE_NUM_WORKERS": workers})
+        assert completed.returncode in (0, 2), completed.stderr[-2000:]
+        assert "warm start from the NLSQ result" in completed.stderr
+        document, samples = load(run_dir)
+        assert document["cmc"]["n_shards"] == 2
+        draws[workers] = samples["shard_draws"]
+    np.testing.assert_array_equal(draws["1"], draws["2"])

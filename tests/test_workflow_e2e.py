@@ -100,3 +100,23 @@ def test_interrupted_workflow_reruns_to_the_same_summary(tmp_path, reference, ca
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     summary = (interrupted / "results" / "summary.csv").read_text()
     assert summary == (reference / "results" / "summary.csv").read_text()
+
+
+def test_tiny_cmc_run_gives_nlsq_and_cmc_rows_and_a_comparison(tmp_path, cache_dir):
+    """One run, both methods, two CMC shard jobs: summary rows per method with the CMC columns filled."""
+    config = tiny_config(tmp_path)
+    analysis = Path(config["analysis"])
+    analysis.write_text(analysis.read_text() + "optimization:\n  cmc: {num_warmup: 100, num_samples: 100, "
+                        "num_chains: 2, max_points_per_shard: 700}\n")
+    config.update(methods=["nlsq", "cmc"], seeds=[1], sweep={})
+    completed = snakemake(tmp_path, "--cores", "2", config=config, cache_dir=cache_dir)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    run = tmp_path / "results" / "tiny" / "base" / "seed1"
+    assert sorted(p.name for p in (run / "cmc" / "shards").iterdir()) == ["shard_0.npz", "shard_1.npz"]
+    table = pd.read_csv(tmp_path / "results" / "summary.csv")
+    assert sorted(table["method"]) == ["cmc", "nlsq"]
+    cmc = table[table["method"] == "cmc"].iloc[0]
+    assert cmc["D0_ref_q05"] < cmc["D0_ref"] < cmc["D0_ref_q95"]
+    assert cmc["max_r_hat"] > 1.0 and cmc["min_ess_bulk"] > 0
+    comparison = pd.read_csv(tmp_path / "results" / "comparison.csv")
+    assert set(comparison["parameter"]) == {"D0_ref", "D0_sample", "v0", "f0"}

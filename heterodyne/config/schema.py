@@ -209,8 +209,8 @@ def _cmc() -> Schema:
     """``optimization.cmc`` (spec/cmc.md)."""
     return _section("Consensus Monte Carlo", {
         "num_warmup": _leaf("integer", 500, "warm-up steps per chain", minimum=1),
-        "num_samples": _leaf("integer", 500, "draws per chain", minimum=1),
-        "num_chains": _leaf("integer", 4, "chains per shard", minimum=1),
+        "num_samples": _leaf("integer", 500, "draws per chain (>= 10)", minimum=10),
+        "num_chains": _leaf("integer", 4, "chains per shard (>= 2: R-hat compares chains)", minimum=2),
         "seed": _leaf("integer", 42, "run seed; shard seeds derive from it", minimum=0),
         "max_r_hat": _leaf("number", 1.05, "flag a shard whose R-hat exceeds this (> 1)",
                            exclusiveMinimum=1),
