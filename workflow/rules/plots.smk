@@ -24,7 +24,7 @@ rule plot:
     params:
         run_dir=lambda wildcards, input: os.path.dirname(input.result),
     threads: 1
-    resources:
+    resources:  # the data and the model on them, as in the fit
         mem_mb=lambda wildcards, attempt: run_of(wildcards).nlsq_mem_mb() * attempt,
     conda:
         ENV
@@ -48,7 +48,7 @@ rule trends:
     log:
         f"{RESULTS}/trends.log",
     params:
-        directory=f"{RESULTS}/trends",
+        directory=lambda wildcards, output: os.path.dirname(output[0]),
     localrule: True
     threads: 1
     conda:
