@@ -1,9 +1,11 @@
 # heterodyne batch workflow: datasets x sweep points x seeds -> run configs -> NLSQ,
-# CMC shards and consensus -> summary.csv. Every rule is a thin call of the `heterodyne` CLI.
+# CMC shards and consensus -> summary.csv, and figures per run and across runs (config `plots`).
+# Every rule is a thin call of the `heterodyne` CLI.
 #
 #   snakemake --cores all                                  # the demo (config/config.yaml)
 #   snakemake --cores all --configfile config/examples/sweep.yaml
 #   snakemake --workflow-profile profiles/slurm --configfile my.yaml
+#   snakemake --report report.html                        # afterwards: tables and figures in one file
 #
 # A --configfile replaces the demo config (config/config.yaml) instead of being merged into it.
 
@@ -12,6 +14,9 @@ import os
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+
+report: "workflow/report/workflow.rst"
 
 
 if not workflow.overwrite_configfiles:
@@ -25,9 +30,11 @@ include: "workflow/rules/run_config.smk"
 include: "workflow/rules/nlsq.smk"
 include: "workflow/rules/cmc.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/plots.smk"
 
 
 rule all:
     default_target: True
     input:
         summary_outputs().values(),
+        figure_targets(),

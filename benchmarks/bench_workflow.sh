@@ -8,6 +8,8 @@
 # per job, the wall time, the in-process time (load + fit, from result.json) and the rest
 # (interpreter start-up, imports, JAX start-up: "start-up"); the compile cost (cold minus warm
 # fit time); and the overhead = 1 - (in-process seconds / cores) / workflow wall time.
+# Then the cost of figures: the same sweep with plots (12 plot jobs and the trends job) against
+# it without, both warm, twice each in turn; the issue's target is a ratio below 1.3.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$repo/.venv/bin"
@@ -40,6 +42,7 @@ YAML
 cat > workflow.yaml <<'YAML'
 analysis: analysis.yaml
 results: results
+plots: false
 methods: [nlsq]
 seeds: [1]
 sweep:
@@ -103,4 +106,23 @@ print(f"compile cost (cold minus warm fit time):      {compile_cost:7.2f} s over
 print(f"one process, 12 fits in sequence (2 threads): {one:7.2f} s")
 print(f"workflow vs sum of jobs / 2 cores:            {warm / (job_wall / 2):7.2f} x")
 print(f"workflow overhead 1 - (in-process / 2) / wall: {100 * (1 - in_process / 2 / warm):6.1f} %")
+PY
+# The sweep from its run configs to the end (summary, and with plots the figures); wall seconds.
+sweep() {
+    rm -rf results/bench results/*.csv results/trends
+    "${smk[@]}" --until run_config > /dev/null 2>&1
+    local start=$(date +%s.%N)
+    "${smk[@]}" "$@" > sweep.log 2>&1
+    seconds "$start"
+}
+off1=$(sweep); on1=$(sweep --config plots=True); off2=$(sweep); on2=$(sweep --config plots=True)
+ls results/bench/*/seed1/nlsq/plots/c2_cuts.png results/trends/*.png > /dev/null  # the figures were made
+plot_jobs=$(cat results/bench/*/seed1/logs/plot_nlsq.benchmark.tsv | awk '$1 != "s" {s += $1; n++} END {printf "%.2f", s / n}')
+
+python - "$off1" "$off2" "$on1" "$on2" "$plot_jobs" <<'PY'
+import sys
+off1, off2, on1, on2, plot_job = map(float, sys.argv[1:])
+print(f"sweep without plots (twice):                  {off1:7.2f} s, {off2:7.2f} s")
+print(f"sweep with plots (twice):                     {on1:7.2f} s, {on2:7.2f} s  ({plot_job:.2f} s per plot job)")
+print(f"with / without plots (best of each):          {min(on1, on2) / min(off1, off2):7.2f} x  (target < 1.3)")
 PY

@@ -1,10 +1,14 @@
-"""Tiny real runs of the workflow: simulated data, small N; up-to-date reruns; interruption."""
+"""Tiny real runs of the workflow: simulated data, small N; up-to-date reruns; interruption;
+figures and the Snakemake report."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +19,8 @@ from workflow_helpers import REPO, SNAKEFILE, BIN, job_counts, workflow_env, wri
 
 SWEEP_KEY = "analyzer_parameters.start_frame"
 LOCAL_PROFILE = str(REPO / "profiles" / "local")
+RUN_FIGURES = ["c2_cuts.png", "c2_fit_00.png", "c2_fit_01.png", "c2_fit_02.png", "rates.png"]  # three angles
+POINTS = ["start_frame=1", "start_frame=6"]
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +78,54 @@ def test_tiny_run_writes_the_summary_and_a_second_run_has_nothing_to_do(referenc
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
+def report_script(html: str, name: str):
+    """The JSON object a Snakemake report page assigns in its ``<script id="NAME">`` block."""
+    match = re.search(rf'<script id="{name}">\s*var {name} = (.*?);\s*</script>', html, re.DOTALL)
+    return json.loads(match.group(1))
+
+
+def test_tiny_run_draws_each_runs_figures_and_the_trends_and_the_report_holds_them(reference):
+    results = reference / "results"
+    runs = [f"tiny/{point}/seed{seed}" for point in POINTS for seed in (1, 2)]
+    for run in runs:
+        assert sorted(p.name for p in (results / run / "nlsq" / "plots").glob("*.png")) == RUN_FIGURES
+    assert [p.name for p in (results / "trends").iterdir()] == ["trend_analyzer_parameters_start_frame.png"]
+
+    completed = snakemake(reference, "--report", "report.zip", config=tiny_config(reference))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    with zipfile.ZipFile(reference / "report.zip") as archive:
+        stored = {name.rsplit("/", 1)[-1]: archive.read(name) for name in archive.namelist()
+                  if name.endswith("/summary.csv") or name.endswith("/trend_analyzer_parameters_start_frame.png")}
+        figures = [name for name in archive.namelist() if name.endswith(".png")]
+        html = archive.read("report/report.html").decode()
+    assert stored["summary.csv"] == (results / "summary.csv").read_bytes()
+    assert stored["trend_analyzer_parameters_start_frame.png"] == \
+        (results / "trends" / "trend_analyzer_parameters_start_frame.png").read_bytes()
+    assert len(figures) == 1 + len(runs) * len(RUN_FIGURES)
+
+    categories = report_script(html, "categories")
+    assert categories["All runs"] == {
+        "tables": ["results/comparison.csv", "results/stability.csv", "results/summary.csv"],
+        "figures": ["results/trends/trend_analyzer_parameters_start_frame.png"]}
+    assert sorted(categories["tiny"]) == POINTS
+    for point in POINTS:
+        assert sorted(categories["tiny"][point]) == sorted(
+            f"results/tiny/{point}/seed{seed}/nlsq/plots/{figure}" for seed in (1, 2) for figure in RUN_FIGURES)
+    items = report_script(html, "results")
+    cuts = items["results/tiny/start_frame=6/seed2/nlsq/plots/c2_cuts.png"]
+    assert cuts["labels"] == {"seed": "2", "method": "nlsq", "figure": "c2_cuts"}
+    assert cuts["caption"].startswith("<p>One-time cuts") and "Measured c2" not in cuts["caption"]
+    assert items["results/tiny/start_frame=1/seed1/nlsq/plots/c2_fit_01.png"]["caption"].startswith("<p>Measured c2")
+    assert "Fitted parameters against one sweep variable" in \
+        items["results/trends/trend_analyzer_parameters_start_frame.png"]["caption"]
+    assert items["results/summary.csv"]["caption"].startswith("<p>One row per run and method")
+
+
 def test_interrupted_workflow_reruns_to_the_same_summary(tmp_path, reference, cache_dir):
     interrupted = tmp_path / "interrupted"
     interrupted.mkdir()
-    config_file = write_config(interrupted, tiny_config(interrupted))
+    config = {**tiny_config(interrupted), "plots": False}  # and a run with plots off writes none
+    config_file = write_config(interrupted, config)
     command = [str(BIN / "snakemake"), "--snakefile", str(SNAKEFILE), "--directory", str(interrupted),
                "--configfile", str(config_file), "--cores", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -90,16 +140,17 @@ def test_interrupted_workflow_reruns_to_the_same_summary(tmp_path, reference, ca
     finished = list(logs.glob("*/seed*/nlsq/result.json"))
     assert len(finished) < 4, "the interruption came too late to test anything"
 
-    plan = snakemake(interrupted, "-n", "--workflow-profile", LOCAL_PROFILE, config=tiny_config(interrupted))
+    plan = snakemake(interrupted, "-n", "--workflow-profile", LOCAL_PROFILE, config=config)
     assert plan.returncode == 0, plan.stderr[-3000:]
     # Every fit without a result is planned again, and so is the one cut off by the signal even
     # if its process got to write result.json: Snakemake did not see that job finish.
     assert job_counts(plan.stdout + plan.stderr)["nlsq"] >= max(1, 4 - len(finished))
     rerun = snakemake(interrupted, "--workflow-profile", LOCAL_PROFILE, "--cores", "2",
-                      config=tiny_config(interrupted), cache_dir=cache_dir)
+                      config=config, cache_dir=cache_dir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     summary = (interrupted / "results" / "summary.csv").read_text()
     assert summary == (reference / "results" / "summary.csv").read_text()
+    assert not list(interrupted.rglob("plots")) and not list(interrupted.rglob("*.png"))
 
 
 def test_tiny_cmc_run_gives_nlsq_and_cmc_rows_and_a_comparison(tmp_path, cache_dir):
@@ -120,3 +171,6 @@ def test_tiny_cmc_run_gives_nlsq_and_cmc_rows_and_a_comparison(tmp_path, cache_d
     assert cmc["max_r_hat"] > 1.0 and cmc["min_ess_bulk"] > 0
     comparison = pd.read_csv(tmp_path / "results" / "comparison.csv")
     assert set(comparison["parameter"]) == {"D0_ref", "D0_sample", "v0", "f0"}
+    assert sorted(p.name for p in (run / "cmc" / "plots").glob("*.png")) == sorted(
+        RUN_FIGURES + ["cmc_corner.png", "cmc_trace_shard_00.png", "cmc_trace_shard_01.png"])
+    assert sorted(p.name for p in (tmp_path / "results" / "trends").iterdir()) == ["nlsq_vs_cmc.png", "trend_run.png"]

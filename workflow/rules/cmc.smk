@@ -52,4 +52,4 @@ rule cmc_combine:
         ENV
     shell:
         "heterodyne cmc-combine --config {input.config} --nlsq {params.nlsq_dir} --shards {input.shards}"
-        " --run-dir {params.run_dir} > {log} 2>&1 || [ $? -eq 2 ]"
+        " --run-dir {params.run_dir} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"

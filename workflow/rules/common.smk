@@ -13,6 +13,7 @@ from heterodyne.batch.plan import SIMULATED_DIRECTORY
 from heterodyne.config.messages import format_validation_error
 from heterodyne.config.template import flow
 from heterodyne.errors import HeterodyneError
+from heterodyne.plots.trends import figure_stem
 
 
 try:
@@ -31,6 +32,7 @@ except HeterodyneError as error:
     raise WorkflowError(f"invalid workflow config: {error}") from None
 
 RESULTS = config["results"]
+PLOTS = config["plots"]
 SIMULATED = f"{RESULTS}/{SIMULATED_DIRECTORY}"
 RUN = f"{RESULTS}/{{dataset}}/{{point}}/seed{{seed}}"
 ENV = "../envs/heterodyne.yaml"
@@ -42,6 +44,7 @@ wildcard_constraints:
     point=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
     seed=r"\d+",
     shard=r"\d+",
+    method=r"nlsq|cmc",
 
 
 def run_of(wildcards):
@@ -97,3 +100,20 @@ def summary_arguments(wildcards, output):
     if "stability" in output.keys():
         options.append(f"--stability {shlex.quote(output.stability)}")
     return " ".join(options)
+
+
+def trend_files():
+    """The figures `heterodyne trends` writes into RESULTS/trends/, by name: one per sweep key
+    (against the run name without a sweep) and, when runs have CMC rows too, NLSQ against CMC."""
+    stems = [figure_stem(key) for key in PLAN.sweep_keys or ["run"]]
+    if "cmc" in PLAN.methods:
+        stems.append("nlsq_vs_cmc")
+    return {stem: f"{RESULTS}/trends/{stem}.png" for stem in stems}
+
+
+def figure_targets():
+    """Every run's plots/ directory per method and the trend figures; none when plots are off."""
+    if not PLOTS:
+        return []
+    runs = [f"{RESULTS}/{run.directory}/{method}/plots" for run in PLAN.runs.values() for method in PLAN.methods]
+    return runs + list(trend_files().values())

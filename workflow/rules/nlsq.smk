@@ -1,5 +1,5 @@
-# NLSQ fit of each run. Exit 2 (did not converge) is a result: outputs are kept and the
-# summary's status and convergence_warning columns say so.
+# NLSQ fit of each run (its figures are the plot rule's). Exit 2 (did not converge) is a result:
+# outputs are kept and the summary's status and convergence_warning columns say so.
 
 
 rule nlsq:
@@ -22,4 +22,4 @@ rule nlsq:
         ENV
     shell:
         "heterodyne --config {input.config} --method nlsq --run-dir {params.run_dir}"
-        " --threads {threads} > {log} 2>&1 || [ $? -eq 2 ]"
+        " --threads {threads} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"

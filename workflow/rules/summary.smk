@@ -6,7 +6,10 @@ rule summary:
     input:
         summary_inputs,
     output:
-        **summary_outputs(),
+        **{
+            name: report(path, caption=f"../report/{name}.rst", category="All runs", subcategory="tables")
+            for name, path in summary_outputs().items()
+        },
     log:
         f"{RESULTS}/summary.log",
     params:
