@@ -2,7 +2,9 @@
 # Workflow overhead: a 12-run NLSQ sweep run by Snakemake with --cores 2, against the sum of the
 # runs' own times and against one process fitting the 12 runs one after the other.
 #
-#   benchmarks/bench_workflow.sh [WORKDIR]      (default: a new temporary directory)
+#   [FRAMES=120] benchmarks/bench_workflow.sh [WORKDIR]      (default: a new temporary directory)
+#
+# FRAMES sets the simulated data's frames per matrix (each fit's size: 3 x FRAMES^2 / 2 points).
 #
 # Prints: the DAG-build time; the workflow's wall time with a cold and a warm JAX compile cache;
 # per job, the wall time, the in-process time (load + fit, from result.json) and the rest
@@ -14,6 +16,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$repo/.venv/bin"
 work="${1:-$(mktemp -d)}"
+frames="${FRAMES:-120}"
 mkdir -p "$work"
 cd "$work"
 export PATH="$venv:$PATH"
@@ -39,7 +42,7 @@ parameters:
   phi0: {vary: false}
 scaling: {mode: individual, contrast: {initial: 0.1}}
 YAML
-cat > workflow.yaml <<'YAML'
+cat > workflow.yaml <<YAML
 analysis: analysis.yaml
 results: results
 plots: false
@@ -51,7 +54,7 @@ sweep:
 datasets:
   simulate:
     bench:
-      frames: 120
+      frames: $frames
       seed: 1
       truth: {D0_ref: 20000.0, alpha_ref: -0.3, D0_sample: 80000.0, v0: 1200.0, beta: 0.3, f0: 0.3}
 YAML
@@ -78,9 +81,9 @@ for index, config in enumerate(sorted(glob.glob("results/bench/*/seed1/run.yaml"
 PY
 one=$(seconds "$start")
 
-python - "$dag" "$cold" "$warm" "$one" <<'PY'
+python - "$dag" "$cold" "$warm" "$one" "$frames" <<'PY'
 import csv, glob, json, sys
-dag, cold, warm, one = map(float, sys.argv[1:])
+dag, cold, warm, one, frames = map(float, sys.argv[1:])
 def jobs(root):
     rows = []
     for result in sorted(glob.glob(f"{root}/*/seed1/nlsq/result.json")):
@@ -95,7 +98,7 @@ job_wall = sum(w for w, _, _ in warm_jobs)
 in_process = sum(t for _, t, _ in warm_jobs)
 startup = job_wall - in_process
 compile_cost = sum(f for _, _, f in cold_jobs) - sum(f for _, _, f in warm_jobs)
-print(f"runs: 12 NLSQ fits (3 start frames x 4 starting values), 3 angles, 120-frame data, --cores 2")
+print(f"runs: 12 NLSQ fits (3 start frames x 4 starting values), 3 angles, {frames:.0f}-frame data, --cores 2")
 print(f"DAG build (snakemake -n):                     {dag:7.2f} s")
 print(f"workflow wall, cold compile cache:            {cold:7.2f} s")
 print(f"workflow wall, warm compile cache:            {warm:7.2f} s")
