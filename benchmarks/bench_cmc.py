@@ -46,9 +46,8 @@ def describe(run_dir: Path) -> str:
     with np.load(run_dir / "cmc_samples.npz", allow_pickle=False) as npz:
         names, consensus = list(npz["names"]), npz["consensus"]
     truth = {**TRUTH, "phi0": 0.0}
-    covered = sum(
-        bool(np.quantile(consensus[..., names.index(n)], 0.005) < truth[n] < np.quantile(consensus[..., names.index(n)], 0.995))
-        for n in VARYING)
+    intervals = {n: np.quantile(consensus[..., names.index(n)], [0.005, 0.995]) for n in VARYING}
+    covered = sum(bool(low < truth[n] < high) for n, (low, high) in intervals.items())
     shards = "; ".join(
         f"shard {s['index']}: {s['n_points']} pts, {s['wall_seconds']:.0f} s, min ESS {s['min_ess_bulk']:.0f} "
         f"({s['min_ess_bulk'] / s['wall_seconds']:.1f}/s), R-hat {s['max_r_hat']:.3f}, "

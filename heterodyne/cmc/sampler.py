@@ -2,7 +2,15 @@
 
 Chains start at z = 0 (the NLSQ optimum) plus a small seeded jitter. Every random choice comes
 from the shard seed, derived from the run seed and the shard index alone, so a shard sampled in
-a workflow job and the same shard sampled inside ``heterodyne --method cmc`` give the same draws.
+a workflow job and the same shard sampled inside ``heterodyne --method cmc`` give the same draws
+(for the same number of threads: XLA splits its reductions by thread count).
+
+Chains run one after another (NumPyro's "sequential"): on the CPU a vectorised step of 4 chains
+cost 1.6x four single-chain gradients and waits for the longest trajectory of the four (N = 100
+x 3 angles, 500 + 500 draws: 183 s vectorised, 82 s sequential). The mass matrix is diagonal,
+adapted on top of the NLSQ whitening; a dense one measured worse where the whitening fits (bulk
+ESS per second 6.1 vs 6.5 at N = 100, 18.5 vs 42-52 at N = 200) and better only where the
+posterior bends away from the NLSQ covariance (short windows: 3.5x the ESS for 1.3x the time).
 """
 
 from __future__ import annotations
