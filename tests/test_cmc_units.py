@@ -165,3 +165,22 @@ def test_a_shard_far_from_the_others_raises_a_warning():
     combined = combine.consensus_draws(agreeing)
     mean, _ = combine.gaussian_product(agreeing)
     assert combine.agreement_warnings(("a", "b"), agreeing, combined, mean, np.full(2, 4000.0)) == []
+
+
+def test_cmc_plan_command_prints_the_plan_from_a_count_or_from_the_data(tmp_path, capsys):
+    import json
+
+    from heterodyne.cli import main
+    from nlsq_helpers import simulate
+
+    config = tmp_path / "run.yaml"
+    config.write_text("experimental_data: {q: 0.009, phi: [-157.5, -67.5, 22.5]}\n"
+                      "optimization: {cmc: {max_points_per_shard: 1000, seed: 3}}\n")
+    assert main(["cmc-plan", "--config", str(config), "--n-points", "120000"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["n_shards"] == 120 and sum(plan["shard_sizes"]) == 120_000 and plan["seed"] == 3
+    data, _ = simulate(tmp_path, {}, n_frames=30)
+    assert main(["cmc-plan", "--config", str(config), "--data", str(data)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["n_points"] == 3 * 30 * 29 // 2 and plan["n_shards"] == 2
+    assert main(["cmc-plan", "--config", str(config), "--n-points", "0"]) == 1
