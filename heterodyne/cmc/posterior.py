@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
-from heterodyne.nlsq.problem import FitProblem, weighted_residuals
+from heterodyne.nlsq.problem import FitProblem, padded_point_arrays, problem_constants, weighted_residuals
 
 PRIOR_KINDS = {"uniform": 0, "normal": 1, "lognormal": 2}
 
@@ -75,19 +75,8 @@ def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, n_s
     (frame 0 with itself, residual 0), so every shard of a plan has the same array shapes."""
     from heterodyne.jaxconfig import jnp
 
-    points = problem.points
-    padding = size - points.size
-
-    def padded(values, fill):
-        return np.concatenate([values, np.full(padding, fill, dtype=values.dtype)])
-
     constants = {
-        "initial": jnp.asarray(problem.initial),
-        "free_index": jnp.asarray(np.flatnonzero(problem.vary)),
-        "basis": jnp.asarray(problem.scaling.basis),
-        "t": jnp.asarray(problem.t),
-        "q": jnp.asarray(problem.q),
-        "phi": jnp.asarray(problem.phi),
+        **problem_constants(problem),
         "center": jnp.asarray(geometry.center),
         "factor": jnp.asarray(geometry.factor),
         "lower": jnp.asarray(geometry.lower),
@@ -97,6 +86,5 @@ def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, n_s
         "prior_sigma": jnp.asarray(priors.sigma),
         "prior_power": jnp.asarray(1.0 / n_shards),
     }
-    data = (padded(points.angle_index, 0), padded(points.i, 0), padded(points.j, 0),
-            padded(points.value, 0.0), padded(1.0 / problem.sigma, 0.0))
+    data = padded_point_arrays(problem, size)
     return constants, tuple(jnp.asarray(array) for array in data)

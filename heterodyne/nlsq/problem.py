@@ -118,6 +118,36 @@ def _compiled(n_contrast: int):
     return jax.jit(gram)
 
 
+def problem_constants(problem: FitProblem) -> dict:
+    """The problem's arrays that ``weighted_residuals`` reads from ``constants`` (as JAX arrays)."""
+    from heterodyne.jaxconfig import jnp
+
+    return {
+        "initial": jnp.asarray(problem.initial),
+        "free_index": jnp.asarray(np.flatnonzero(problem.vary)),
+        "basis": jnp.asarray(problem.scaling.basis),
+        "t": jnp.asarray(problem.t),
+        "q": jnp.asarray(problem.q),
+        "phi": jnp.asarray(problem.phi),
+    }
+
+
+def padded_point_arrays(problem: FitProblem, size: int) -> tuple[np.ndarray, ...]:
+    """(angle_index, i, j, value, weight = 1/σ) of the problem's points, padded to ``size``.
+
+    Padding points sit on the diagonal of frame 0 with zero weight: residual 0, Jacobian row 0,
+    so they change no sum, and equal sizes let one compiled function serve every chunk or shard.
+    """
+    points = problem.points
+    padding = size - points.size
+
+    def pad(values, fill):
+        return np.concatenate([values, np.full(padding, fill, dtype=values.dtype)])
+
+    return (pad(points.angle_index, 0), pad(points.i, 0), pad(points.j, 0),
+            pad(points.value, 0.0), pad(1.0 / problem.sigma, 0.0))
+
+
 class ResidualEvaluator:
     """The Gram matrix of [∂r/∂x | r] of one problem, and its square root; chunked and compiled."""
 
@@ -128,32 +158,13 @@ class ResidualEvaluator:
         n_points = problem.points.size
         n_chunks = max(1, math.ceil(n_points / CHUNK_POINTS))
         self.chunk = math.ceil(n_points / n_chunks)
-        padded = n_chunks * self.chunk
-
-        def pad(values, fill):
-            return np.concatenate([values, np.full(padded - n_points, fill, dtype=values.dtype)])
-
-        points = problem.points
-        # padding points sit on the diagonal with zero weight: residual 0, Jacobian row 0
+        arrays = padded_point_arrays(problem, n_chunks * self.chunk)
         self._chunks = [
-            tuple(
-                jnp.asarray(array[k * self.chunk:(k + 1) * self.chunk])
-                for array in (
-                    pad(points.angle_index, 0), pad(points.i, 0), pad(points.j, 0),
-                    pad(points.value, 0.0), pad(1.0 / problem.sigma, 0.0),
-                )
-            )
+            tuple(jnp.asarray(array[k * self.chunk:(k + 1) * self.chunk]) for array in arrays)
             for k in range(n_chunks)
         ]
         self.n_points = n_points
-        self._constants = {
-            "initial": jnp.asarray(problem.initial),
-            "free_index": jnp.asarray(np.flatnonzero(problem.vary)),
-            "basis": jnp.asarray(problem.scaling.basis),
-            "t": jnp.asarray(problem.t),
-            "q": jnp.asarray(problem.q),
-            "phi": jnp.asarray(problem.phi),
-        }
+        self._constants = problem_constants(problem)
         self._chunk_gram = _compiled(len(problem.scaling.contrast))
 
     def gram(self, x: np.ndarray) -> np.ndarray:
