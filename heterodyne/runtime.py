@@ -27,13 +27,20 @@ BLAS_THREAD_VARIABLES = (
 )
 
 
+def positive_int_from_env(name: str) -> int | None:
+    """The positive integer in environment variable ``name``, or None when it is unset or empty."""
+    text = os.environ.get(name)
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise HeterodyneError(f"{name}={text!r}: expected a positive integer")
+    return int(text)
+
+
 def resolve_threads(requested: int | None) -> int:
     """The thread budget: ``requested``, else $HETERODYNE_THREADS, else the usable cores."""
-    if requested is None and os.environ.get(THREADS_ENV):
-        text = os.environ[THREADS_ENV]
-        if not text.isdigit() or int(text) < 1:
-            raise HeterodyneError(f"{THREADS_ENV}={text!r}: expected a positive integer")
-        requested = int(text)
+    if requested is None:
+        requested = positive_int_from_env(THREADS_ENV)
     if requested is None:
         return len(os.sched_getaffinity(0))
     if requested < 1:

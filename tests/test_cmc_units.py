@@ -184,3 +184,20 @@ def test_cmc_plan_command_prints_the_plan_from_a_count_or_from_the_data(tmp_path
     plan = json.loads(capsys.readouterr().out)
     assert plan["n_points"] == 3 * 30 * 29 // 2 and plan["n_shards"] == 2
     assert main(["cmc-plan", "--config", str(config), "--n-points", "0"]) == 1
+
+
+def test_shard_workers_come_from_config_then_environment_then_cores(monkeypatch):
+    from heterodyne.cmc.workers import resolve_workers
+    from heterodyne.errors import HeterodyneError
+
+    monkeypatch.setenv("HETERODYNE_NUM_WORKERS", "3")
+    assert resolve_workers(None, threads=8, n_shards=10) == 3
+    assert resolve_workers(2, threads=8, n_shards=10) == 2
+    assert resolve_workers(None, threads=2, n_shards=10) == 2  # never above the thread budget
+    assert resolve_workers(None, threads=8, n_shards=1) == 1   # nor above the shards
+    monkeypatch.setenv("HETERODYNE_NUM_WORKERS", "0")
+    with pytest.raises(HeterodyneError, match="HETERODYNE_NUM_WORKERS='0'"):
+        resolve_workers(None, threads=8, n_shards=10)
+    monkeypatch.delenv("HETERODYNE_NUM_WORKERS")
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: set(range(16)))
+    assert resolve_workers(None, threads=16, n_shards=10) == 7  # floor(16 / 2) - 1

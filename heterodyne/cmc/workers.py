@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.setup import CmcSetup, sample_one
-from heterodyne.errors import HeterodyneError
+from heterodyne.runtime import apply_thread_budget, positive_int_from_env
 
 log = logging.getLogger("heterodyne")
 
@@ -24,11 +24,8 @@ WORKERS_ENV = "HETERODYNE_NUM_WORKERS"
 
 def resolve_workers(configured: int | None, threads: int, n_shards: int) -> int:
     """The number of shard workers (see the module docstring)."""
-    if configured is None and os.environ.get(WORKERS_ENV):
-        text = os.environ[WORKERS_ENV]
-        if not text.isdigit() or int(text) < 1:
-            raise HeterodyneError(f"{WORKERS_ENV}={text!r}: expected a positive integer")
-        configured = int(text)
+    if configured is None:
+        configured = positive_int_from_env(WORKERS_ENV)
     if configured is None:
         configured = max(1, len(os.sched_getaffinity(0)) // 2 - 1)
     return max(1, min(configured, threads, n_shards))
@@ -37,7 +34,6 @@ def resolve_workers(configured: int | None, threads: int, n_shards: int) -> int:
 def _start_worker(threads: int, level: int) -> None:
     """Initializer of a worker process: its thread budget, then logging like the parent's."""
     from heterodyne.cli import configure_logging
-    from heterodyne.runtime import apply_thread_budget
 
     apply_thread_budget(threads)
     configure_logging(level <= logging.DEBUG)
