@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,8 +43,12 @@ class ShardPlan:
         """Sorted indices (into the run's point list) of the points of ``shard``."""
         if not 0 <= shard < self.n_shards:
             raise IndexError(f"shard {shard} outside 0..{self.n_shards - 1}")
-        permutation = np.random.default_rng([self.seed, self.n_points]).permutation(self.n_points)
-        return np.sort(np.array_split(permutation, self.n_shards)[shard])
+        return np.sort(np.array_split(self._permutation, self.n_shards)[shard])
+
+    @cached_property
+    def _permutation(self) -> np.ndarray:
+        """The seeded permutation of all points, drawn once per plan."""
+        return np.random.default_rng([self.seed, self.n_points]).permutation(self.n_points)
 
     def describe(self) -> dict:
         """The plan as plain values (for result.json and ``heterodyne cmc-plan``)."""
