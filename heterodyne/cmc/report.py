@@ -88,21 +88,22 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     stats = diagnostics.chain_diagnostics(combined)
     warnings += combine.agreement_warnings(names, used_draws, combined, product_mean, stats["ess_bulk"])
     flat = combined.reshape(-1, len(names))
+    mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
 
     reasons = [f"shard {k} flagged: {'; '.join(reports[k]['reasons'])}" for k in flagged]
     combined_r_hat = float(np.nanmax(stats["r_hat"]))
     if not combined_r_hat <= max_r_hat:
         reasons.append(f"combined max R-hat {combined_r_hat:.3f} > {max_r_hat}")
-    section = _per_physics(names, flat.mean(axis=0), fixed_values)
+    section = _per_physics(names, mean, fixed_values)
     section.update(
-        sd=_per_physics(names, flat.std(axis=0, ddof=1)),
+        sd=_per_physics(names, sd),
         **{key: _per_physics(names, np.quantile(flat, level, axis=0)) for key, level in QUANTILES.items()},
         r_hat=_per_physics(names, stats["r_hat"]),
         ess_bulk=_per_physics(names, stats["ess_bulk"]),
         ess_tail=_per_physics(names, stats["ess_tail"]),
         varied=[name for name in names if name in PHYSICS_NAMES],
         scaling={name: {"mean": float(m), "sd": float(s)}
-                 for name, m, s in zip(names, flat.mean(axis=0), flat.std(axis=0, ddof=1), strict=True)
+                 for name, m, s in zip(names, mean, sd, strict=True)
                  if name not in PHYSICS_NAMES},
         max_r_hat=max(r["max_r_hat"] for r in reports),
         min_ess_bulk=min(r["min_ess_bulk"] for r in reports),
