@@ -97,16 +97,16 @@ def test_cmc_recovers_truth_and_both_ways_of_running_give_identical_draws(tmp_pa
     assert without_run_details(jobs_document["cmc"]) == without_run_details(cmc)
     assert jobs_document["method"] == "cmc" and jobs_document["nlsq"] == nlsq
 
-    # a different seed: different draws of the same shard
-    from heterodyne.cmc.setup import prepare, sample_one
+    # the Python API of the batch guide (nlsq_result), with a different seed: different draws
+    from heterodyne.cmc.run import run_cmc
     from heterodyne.commands.run import load_selected_data
 
     resolved = jobs_document["config"]
     resolved["optimization"]["cmc"]["seed"] += 1
-    with np.load(in_process / "nlsq.npz", allow_pickle=False) as npz:
-        setup = prepare(resolved, load_selected_data(resolved), {key: npz[key] for key in npz.files})
-    other = sample_one(setup, 0)
-    assert not np.allclose(other.draws, samples["shard_draws"][0])
+    with np.load(in_process / "nlsq.npz", allow_pickle=False) as nlsq_result:
+        section, other, _ = run_cmc(resolved, load_selected_data(resolved), nlsq_result=nlsq_result, threads=2)
+    assert section["n_shards"] == 3 and other["consensus"].shape == samples["consensus"].shape
+    assert not np.allclose(other["consensus"], samples["consensus"])
 
 
 def test_a_shard_that_fails_r_hat_is_flagged_and_the_run_exits_2_with_every_output(tmp_path, data_file):

@@ -24,9 +24,11 @@ def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tupl
                      settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise)
 
 
-def run_cmc(config: dict, data, nlsq_arrays: dict, threads: int) -> tuple[dict, dict, str | None]:
-    """Every shard in this process's worker pool, then the consensus."""
+def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> tuple[dict, dict, str | None]:
+    """CMC of ``data`` under the resolved ``config``, warm-started from ``nlsq_result`` (the arrays
+    of the run's nlsq.npz: a dict, or ``numpy.load`` of the file): every shard in this process's
+    worker pool, then the consensus. Returns (``cmc`` section, cmc_samples.npz arrays, warning)."""
     from heterodyne.cmc.workers import sample_all
 
-    setup = prepare(config, data, nlsq_arrays)
-    return report(setup, sample_all(setup, threads), nlsq_arrays)
+    setup = prepare(config, data, nlsq_result)
+    return report(setup, sample_all(setup, threads), nlsq_result)

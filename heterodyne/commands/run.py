@@ -227,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
         from heterodyne.cmc.run import run_cmc
 
         cmc_started = time.perf_counter()
-        document["cmc"], arrays["cmc_samples.npz"], cmc_warning = run_cmc(config, data, nlsq.arrays, threads)
+        document["cmc"], arrays["cmc_samples.npz"], cmc_warning = run_cmc(
+            config, data, nlsq_result=nlsq.arrays, threads=threads)
         warnings.append(cmc_warning)
         timing["cmc_seconds"] = time.perf_counter() - cmc_started
         log_cmc_summary(document["cmc"])
