@@ -32,11 +32,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides)
     n_points = args.n_points
     if n_points is None:
-        from heterodyne.commands.run import load_selected_data
+        from heterodyne.batch.shape import file_shape, selection
 
-        data = load_selected_data(config)
-        n_frames = data.frames.size
-        n_points = int(data.q.size) * n_frames * (n_frames - 1) // 2
+        path = config["experimental_data"]["file_path"]
+        if path is None:
+            raise HeterodyneError("no data file: give --data, --n-points or set experimental_data.file_path")
+        n_points = selection(file_shape(path), config).n_points
     if n_points < 1:
         raise HeterodyneError(f"--n-points {n_points}: expected a positive number of points")
     print(json.dumps(shard_plan(n_points, config["optimization"]["cmc"]).describe()))
