@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.plots.canvas import new_figure, save_figure
+from heterodyne.plots.canvas import panel_grid, save_figure
 from heterodyne.plots.labels import parameter_label
 
 MAX_SCATTER = 2000
@@ -31,8 +31,7 @@ def corner_figure(draws: np.ndarray, names: list[str], nlsq: np.ndarray):
     """Lower-triangle grid for ``draws`` (S, P) of ``names``; ``nlsq`` (P,) the NLSQ estimate."""
     n = len(names)
     size = min(MAX_WIDTH, PANEL_INCHES * n + 1.0)
-    figure = new_figure(size, size)
-    axes = figure.subplots(n, n, squeeze=False)
+    figure, axes = panel_grid(size, size, n, n, margins=(0.75, 0.15, 0.8, 0.5), gaps=(0.1, 0.3))
     limits = [axis_limits(draws[:, k], nlsq[k]) for k in range(n)]
     shown = draws[np.unique(np.linspace(0, draws.shape[0] - 1, min(MAX_SCATTER, draws.shape[0])).astype(int))]
     for row in range(n):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.plots.canvas import new_figure, save_figure
+from heterodyne.plots.canvas import panel_grid, save_figure
 from heterodyne.plots.model_values import c2_at
 
 AGE_FRACTIONS = (0.0, 0.25, 0.5, 0.75)
@@ -48,8 +48,9 @@ def cuts_figure(c2: np.ndarray, model: list, cuts, times: np.ndarray, q: np.ndar
     n_angles = c2.shape[0]
     columns = min(MAX_COLUMNS, n_angles)
     rows = math.ceil(n_angles / columns)
-    figure = new_figure(4.3 * columns, 3.3 * rows + 0.4)
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    figure, axes = panel_grid(4.3 * columns, 3.3 * rows + 0.4, rows, columns,
+                              margins=(0.8, 0.2, 0.55, 0.75), gaps=(0.8, 0.85))
+    axes = axes.ravel()
     for angle, axis in enumerate(axes[:n_angles]):
         for number, (start, js) in enumerate(cuts):
             colour = f"C{number}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.plots.canvas import new_figure, save_figure
+from heterodyne.plots.canvas import panel_grid, save_figure
 from heterodyne.plots.model_values import rate_curves_at
 
 BAND_PERCENTILES = (5.0, 95.0)
@@ -33,8 +33,8 @@ def band_width(low: np.ndarray, high: np.ndarray, centre: np.ndarray) -> str:
 
 def rates_figure(times: np.ndarray, estimate: dict, nlsq_band: dict, cmc_band: dict | None):
     """2×2 panels; ``estimate`` maps a curve name to (N,), the bands to ((N,) low, (N,) high)."""
-    figure = new_figure(10.0, 7.0)
-    axes = figure.subplots(2, 2, sharex=True).ravel()
+    figure, axes = panel_grid(10.0, 7.0, 2, 2, margins=(0.9, 0.2, 0.55, 0.75), gaps=(0.95, 0.5), sharex=True)
+    axes = axes.ravel()
     for axis, (name, title, label) in zip(axes, PANELS, strict=True):
         low, high = nlsq_band[name]
         axis.fill_between(times, low, high, color="C0", alpha=0.3, linewidth=0,

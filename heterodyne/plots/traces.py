@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.plots.canvas import new_figure, save_figure
+from heterodyne.plots.canvas import panel_grid, save_figure
 from heterodyne.plots.labels import parameter_label
 
 HISTOGRAM_BINS = 30
@@ -19,8 +19,8 @@ HISTOGRAM_BINS = 30
 def trace_figure(draws: np.ndarray, divergent: np.ndarray, names: list[str], columns: list[int], title: str):
     """Rows of (trace, histogram) for the parameters at ``columns`` of ``draws`` (C, D, P)."""
     n_chains, n_draws, _ = draws.shape
-    figure = new_figure(10.0, 1.7 * len(columns) + 0.6)
-    axes = figure.subplots(len(columns), 2, squeeze=False, width_ratios=(3, 1))
+    figure, axes = panel_grid(10.0, 1.8 * len(columns) + 0.7, len(columns), 2,
+                              margins=(0.9, 0.2, 0.5, 0.75), gaps=(0.3, 0.6), width_ratios=(3, 1))
     index = np.arange(n_draws)
     for (trace, histogram), name, column in zip(axes, names, columns, strict=True):
         for chain in range(n_chains):
@@ -32,7 +32,7 @@ def trace_figure(draws: np.ndarray, divergent: np.ndarray, names: list[str], col
                 trace.plot(index[bad], values[bad], "|", color="red", markersize=8)
         trace.set(title=f"{name}: trace", ylabel=parameter_label(name))
         trace.margins(x=0)
-        histogram.set(title=f"{name}: per chain", xlabel=parameter_label(name))
+        histogram.set(title=f"{name}: per chain")  # the units are the trace's y label
         histogram.set_yticks([])
     axes[-1, 0].set_xlabel("draw")
     axes[0, 0].legend(fontsize="x-small", ncols=min(n_chains, 4), loc="upper right")
