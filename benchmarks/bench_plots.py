@@ -54,14 +54,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
         data, config = simulate(directory, args.frames), write_config(directory, directory / "jax-cache")
-        common = ["--config", str(config), "--data", str(data), "--threads", str(args.threads)]
-        cold = timed_process([*common, "--run-dir", str(directory / "run"), "--no-plots"])
+        plotted_config = directory / "plotted.yaml"  # the same run with output.plots: true
+        plotted_config.write_text(config.read_text() + "output: {plots: true}\n")
+        common = ["--data", str(data), "--threads", str(args.threads)]
+        cold = timed_process([*common, "--config", str(config), "--run-dir", str(directory / "run")])
         print(f"N = {args.frames} × 3 angles; fit without plots (cold compile cache) {cold:.2f} s")
         print("write_run_plots, in process:")
         time_figure_kinds(directory / "run")
         print(f"heterodyne plot RUN_DIR (whole process): {timed_process(['plot', str(directory / 'run')]):.2f} s")
-        without = timed_process([*common, "--run-dir", str(directory / "warm"), "--no-plots"])
-        with_plots = timed_process([*common, "--run-dir", str(directory / "plotted")])
+        without = timed_process([*common, "--config", str(config), "--run-dir", str(directory / "warm")])
+        with_plots = timed_process([*common, "--config", str(plotted_config), "--run-dir", str(directory / "plotted")])
+        assert not (directory / "warm" / "plots").exists() and (directory / "plotted" / "plots" / "rates.png").is_file()
         print(f"run without plots {without:.2f} s, with plots {with_plots:.2f} s: ratio {with_plots / without:.2f}")
 
 
