@@ -73,3 +73,28 @@ def test_corrupt_result_json_is_one_line(tmp_path, capsys):
     (tmp_path / "nlsq.npz").write_bytes(b"")
     assert main(["plot", str(tmp_path)]) == 1
     assert capsys.readouterr().err == f"heterodyne: error: {tmp_path}/result.json: invalid JSON (Expecting property name enclosed in double quotes at line 1)\n"
+
+
+def test_several_runs_drawn_by_two_workers_match_one_process(tmp_path, capsys):
+    runs = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        runs.append(hand_made_run(tmp_path / name, n_frames=20))
+    assert main(["plot", *map(str, runs), "--threads", "2"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(run / "plots" / f"{stem}.png") for run in runs
+                       for stem in ("c2_fit_00", "c2_fit_01", "c2_fit_02", "c2_cuts", "rates")]
+    drawn_by_workers = {path: open(path, "rb").read() for path in printed}
+    assert main(["plot", *map(str, runs), "--threads", "1"]) == 0
+    assert {path: open(path, "rb").read() for path in printed} == drawn_by_workers
+
+
+def test_data_option_takes_one_run_only(tmp_path, capsys):
+    assert main(["plot", str(tmp_path / "a"), str(tmp_path / "b"), "--data", str(tmp_path / "x.h5")]) == 1
+    assert capsys.readouterr().err == f"heterodyne: error: --data {tmp_path}/x.h5: only with a single RUN_DIR (2 were given)\n"
+
+
+def test_a_failing_run_among_several_is_one_line_naming_it(tmp_path, capsys):
+    good = hand_made_run(tmp_path, n_frames=20)
+    assert main(["plot", str(good), str(tmp_path / "missing"), "--threads", "2"]) == 1
+    assert capsys.readouterr().err == f"heterodyne: error: run directory {tmp_path}/missing: not a directory\n"

@@ -66,7 +66,7 @@ def test_sweep_datasets_seeds_and_methods_give_the_expected_jobs(tmp_path):
     assert shards_per_run == {1: 3, 11: 2}
     shards = sum(shards_per_run.values()) * len(iterations) * 2 * len(seeds)
     assert job_counts(output) == {"simulate": 2, "run_config": runs, "nlsq": runs, "cmc_shard": shards,
-                                  "cmc_combine": runs, "plot": 2 * runs, "summary": 1, "trends": 1, "all": 1}
+                                  "cmc_combine": runs, "plot": 2, "summary": 1, "trends": 1, "all": 1}
     assert "results/a/start_frame=11__max_iterations=100/seed2/cmc/shards/shard_1.npz" in output
     assert "results/a/start_frame=11__max_iterations=100/seed2/cmc/shards/shard_2.npz" not in output
     [summary] = shell_commands(output, "summary")
@@ -75,15 +75,19 @@ def test_sweep_datasets_seeds_and_methods_give_the_expected_jobs(tmp_path):
     # One trend figure per sweep key and NLSQ against CMC, all declared (and so in the report).
     for figure in ("trend_analyzer_parameters_start_frame", "trend_optimization_nlsq_max_iterations", "nlsq_vs_cmc"):
         assert f"results/trends/{figure}.png" in output
-    plots = shell_commands(output, "plot")
-    assert "heterodyne plot results/a/start_frame=11__max_iterations=100/seed2/cmc > " in " ".join(plots)
+    # One plot job per dataset draws the figures of its runs and methods, up to --threads at once.
+    [plot_a] = [c for c in shell_commands(output, "plot") if "> results/a/logs/plot.log" in c]
+    run_dirs = plot_a.split(" --threads ")[0].split()[2:]
+    assert len(run_dirs) == 2 * runs // 2 and len(set(run_dirs)) == len(run_dirs)
+    assert all(d.startswith("results/a/") and d.endswith(("/nlsq", "/cmc")) for d in run_dirs)
+    assert "results/a/start_frame=11__max_iterations=100/seed2/cmc" in run_dirs
 
 
 def test_nlsq_only_sweep_plans_no_cmc_jobs_and_names_points_by_value(tmp_path):
     config = {"analysis": str(write_analysis(tmp_path)), "results": "results", "seeds": [3],
               "datasets": simulated(["a"]), "sweep": {"experimental_data.phi": [[-157.5], [22.5, -67.5]]}}
     output = dry_run(tmp_path, config)
-    assert job_counts(output) == {"simulate": 1, "run_config": 2, "nlsq": 2, "plot": 2, "summary": 1, "trends": 1,
+    assert job_counts(output) == {"simulate": 1, "run_config": 2, "nlsq": 2, "plot": 1, "summary": 1, "trends": 1,
                                   "all": 1}
     commands = shell_commands(output, "run_config")
     assert any("--set 'experimental_data.phi=[22.5, -67.5]'" in c and "phi=22.5_-67.5/seed3/run.yaml" in c
@@ -97,14 +101,14 @@ def test_nlsq_only_sweep_plans_no_cmc_jobs_and_names_points_by_value(tmp_path):
 def test_plots_switch_adds_or_drops_the_figure_jobs_and_fits_never_plot(tmp_path, plots):
     config = {"analysis": str(write_analysis(tmp_path)), "results": "results", "methods": ["nlsq", "cmc"],
               "plots": plots, "datasets": simulated(["a"])}
-    output = dry_run(tmp_path, config)
+    output = dry_run(tmp_path, config, "--cores", "8")  # the plot job's threads: min(4, its 2 runs)
     counts = job_counts(output)
-    assert (counts.get("plot", 0), counts.get("trends", 0)) == ((2, 1) if plots else (0, 0))
+    assert (counts.get("plot", 0), counts.get("trends", 0)) == ((1, 1) if plots else (0, 0))
     assert all("--no-plots" in c for c in shell_commands(output, "nlsq") + shell_commands(output, "cmc_combine"))
     if plots:
-        assert sorted(shell_commands(output, "plot")) == [
-            f"heterodyne plot results/a/base/seed0/{method} > results/a/base/seed0/logs/plot_{method}.log 2>&1"
-            for method in ("cmc", "nlsq")]
+        assert shell_commands(output, "plot") == [
+            "heterodyne plot results/a/base/seed0/nlsq results/a/base/seed0/cmc --threads 2"
+            " > results/a/logs/plot.log 2>&1"]
         [trends] = shell_commands(output, "trends")
         assert trends == "heterodyne trends results/summary.csv --output-dir results/trends > results/trends.log 2>&1"
         assert "results/trends/trend_run.png" in output and "results/trends/nlsq_vs_cmc.png" in output
@@ -132,6 +136,7 @@ def test_survey_sheet_with_per_dataset_overrides(tmp_path, data_files):
     config = {"analysis": str(write_analysis(tmp_path)), "datasets": {"sheet": str(sheet)}}
     output = dry_run(tmp_path, config)
     assert job_counts(output) == {"run_config": 2, "nlsq": 2, "plot": 2, "summary": 1, "trends": 1, "all": 1}
+    assert "heterodyne plot results/second/base/seed0/nlsq --threads 1 > results/second/logs/plot.log" in output
     commands = shell_commands(output, "run_config")
     [first] = [c for c in commands if "results/first/base/seed0/run.yaml" in c]
     [second] = [c for c in commands if "results/second/base/seed0/run.yaml" in c]
@@ -143,7 +148,7 @@ def test_survey_glob_names_datasets_by_file_stem(tmp_path, data_files):
     pattern = str(data_files[0].parent / "*.h5")
     config = {"analysis": str(write_analysis(tmp_path)), "seeds": [1, 2], "datasets": {"glob": pattern}}
     output = dry_run(tmp_path, config)
-    assert job_counts(output) == {"run_config": 4, "nlsq": 4, "plot": 4, "summary": 1, "trends": 1, "all": 1}
+    assert job_counts(output) == {"run_config": 4, "nlsq": 4, "plot": 2, "summary": 1, "trends": 1, "all": 1}
     for name in ("run-A", "run_B"):
         for seed in (1, 2):
             assert f"results/{name}/base/seed{seed}/nlsq/result.json" in output
@@ -208,4 +213,4 @@ def test_default_config_is_the_demo_and_needs_no_data(tmp_path):
     completed = snakemake(tmp_path, "-n", "--config", "methods=[nlsq]")
     assert completed.returncode == 0, completed.stderr
     counts = job_counts(completed.stdout + completed.stderr)
-    assert counts == {"simulate": 1, "run_config": 4, "nlsq": 4, "plot": 4, "summary": 1, "trends": 1, "all": 1}
+    assert counts == {"simulate": 1, "run_config": 4, "nlsq": 4, "plot": 1, "summary": 1, "trends": 1, "all": 1}

@@ -74,6 +74,7 @@ class Plan:
     runs: dict[tuple[str, str, int], Run]
     datasets: dict[str, Dataset]
     sweep_keys: list[str]
+    points: list[str]
     seeds: list[int]
     methods: list[str]
 
@@ -132,5 +133,5 @@ def plan_workflow(config: Mapping[str, Any]) -> Plan:
                 except HeterodyneError as error:
                     raise HeterodyneError(f"{where}: {error}") from None
                 runs[(dataset.name, point.name, seed)] = Run(dataset, point, seed, resolved, selected)
-    return Plan(runs, {d.name: d for d in datasets}, list(config["sweep"]), list(config["seeds"]),
-                list(config["methods"]))
+    return Plan(runs, {d.name: d for d in datasets}, list(config["sweep"]), [p.name for p in points],
+                list(config["seeds"]), list(config["methods"]))

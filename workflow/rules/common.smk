@@ -111,6 +111,22 @@ def trend_files():
     return {stem: f"{RESULTS}/trends/{stem}.png" for stem in stems}
 
 
+PLOT_RUNS = [(point, seed, method) for point in PLAN.points for seed in PLAN.seeds for method in PLAN.methods]
+"""(point, seed, method) of each run's figures: the same for every dataset, as the sweep and seeds are."""
+
+
+def plot_results(wildcards):
+    """The result.json of every run and method of the job's dataset, in PLOT_RUNS order."""
+    return [f"{RESULTS}/{wildcards.dataset}/{point}/seed{seed}/{method}/result.json"
+            for point, seed, method in PLOT_RUNS]
+
+
+def plot_mem_mb(wildcards, threads):
+    """A plot job: its largest run's NLSQ estimate (data and model) per worker process."""
+    runs = [run for key, run in PLAN.runs.items() if key[0] == wildcards.dataset]
+    return threads * max(run.nlsq_mem_mb() for run in runs)
+
+
 def figure_targets():
     """Every run's plots/ directory per method and the trend figures; none when plots are off."""
     if not PLOTS:

@@ -1,35 +1,40 @@
-# Figures (config `plots`, on by default). Per run and method, `heterodyne plot` redraws the
-# run's figures from its saved outputs into <run>/<method>/plots/: the fits themselves run with
-# --no-plots, so turning plots on or off never refits. After the summary, `heterodyne trends`
-# draws the parameters across runs into RESULTS/trends/. All are marked for `snakemake --report`.
+# Figures (config `plots`, on by default). One `plot` job per dataset redraws the figures of all
+# its runs and methods from their saved outputs into <run>/<method>/plots/, up to {threads} runs
+# at once in one process each (the interpreter and imports are paid once per job, not per run).
+# The fits themselves run with --no-plots, so turning plots on or off never refits. After the
+# summary, `heterodyne trends` draws the parameters across runs into RESULTS/trends/. All are
+# marked for `snakemake --report`.
 
 
 rule plot:
     input:
-        result=f"{RUN}/{{method}}/result.json",
+        results=plot_results,
         data=dataset_file,
     output:
-        report(
-            directory(f"{RUN}/{{method}}/plots"),
-            patterns=["{figure}.png"],
-            caption="../report/run_figures.rst",
-            category="{dataset}",
-            subcategory="{point}",
-            labels={"seed": "{seed}", "method": "{method}", "figure": "{figure}"},
-        ),
+        [
+            report(
+                directory(f"{RESULTS}/{{dataset}}/{point}/seed{seed}/{method}/plots"),
+                patterns=["{figure}.png"],
+                caption="../report/run_figures.rst",
+                category="{dataset}",
+                subcategory=point,
+                labels={"seed": str(seed), "method": method, "figure": "{figure}"},
+            )
+            for point, seed, method in PLOT_RUNS
+        ],
     log:
-        f"{RUN}/logs/plot_{{method}}.log",
+        f"{RESULTS}/{{dataset}}/logs/plot.log",
     benchmark:
-        f"{RUN}/logs/plot_{{method}}.benchmark.tsv"
+        f"{RESULTS}/{{dataset}}/logs/plot.benchmark.tsv"
     params:
-        run_dir=lambda wildcards, input: os.path.dirname(input.result),
-    threads: 1
-    resources:  # the data and the model on them, as in the fit
-        mem_mb=lambda wildcards, attempt: run_of(wildcards).nlsq_mem_mb() * attempt,
+        run_dirs=lambda wildcards, input: " ".join(shlex.quote(os.path.dirname(path)) for path in input.results),
+    threads: min(4, len(PLOT_RUNS))
+    resources:  # per worker: the data and the model on them, as in a fit
+        mem_mb=lambda wildcards, threads, attempt: plot_mem_mb(wildcards, threads) * attempt,
     conda:
         ENV
     shell:
-        "heterodyne plot {params.run_dir} > {log} 2>&1"
+        "heterodyne plot {params.run_dirs} --threads {threads} > {log} 2>&1"
 
 
 rule trends:

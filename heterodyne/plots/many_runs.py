@@ -1,0 +1,46 @@
+"""The figures of several runs from one command: in this process, or in W worker processes.
+
+A plot job pays interpreter start-up and the numpy, h5py, jax and matplotlib imports (about 2 s)
+before its first figure; drawing one run costs about as much again. So the workflow draws all
+runs of a dataset in one job, with up to W = threads runs at once in spawned worker processes
+(one thread each: the model evaluations for figures are small). Runs are independent; every
+file is written atomically, and the paths come back in the order of the run directories.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+
+def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = None) -> list[Path]:
+    """Every figure of one finished run, from its saved outputs and its data; returns the paths."""
+    from heterodyne.plots.run_outputs import load_run_data, load_run_outputs
+    from heterodyne.plots.run_plots import write_run_plots
+    from heterodyne.runtime import enable_compile_cache
+
+    outputs = load_run_outputs(run_dir)
+    enable_compile_cache(outputs.result["config"]["compute"]["jax_cache_dir"])
+    data = load_run_data(outputs.result, data_file)
+    return write_run_plots(run_dir, data=data, image_format=image_format)
+
+
+def _start_worker() -> None:
+    """Initializer of a worker process: one thread (before numpy and jax are imported)."""
+    from heterodyne.runtime import apply_thread_budget
+
+    apply_thread_budget(1)
+
+
+def plot_runs(run_dirs: list[Path], *, image_format: str = "png", workers: int = 1) -> list[list[Path]]:
+    """:func:`plot_run` of every directory, at most ``workers`` at once; the paths per run, in order.
+
+    The first failure (a :class:`~heterodyne.errors.HeterodyneError` naming the run) is raised.
+    """
+    workers = max(1, min(workers, len(run_dirs)))
+    if workers == 1:
+        return [plot_run(run_dir, image_format) for run_dir in run_dirs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+        return list(pool.map(plot_run, run_dirs, [image_format] * len(run_dirs)))
