@@ -21,7 +21,7 @@ from heterodyne.errors import HeterodyneError
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
-SUBCOMMANDS = ("inspect", "simulate", "config", "plot", "trends", "resolve-config", "summarize",
+SUBCOMMANDS = ("inspect", "simulate", "config", "nlsq-batch", "plot", "trends", "resolve-config", "summarize",
                "cmc-plan", "cmc-shard", "cmc-combine")
 
 

@@ -83,6 +83,21 @@ def test_sweep_datasets_seeds_and_methods_give_the_expected_jobs(tmp_path):
     assert "results/a/start_frame=11__max_iterations=100/seed2/cmc" in run_dirs
 
 
+@needs_cmc
+def test_per_dataset_nlsq_jobs_fit_each_datasets_runs_in_one_job_and_cmc_stays_per_run(tmp_path):
+    config = {"analysis": str(write_analysis(tmp_path)), "results": "results", "methods": ["nlsq", "cmc"],
+              "seeds": [1, 2], "datasets": simulated(["a", "b"]), "nlsq_jobs": "per_dataset",
+              "sweep": {"analyzer_parameters.start_frame": [1, 11]}}
+    output = dry_run(tmp_path, config, "--cores", "16")
+    counts = job_counts(output)
+    assert counts["nlsq_dataset"] == 2 and "nlsq" not in counts
+    assert (counts["run_config"], counts["cmc_combine"], counts["cmc_shard"]) == (8, 8, 2 * 2 * (3 + 2))
+    [fit_a] = [c for c in shell_commands(output, "nlsq_dataset") if "> results/a/logs/nlsq.log" in c]
+    configs = " ".join(f"results/a/start_frame={start}/seed{seed}/run.yaml" for start in (1, 11) for seed in (1, 2))
+    assert fit_a == (f"heterodyne nlsq-batch {configs} --threads 4 --no-plots > results/a/logs/nlsq.log 2>&1"
+                     " || [ $? -eq 2 ]")
+
+
 def test_nlsq_only_sweep_plans_no_cmc_jobs_and_names_points_by_value(tmp_path):
     config = {"analysis": str(write_analysis(tmp_path)), "results": "results", "seeds": [3],
               "datasets": simulated(["a"]), "sweep": {"experimental_data.phi": [[-157.5], [22.5, -67.5]]}}

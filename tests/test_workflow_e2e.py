@@ -153,6 +153,15 @@ def test_interrupted_workflow_reruns_to_the_same_summary(tmp_path, reference, ca
     assert not list(interrupted.rglob("plots")) and not list(interrupted.rglob("*.png"))
 
 
+def test_per_dataset_nlsq_jobs_give_the_summary_of_per_run_jobs(tmp_path, reference, cache_dir):
+    config = {**tiny_config(tmp_path), "plots": False, "nlsq_jobs": "per_dataset"}
+    completed = snakemake(tmp_path, "--cores", "2", config=config, cache_dir=cache_dir)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert re.search(r"^nlsq_dataset\s+1$", completed.stdout + completed.stderr, re.MULTILINE)
+    summary = (tmp_path / "results" / "summary.csv").read_text()
+    assert summary == (reference / "results" / "summary.csv").read_text()
+
+
 def test_tiny_cmc_run_gives_nlsq_and_cmc_rows_and_a_comparison(tmp_path, cache_dir):
     """One run, both methods, two CMC shard jobs: summary rows per method with the CMC columns filled."""
     config = tiny_config(tmp_path)

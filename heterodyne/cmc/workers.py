@@ -9,13 +9,12 @@ start-up or compilation repeated); otherwise in spawned worker processes.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.setup import CmcSetup, sample_one
-from heterodyne.runtime import apply_thread_budget, positive_int_from_env
+from heterodyne.process_pool import map_in_processes
+from heterodyne.runtime import positive_int_from_env
 
 log = logging.getLogger("heterodyne")
 
@@ -31,22 +30,11 @@ def resolve_workers(configured: int | None, threads: int, n_shards: int) -> int:
     return max(1, min(configured, threads, n_shards))
 
 
-def _start_worker(threads: int, level: int) -> None:
-    """Initializer of a worker process: its thread budget, then logging like the parent's."""
-    from heterodyne.cli import configure_logging
-
-    apply_thread_budget(threads)
-    configure_logging(level <= logging.DEBUG)
-
-
 def sample_all(setup: CmcSetup, threads: int) -> list[ShardDraws]:
     """Every shard's draws, in shard order."""
     n_shards = setup.plan.n_shards
     workers = resolve_workers(setup.settings["num_workers"], threads, n_shards)
-    if workers == 1:
-        return [sample_one(setup, shard) for shard in range(n_shards)]
-    log.info("cmc: %d shards on %d workers x %d threads", n_shards, workers, threads // workers)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(threads // workers, log.getEffectiveLevel())) as pool:
-        return list(pool.map(sample_one, [setup] * n_shards, range(n_shards)))
+    if workers > 1:
+        log.info("cmc: %d shards on %d workers x %d threads", n_shards, workers, threads // workers)
+    return map_in_processes(sample_one, [(setup, shard) for shard in range(n_shards)],
+                            workers=workers, threads=threads // workers)

@@ -9,9 +9,9 @@ file is written atomically, and the paths come back in the order of the run dire
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from heterodyne.process_pool import map_in_processes
 
 
 def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = None) -> list[Path]:
@@ -26,21 +26,8 @@ def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = 
     return write_run_plots(run_dir, data=data, image_format=image_format)
 
 
-def _start_worker() -> None:
-    """Initializer of a worker process: one thread (before numpy and jax are imported)."""
-    from heterodyne.runtime import apply_thread_budget
-
-    apply_thread_budget(1)
-
-
 def plot_runs(run_dirs: list[Path], *, image_format: str = "png", workers: int = 1) -> list[list[Path]]:
-    """:func:`plot_run` of every directory, at most ``workers`` at once; the paths per run, in order.
-
-    The first failure (a :class:`~heterodyne.errors.HeterodyneError` naming the run) is raised.
-    """
-    workers = max(1, min(workers, len(run_dirs)))
-    if workers == 1:
-        return [plot_run(run_dir, image_format) for run_dir in run_dirs]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
-        return list(pool.map(plot_run, run_dirs, [image_format] * len(run_dirs)))
+    """:func:`plot_run` of every directory, at most ``workers`` at once, one thread each; the paths
+    per run, in order. The first failure (a HeterodyneError naming the run) is raised."""
+    return map_in_processes(plot_run, [(run_dir, image_format) for run_dir in run_dirs],
+                            workers=max(1, min(workers, len(run_dirs))), threads=1)

@@ -111,8 +111,9 @@ def trend_files():
     return {stem: f"{RESULTS}/trends/{stem}.png" for stem in stems}
 
 
-PLOT_RUNS = [(point, seed, method) for point in PLAN.points for seed in PLAN.seeds for method in PLAN.methods]
-"""(point, seed, method) of each run's figures: the same for every dataset, as the sweep and seeds are."""
+RUN_POINTS = [(point, seed) for point in PLAN.points for seed in PLAN.seeds]
+"""(point, seed) of each run of a dataset: the same for every dataset, as the sweep and seeds are."""
+PLOT_RUNS = [(point, seed, method) for point, seed in RUN_POINTS for method in PLAN.methods]
 
 
 def plot_results(wildcards):
@@ -121,8 +122,9 @@ def plot_results(wildcards):
             for point, seed, method in PLOT_RUNS]
 
 
-def plot_mem_mb(wildcards, threads):
-    """A plot job: its largest run's NLSQ estimate (data and model) per worker process."""
+def dataset_mem_mb(wildcards, threads):
+    """A job over a dataset's runs (per-dataset NLSQ, plots): its largest run's NLSQ estimate per
+    worker process."""
     runs = [run for key, run in PLAN.runs.items() if key[0] == wildcards.dataset]
     return threads * max(run.nlsq_mem_mb() for run in runs)
 
