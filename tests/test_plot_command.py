@@ -91,7 +91,8 @@ def test_several_runs_drawn_by_two_workers_match_one_process(tmp_path, capsys):
 
 def test_data_option_takes_one_run_only(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "a"), str(tmp_path / "b"), "--data", str(tmp_path / "x.h5")]) == 1
-    assert capsys.readouterr().err == f"heterodyne: error: --data {tmp_path}/x.h5: only with a single RUN_DIR (2 were given)\n"
+    assert capsys.readouterr().err == (f"heterodyne: error: --data {tmp_path}/x.h5: only with a single RUN_DIR "
+                                       "(2 were given)\n")
 
 
 def test_a_failing_run_among_several_is_one_line_naming_it(tmp_path, capsys):
