@@ -78,7 +78,7 @@ def test_sweep_datasets_seeds_and_methods_give_the_expected_jobs(tmp_path):
     # One plot job per dataset draws the figures of its runs and methods, up to --threads at once.
     [plot_a] = [c for c in shell_commands(output, "plot") if "> results/a/logs/plot.log" in c]
     run_dirs = plot_a.split(" --threads ")[0].split()[2:]
-    assert len(run_dirs) == 2 * runs // 2 and len(set(run_dirs)) == len(run_dirs)
+    assert len(run_dirs) == runs and len(set(run_dirs)) == runs  # dataset a's runs / 2 runs, two methods each
     assert all(d.startswith("results/a/") and d.endswith(("/nlsq", "/cmc")) for d in run_dirs)
     assert "results/a/start_frame=11__max_iterations=100/seed2/cmc" in run_dirs
 
