@@ -70,6 +70,7 @@ def load_selected_data(config: dict):
         q=selection["q"], q_tolerance=selection["q_tolerance"],
         phi=selection["phi"], phi_tolerance=selection["phi_tolerance"],
         start_frame=frames["start_frame"], end_frame=frames["end_frame"], dt=frames["dt"],
+        time_origin=frames["time_origin"],
     )
 
 
@@ -83,6 +84,9 @@ def data_section(data, n_points: int) -> dict:
         "n_frames": int(data.frames.size),
         "dt": data.dt,
         "dt_source": provenance["dt_source"],
+        "time_origin": data.time_origin,
+        "time_origin_source": provenance["time_origin_source"],
+        "time_base": provenance["time_base"],
         "q": data.q,
         "phi": data.phi,
         "bins": provenance["selected_bins"],
