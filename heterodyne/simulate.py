@@ -42,11 +42,13 @@ directory and moved into place with ``os.replace``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -58,7 +60,8 @@ from heterodyne import __version__
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.results import atomic_destination
-from heterodyne.speckle import STATIC_BINS_PER_BIN, SpeckleFrames, correlator_c2, simulate_counts
+from heterodyne.detector_maps import DetectorMaps, build_maps
+from heterodyne.speckle import STATIC_BINS_PER_BIN, SpeckleFrames, correlator_c2, expected_counts, simulate_counts
 
 SIMULATION_LAYOUTS = ("aps-u", "legacy")
 NOISE_MODELS = ("independent", "speckle")
@@ -66,6 +69,12 @@ INDEPENDENT_ONLY = ("contrast", "contrast_anisotropy", "offset", "noise_sigma", 
 """Spec fields that shape the independent-noise matrices only; speckle data set their own."""
 TRUTH_SUFFIX = ".truth.json"
 TRUTH_FORMAT = "heterodyne-simulation-truth/1"
+G2_SEGMENTS = 5
+"""Diagonal blocks of ``normalized_g2_segments``, as the correlator writes."""
+DETECTOR_DISTANCE_M = 5.0
+PIXEL_SIZE_M = 75e-6
+START_TIME = "2000-01-01T00:00:00"
+"""The fictitious start of every simulated run (a fixed value, so the same spec gives the same file)."""
 
 
 @dataclass(frozen=True)
@@ -323,23 +332,36 @@ def stored_matrices(spec: SimulationSpec, model: np.ndarray) -> np.ndarray:
     return stored
 
 
+def _theta(spec: SimulationSpec) -> np.ndarray:
+    return np.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES])
+
+
+def _raw_frames(spec: SimulationSpec) -> dict[str, Any]:
+    return {"n_frames": spec.n_frames, "frame_time": spec.frame_time, "stride": spec.stride_frame,
+            "average": spec.avg_frame, "begin": spec.begin_frame}
+
+
 def speckle_frames(spec: SimulationSpec) -> SpeckleFrames:
     """Photon counts of the processed bins' pixels (:func:`heterodyne.speckle.simulate_counts`)."""
     bins = spec.processed_bins()
     return simulate_counts(
-        np.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES]),
+        _theta(spec),
         np.asarray([info.q for info in bins]),
         np.asarray([info.phi for info in bins]),
-        n_frames=spec.n_frames,
-        frame_time=spec.frame_time,
-        stride=spec.stride_frame,
-        average=spec.avg_frame,
-        begin=spec.begin_frame,
+        **_raw_frames(spec),
         pixels=spec.pixels_per_bin,
         modes=spec.speckle_modes,
         counts_per_pixel=spec.counts_per_pixel,
         seed=spec.seed,
     )
+
+
+def detector_maps(spec: SimulationSpec, frames: SpeckleFrames | None) -> DetectorMaps:
+    """The q-map and mean intensities of the file (:mod:`heterodyne.detector_maps`); pixels not
+    simulated carry the expected count at ``counts_per_pixel`` photons per pixel and raw frame."""
+    expected = expected_counts(_theta(spec), **_raw_frames(spec), counts_per_pixel=spec.counts_per_pixel)
+    return build_maps(spec.q_centres, spec.phi_centres, spec.non_empty_cells(), spec.processed_cells(),
+                      spec.pixels_per_bin, None if frames is None else frames.counts, expected)
 
 
 def diagonal_average_g2(stored: np.ndarray) -> np.ndarray:
@@ -351,28 +373,107 @@ def diagonal_average_g2(stored: np.ndarray) -> np.ndarray:
     return g2
 
 
-def _write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
-    """APS-U layout, spec/data-formats.md §1."""
-    bins = spec.processed_bins()
-    for index, matrix in enumerate(stored, start=1):
-        h5.create_dataset(
-            f"/xpcs/twotime/correlation_map/c2_{index:05d}", data=matrix, compression="lzf", chunks=matrix.shape
-        )
-    h5["/xpcs/twotime/processed_bins"] = np.array([info.label for info in bins], dtype=np.int64)
-    h5["/xpcs/twotime/normalized_g2"] = diagonal_average_g2(stored)
-    for name in ("avg_frame", "stride_frame", "begin_frame"):
-        h5[f"/xpcs/twotime/config/{name}"] = np.int64(getattr(spec, name))
-    h5["/xpcs/twotime/config/end_frame"] = np.int64(-1)  # as the correlator writes "to the end"
-    n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
-    h5["/xpcs/qmap/dynamic_v_list_dim0"] = np.asarray(spec.q_centres, dtype=np.float64)
-    h5["/xpcs/qmap/dynamic_v_list_dim1"] = np.asarray(spec.phi_centres, dtype=np.float64)
-    h5["/xpcs/qmap/dynamic_num_pts"] = np.array([n_q, n_phi], dtype=np.int64)
-    natural_indices = [q_index * n_phi + phi_index for q_index, phi_index in spec.non_empty_cells()]
-    h5["/xpcs/qmap/dynamic_index_mapping"] = np.array(natural_indices, dtype=np.int64)
-    h5["/xpcs/qmap/map_names"] = np.array([b"q", b"phi"])
-    h5["/xpcs/qmap/map_units"] = np.array([b"1/A", b"deg"])
-    h5["/entry/instrument/detector_1/frame_time"] = np.float64(spec.frame_time)
+def segment_g2(stored: np.ndarray, segments: int = G2_SEGMENTS) -> np.ndarray:
+    """normalized_g2_segments (L, S, K), L = T // S: the diagonal averages within each of S
+    consecutive diagonal blocks of L frames."""
+    length = stored.shape[1] // segments
+    blocks = [stored[:, s * length:(s + 1) * length, s * length:(s + 1) * length] for s in range(segments)]
+    return np.stack([diagonal_average_g2(block) for block in blocks], axis=1)
+
+
+def _text(h5: h5py.File, h5path: str, text: str) -> None:
+    """A variable-length string dataset, as the correlator writes its text."""
+    h5.create_dataset(h5path, data=text, dtype=h5py.string_dtype())
+
+
+def _write_entry(h5: h5py.File, spec: SimulationSpec) -> None:
+    """``/entry``: run metadata as the beamline writes it (fictitious start time, detector geometry)."""
+    start = datetime.fromisoformat(START_TIME)
+    raw_frames = spec.end_frame + 1
+    _text(h5, "/entry/start_time", START_TIME)
+    _text(h5, "/entry/end_time", (start + timedelta(seconds=raw_frames * spec.frame_time)).isoformat())
+    _text(h5, "/entry/schema_version", "1.0")
+    _text(h5, "/entry/sample/name", "heterodyne simulation")
+    h5["/entry/instrument/bluesky/metadata/num_images"] = np.int64(raw_frames)
+    _text(h5, "/entry/instrument/bluesky/metadata/plan_name", "heterodyne_simulate")
+    detector = "/entry/instrument/detector_1"
+    for name in ("beam_center_position_x", "beam_center_position_y", "beam_center_x", "beam_center_y",
+                 "position_x", "position_y"):
+        h5[f"{detector}/{name}"] = np.float64(0.0)
+    h5[f"{detector}/count_time"] = np.float64(spec.frame_time)
+    h5[f"{detector}/frame_time"] = np.float64(spec.frame_time)
+    h5[f"{detector}/distance"] = np.float64(DETECTOR_DISTANCE_M)
+    h5[f"{detector}/x_pixel_size"] = np.float64(PIXEL_SIZE_M)
+    h5[f"{detector}/y_pixel_size"] = np.float64(PIXEL_SIZE_M)
     h5["/entry/instrument/incident_beam/incident_energy"] = np.float64(spec.incident_energy_kev)
+
+
+def _lzf(h5: h5py.File, h5path: str, data: np.ndarray) -> None:
+    h5.create_dataset(h5path, data=data, compression="lzf", chunks=data.shape)
+
+
+def _write_qmap(h5: h5py.File, spec: SimulationSpec, maps: DetectorMaps, name: str) -> None:
+    """``/xpcs/qmap``: the natural grids, the labels of the non-empty cells, the region maps."""
+    n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
+    qmap = "/xpcs/qmap"
+    h5[f"{qmap}/dynamic_v_list_dim0"] = np.asarray(spec.q_centres, dtype=np.float64)
+    h5[f"{qmap}/dynamic_v_list_dim1"] = np.asarray(spec.phi_centres, dtype=np.float64)
+    h5[f"{qmap}/dynamic_num_pts"] = np.array([n_q, n_phi], dtype=np.int64)
+    natural_indices = [q_index * n_phi + phi_index for q_index, phi_index in spec.non_empty_cells()]
+    h5[f"{qmap}/dynamic_index_mapping"] = np.array(natural_indices, dtype=np.int64)
+    h5[f"{qmap}/static_v_list_dim0"] = maps.static_q
+    h5[f"{qmap}/static_v_list_dim1"] = maps.static_phi
+    h5[f"{qmap}/static_num_pts"] = np.array([maps.static_q.size, maps.static_phi.size], dtype=np.int64)
+    h5[f"{qmap}/static_index_mapping"] = maps.static_index_mapping
+    h5[f"{qmap}/map_names"] = np.array([b"q", b"phi"])
+    h5[f"{qmap}/map_units"] = np.array([b"1/A", b"deg"])
+    for map_name in ("dynamic_roi_map", "static_roi_map", "mask"):
+        _lzf(h5, f"{qmap}/{map_name}", getattr(maps, map_name))
+    _lzf(h5, f"{qmap}/blemish", np.ones_like(maps.mask))
+    h5[f"{qmap}/beam_center_x"] = np.float64(0.0)
+    h5[f"{qmap}/beam_center_y"] = np.float64(0.0)
+    h5[f"{qmap}/detector_distance"] = np.float64(DETECTOR_DISTANCE_M)
+    h5[f"{qmap}/pixel_size"] = np.float64(PIXEL_SIZE_M)
+    h5[f"{qmap}/energy"] = np.float64(spec.incident_energy_kev)
+    _text(h5, f"{qmap}/source_file", f"{name}_qmap.hdf")
+    digest = hashlib.sha256(maps.dynamic_roi_map.tobytes() + maps.static_roi_map.tobytes()).hexdigest()
+    h5[qmap].attrs["hash"] = digest
+    h5[qmap].attrs["version"] = f"heterodyne {__version__}"
+
+
+def _write_twotime(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, name: str) -> None:
+    """``/xpcs/twotime``: the matrices, their labels, g2 and the correlator settings (its defaults
+    where a simulation has no counterpart)."""
+    for index, matrix in enumerate(stored, start=1):
+        _lzf(h5, f"/xpcs/twotime/correlation_map/c2_{index:05d}", matrix)
+    h5["/xpcs/twotime/processed_bins"] = np.array([info.label for info in spec.processed_bins()], dtype=np.int64)
+    h5["/xpcs/twotime/normalized_g2"] = diagonal_average_g2(stored)
+    h5["/xpcs/twotime/normalized_g2_segments"] = segment_g2(stored)
+    config = "/xpcs/twotime/config"
+    for setting in ("avg_frame", "stride_frame", "begin_frame"):
+        h5[f"{config}/{setting}"] = np.int64(getattr(spec, setting))
+    settings = {"end_frame": np.int64(-1), "gpu_id": np.int64(-1), "num_loaders": np.int64(1),
+                "num_partial_g2": np.int64(0), "bin_time_s": np.float64(1e-6), "crop_ratio_threshold": np.float64(1.0),
+                "max_memory": np.float64(36.0), "normalize_frame": np.True_, "overwrite": np.True_,
+                "save_G2": np.False_, "verbose": np.False_}
+    for setting, value in settings.items():
+        h5[f"{config}/{setting}"] = value
+    texts = {"analysis_type": "twotime", "output": "results", "qmap": f"{name}_qmap.hdf", "raw": f"{name}.h5",
+             "smooth": "sqmap"}
+    for setting, text in texts.items():
+        _text(h5, f"{config}/{setting}", text)
+
+
+def _write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, maps: DetectorMaps, name: str) -> None:
+    """APS-U layout with every path the APS correlator (boost_corr) writes; ``name``: the run's name."""
+    _write_entry(h5, spec)
+    _write_qmap(h5, spec, maps, name)
+    _write_twotime(h5, spec, stored, name)
+    _text(h5, "/xpcs/rawdata_path", f"{name}.h5")
+    h5["/xpcs/temporal_mean/scattering_1d"] = maps.scattering_1d()
+    h5["/xpcs/temporal_mean/scattering_1d_segments"] = maps.scattering_1d_segments()
+    _lzf(h5, "/xpcs/temporal_mean/scattering_2d", maps.image[None].astype(np.float32))
+    h5["/xpcs/spatial_mean/intensity_vs_time"] = maps.intensity_vs_time()
 
 
 def _write_legacy(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
@@ -458,13 +559,13 @@ def simulate_dataset(
     spec = SimulationSpec() if spec is None else spec
     data_path = Path(path).expanduser().resolve()
     truth_file = default_truth_path(data_path) if truth_path is None else Path(truth_path).expanduser().resolve()
-    if spec.noise == "speckle":
-        stored = correlator_c2(speckle_frames(spec))
-    else:
-        stored = stored_matrices(spec, model_matrices(spec))
-    writer = _write_aps_u if spec.layout == "aps-u" else _write_legacy
+    frames = speckle_frames(spec) if spec.noise == "speckle" else None
+    stored = stored_matrices(spec, model_matrices(spec)) if frames is None else correlator_c2(frames)
     with atomic_destination(data_path) as temporary, h5py.File(temporary, "w") as h5:
-        writer(h5, spec, stored)
+        if spec.layout == "aps-u":
+            _write_aps_u(h5, spec, stored, detector_maps(spec, frames), data_path.stem)
+        else:
+            _write_legacy(h5, spec, stored)
     with atomic_destination(truth_file) as temporary:
         temporary.write_text(json.dumps(truth_document(spec, data_path), indent=2) + "\n")
     return truth_file

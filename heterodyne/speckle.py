@@ -77,6 +77,22 @@ def _frame_quantities(theta: np.ndarray, times: np.ndarray) -> tuple[np.ndarray,
     return tuple(np.asarray(term) for term in frame_terms(jnp.asarray(theta), jnp.asarray(times)))
 
 
+def _photon_rate(counts_per_pixel: float, f_s: np.ndarray) -> float:
+    """λ / mean_t(f_r² + f_s²): photons per unit intensity, so the run's mean count per pixel is λ."""
+    return counts_per_pixel / np.mean((1.0 - f_s) ** 2 + f_s**2)
+
+
+def expected_counts(
+    theta: np.ndarray, *, n_frames: int, frame_time: float, stride: int, average: int, begin: int,
+    counts_per_pixel: float,
+) -> np.ndarray:
+    """(N,) the mean count per pixel and raw frame of each stored frame: rate · (f_r² + f_s²),
+    averaged over the stored frame's raw frames."""
+    f_s = _frame_quantities(theta, raw_frame_times(n_frames, frame_time, stride, average, begin))[3]
+    intensity = (1.0 - f_s) ** 2 + f_s**2
+    return _photon_rate(counts_per_pixel, f_s) * intensity.reshape(n_frames, average).mean(axis=1)
+
+
 def _complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Circular complex Gaussian of unit variance: (x + iy)/√2."""
     pair = rng.standard_normal((2, *shape))
@@ -106,7 +122,7 @@ def simulate_counts(
     rho_ref = np.exp(-0.5 * q**2 * np.diff(c_ref))
     rho_sample = np.exp(-0.5 * q**2 * np.diff(c_sample))
     phase = np.exp(1j * q * np.cos(np.deg2rad(np.asarray(phi, dtype=np.float64)[:, None] + theta[13])) * c_velocity)
-    rate = counts_per_pixel / np.mean(f_r**2 + f_s**2)
+    rate = _photon_rate(counts_per_pixel, f_s)
 
     rng = np.random.Generator(np.random.PCG64(seed))
     shape = (q.shape[0], pixels, modes)
