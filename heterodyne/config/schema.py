@@ -180,10 +180,10 @@ def _scaling() -> Schema:
     return _section("per-angle contrast and offset", {
         "mode": _leaf("string", "auto", "auto | individual | constant | fourier | fixed",
                       enum=list(SCALING_MODES)),
-        "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode", minimum=0),
+        "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode (a series per q)", minimum=0),
         "auto_max_individual": _leaf("integer", 4,
-                                     "auto mode: individual when n_angles <= this, else fourier",
-                                     minimum=0),
+                                     "auto mode, per q: individual when that q has <= this many angles, "
+                                     "else fourier in phi within that q", minimum=0),
         "contrast": _scaling_parameter_schema(by_name["contrast"]),
         "offset": _scaling_parameter_schema(by_name["offset"]),
     })
