@@ -105,7 +105,7 @@ def test_cmc_recovers_truth_and_both_ways_of_running_give_identical_draws(tmp_pa
 
     # the Python API of the batch guide (nlsq_result), with a different seed: different draws
     from heterodyne.cmc.run import run_cmc
-    from heterodyne.commands.run import load_selected_data
+    from heterodyne.data.configured import load_selected_data
 
     resolved = jobs_document["config"]
     resolved["optimization"]["cmc"]["seed"] += 1
