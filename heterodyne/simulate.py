@@ -477,7 +477,7 @@ def _write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, maps: 
 
 
 def _write_legacy(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
-    """Legacy layout, spec/data-formats.md §2: every natural cell is a dynamic partition (1-based)."""
+    """Legacy layout (docs/data-formats.md): every natural cell is a dynamic partition (1-based)."""
     n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
     h5["/xpcs/output_data"] = np.bytes_(b"/exchange")
     for index, matrix in enumerate(stored, start=1):

@@ -1,6 +1,6 @@
 """The clock of the stored frames: the time step between them and the time of the first.
 
-``dt = frame_time × stride × avg`` (spec/data-formats.md §1–§2): APS-U reads
+``dt = frame_time × stride × avg`` (docs/data-formats.md, "The clock"): APS-U reads
 ``/entry/instrument/detector_1/frame_time`` and ``/xpcs/twotime/config/{stride_frame, avg_frame}``;
 legacy reads ``/measurement/instrument/detector/exposure_period`` and ``/xpcs/{stride,avg}_frames``.
 A missing stride or averaging factor counts as 1. A dt given in the analysis configuration
