@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from heterodyne.simulate import SimulationSpec, simulate_dataset
+from heterodyne.simulation import SimulationSpec, simulate_dataset
 from workflow_helpers import REPO, job_counts, shell_commands, snakemake
 
 CMC_READY = importlib.util.find_spec("heterodyne.cmc") is not None
