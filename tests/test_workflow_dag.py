@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from heterodyne.simulate import SimulationSpec, simulate_dataset
-from workflow_helpers import REPO, job_counts, shell_commands, snakemake
+from workflow_helpers import REPO, filled_profile, job_counts, shell_commands, snakemake
 
 CMC_READY = importlib.util.find_spec("heterodyne.cmc") is not None
 needs_cmc = pytest.mark.skipif(not CMC_READY, reason="heterodyne.cmc (the shard plan) is not on this branch yet")
@@ -195,7 +195,8 @@ PROFILE_SHARD_THREADS = {"local": 2, "slurm": 4, "pbs": 8}
 @pytest.mark.parametrize("profile", sorted(PROFILE_SHARD_THREADS))
 def test_profiles_dry_run_nlsq_with_one_thread_per_fit(tmp_path, profile):
     config = {"analysis": str(write_analysis(tmp_path)), "seeds": [1, 2], "datasets": simulated(["a"])}
-    output = dry_run(tmp_path, config, "--cores", "64", "--workflow-profile", str(REPO / "profiles" / profile))
+    profile_dir = filled_profile(tmp_path, profile, cpus_per_node=64, mem_mb_per_node=256_000)
+    output = dry_run(tmp_path, config, "--cores", "64", "--workflow-profile", str(profile_dir))
     commands = shell_commands(output, "nlsq")
     assert len(commands) == 2 and all("--threads 1 " in command for command in commands)
 
@@ -205,7 +206,8 @@ def test_profiles_dry_run_nlsq_with_one_thread_per_fit(tmp_path, profile):
 def test_profiles_dry_run_cmc_shards_with_their_threads(tmp_path, profile):
     config = {"analysis": str(write_analysis(tmp_path)), "methods": ["nlsq", "cmc"], "seeds": [1, 2],
               "datasets": simulated(["a"])}
-    output = dry_run(tmp_path, config, "--cores", "64", "--workflow-profile", str(REPO / "profiles" / profile))
+    profile_dir = filled_profile(tmp_path, profile, cpus_per_node=64, mem_mb_per_node=256_000)
+    output = dry_run(tmp_path, config, "--cores", "64", "--workflow-profile", str(profile_dir))
     commands = shell_commands(output, "cmc_shard")
     assert len(commands) == 2 * 3
     assert all(f"--threads {PROFILE_SHARD_THREADS[profile]} " in command for command in commands)
