@@ -4,7 +4,7 @@ Each estimate is a process base plus the arrays alive at the job's peak, from th
 data: A selected bins of N frames, P = A·N(N−1)/2 points (see :class:`~heterodyne.batch.shape.Selection`).
 The bases and per-point sizes are those of the code (heterodyne.nlsq.problem, heterodyne.cmc.setup)
 and are checked against the peak resident memory of real jobs by ``benchmarks/bench_memory.py``
-(docs/memory.md: within 0.9–1.2× of the measured peak from 60 000 to 14 million points).
+(docs/memory.md: 0.95–1.16× the measured peak from 240 000 to 14 million points).
 
 NLSQ job, with P' = min(P, max_points) points fitted and n = 14 + 2A Jacobian columns at most:
 
