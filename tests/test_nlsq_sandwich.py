@@ -8,7 +8,7 @@ import pytest
 from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.nlsq.problem import ResidualEvaluator, padded_point_arrays, problem_constants, weighted_residuals
-from heterodyne.nlsq.sandwich import frame_clustered_meat
+from heterodyne.nlsq.sandwich import block_dyadic_meat, block_size, coarsen
 from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.nlsq.uncertainty import parameter_uncertainties
@@ -50,13 +50,17 @@ def problem_of(data, config, c2):
     return problem
 
 
-def test_per_frame_sums_equal_the_pairwise_definition(clean):
+@pytest.mark.parametrize("block", [1, 3])
+def test_block_sums_equal_the_pairwise_definition(clean, block):
+    """M from the block-pair sums equals Σ over pairs of points (p, p′ included) of one angle that
+    share a block of ``block`` frames, computed point pair by point pair."""
     data, config = clean
-    n_frames = 12
+    n_frames = 13
     c2 = data.c2[:, :n_frames, :n_frames] + frame_noise(np.random.default_rng(0), 3, n_frames)
     problem = problem_of(data, config, c2)
     x = problem.initial[problem.vary] * 1.01
-    sums = ResidualEvaluator(problem).frame_sums(x)
+    sums = ResidualEvaluator(problem).score_sums(x)
+    assert sums.block == 1
     jacobian = full_jacobian(problem, x)
     residual = np.asarray(weighted_residuals(
         jnp.asarray(x), problem_constants(problem),
@@ -64,15 +68,27 @@ def test_per_frame_sums_equal_the_pairwise_definition(clean):
         n_contrast=len(problem.scaling.contrast)))
     scores = jacobian * residual[:, None]
     points = problem.points
-    frames_p = np.stack([points.i, points.j], axis=1)
+    blocks = np.stack([points.i // block, points.j // block], axis=1)
     share = (points.angle_index[:, None] == points.angle_index[None, :]) & (
-        (frames_p[:, None, :, None] == frames_p[None, :, None, :]).any(axis=(2, 3)))
-    brute_force = scores.T @ share.astype(float) @ scores   # Σ over pairs sharing a frame (incl. p = p′)
-    meat, description = frame_clustered_meat(sums)
-    np.testing.assert_allclose(meat, brute_force, rtol=1e-10, atol=1e-12 * np.abs(brute_force).max())
+        (blocks[:, None, :, None] == blocks[None, :, None, :]).any(axis=(2, 3)))
+    brute_force = scores.T @ share.astype(float) @ scores
+    meat = block_dyadic_meat(coarsen(sums.block_scores, block))
+    np.testing.assert_allclose(meat, brute_force, rtol=1e-9, atol=1e-12 * np.abs(brute_force).max())
     augmented = np.column_stack([jacobian, residual])
     np.testing.assert_allclose(sums.gram, augmented.T @ augmented, rtol=1e-10)
-    assert description["n_clusters"] == 3 * n_frames
+    per_frame = np.zeros(3 * n_frames)
+    np.add.at(per_frame, points.angle_index * n_frames + points.i, residual)
+    np.add.at(per_frame, points.angle_index * n_frames + points.j, residual)
+    np.testing.assert_allclose(sums.residuals.ravel(), per_frame, rtol=1e-10, atol=1e-12)
+
+
+def test_block_size_follows_the_frame_autocorrelation():
+    # correlated over lags 1..4 (ρ ≥ 0.1), decorrelated from lag 5: m = 2 × 4 frames
+    autocorrelation = np.concatenate([[1.0, 0.7, 0.5, 0.3, 0.15], np.full(195, 0.02)])
+    assert block_size(autocorrelation, base=1) == 8
+    assert block_size(autocorrelation, base=3) == 9          # rounded up to whole base blocks
+    assert block_size(np.concatenate([[1.0], np.zeros(199)]), base=1) == 1   # independent frames
+    assert block_size(np.ones(200), base=1) == 25            # never fewer than 8 blocks per angle
 
 
 def test_sandwich_is_h_inverse_m_h_inverse():

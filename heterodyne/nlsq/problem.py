@@ -9,9 +9,9 @@ over the strict upper triangle of every angle. Residuals and the exact Jacobian 
 (jax.jacfwd) are evaluated in chunks of at most ``CHUNK_POINTS`` points by one compiled function,
 so memory stays bounded for large matrices and small problems pay no padding; the Jacobian is
 reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stored whole.
-At the optimum the same pass also sums, per (angle, frame), the point scores s_p = J_pᵀ r_p and
-the residuals r_p (a point (a, i, j) adds to clusters (a, i) and (a, j)), which is all the
-frame-clustered covariance of :mod:`heterodyne.nlsq.sandwich` needs (no P × n storage).
+At the optimum the same pass also sums the point scores s_p = J_pᵀ r_p over blocks of frame
+pairs and the residuals over frames, which is all the frame-clustered covariance of
+:mod:`heterodyne.nlsq.sandwich` needs (no P × n storage).
 """
 
 from __future__ import annotations
@@ -121,15 +121,27 @@ def _compiled(n_contrast: int):
     return jax.jit(gram)
 
 
-@cache
-def _compiled_with_frame_sums(n_contrast: int, n_clusters: int):
-    """Jitted (Gram matrix of [∂r/∂x | r], per-cluster sums of [s_p | r_p], Σ_p s_p s_pᵀ) on one chunk.
+MAX_BLOCKS = 64
+"""Frames are summed in at most this many base blocks per angle (block pairs: A × 64² × n numbers)."""
 
-    Cluster of frame f of angle a: a · N + f; ``n_clusters`` = A · N is static (segment count).
+
+def base_block(n_frames: int) -> int:
+    """Frames per base block: ⌈N / MAX_BLOCKS⌉ (1 up to 64 frames)."""
+    return math.ceil(n_frames / MAX_BLOCKS)
+
+
+@cache
+def _compiled_with_block_sums(n_contrast: int, n_angles: int, n_frames: int):
+    """Jitted (Gram matrix of [∂r/∂x | r], block-pair sums of the scores, per-frame sums of r) on one chunk.
+
+    A point (a, i, j) adds its score s_p = J_pᵀ r_p to the block pair (a, ⌊i/b⌋, ⌊j/b⌋) of base
+    blocks of b = ``base_block(N)`` frames, and its residual to the frames (a, i) and (a, j).
     """
     from heterodyne.jaxconfig import jax, jnp
 
     residual = partial(weighted_residuals, n_contrast=n_contrast)
+    block = base_block(n_frames)
+    n_blocks = math.ceil(n_frames / block)
 
     def with_value(*args):
         value = residual(*args)
@@ -138,28 +150,28 @@ def _compiled_with_frame_sums(n_contrast: int, n_clusters: int):
     def gram_and_sums(x, constants, angle_index, i, j, value, weight):
         jacobian, r = jax.jacfwd(with_value, has_aux=True)(x, constants, angle_index, i, j, value, weight)
         augmented = jnp.concatenate([jacobian, r[:, None]], axis=1)
-        scores = jacobian * r[:, None]
-        per_point = jnp.concatenate([scores, r[:, None]], axis=1)
-        n_frames = constants["t"].shape[0]
-        sums = (jax.ops.segment_sum(per_point, angle_index * n_frames + i, num_segments=n_clusters)
-                + jax.ops.segment_sum(per_point, angle_index * n_frames + j, num_segments=n_clusters))
-        return augmented.T @ augmented, sums, scores.T @ scores
+        pair = (angle_index * n_blocks + i // block) * n_blocks + j // block
+        scores = jax.ops.segment_sum(jacobian * r[:, None], pair, num_segments=n_angles * n_blocks**2)
+        residuals = (jax.ops.segment_sum(r, angle_index * n_frames + i, num_segments=n_angles * n_frames)
+                     + jax.ops.segment_sum(r, angle_index * n_frames + j, num_segments=n_angles * n_frames))
+        return augmented.T @ augmented, scores, residuals
 
     return jax.jit(gram_and_sums)
 
 
 @dataclass(frozen=True)
-class FrameSums:
+class ScoreSums:
     """What the frame-clustered covariance needs, from one pass at x.
 
-    ``gram`` (n+1, n+1) of [J | r]; ``scores`` (A, N, n): S_af = Σ_{p ∋ (a, f)} J_pᵀ r_p;
-    ``residuals`` (A, N): R_af = Σ_{p ∋ (a, f)} r_p; ``self_outer`` (n, n): Σ_p s_p s_pᵀ.
+    ``gram`` (n+1, n+1) of [J | r]; ``block_scores`` (A, B, B, n): Z_aIJ = Σ s_p over the points of
+    angle a with ⌊i/b⌋ = I, ⌊j/b⌋ = J (zero below the diagonal, I ≤ J), b = ``block`` frames;
+    ``residuals`` (A, N): R_af = Σ_{p ∋ (a, f)} r_p.
     """
 
     gram: np.ndarray
-    scores: np.ndarray
+    block_scores: np.ndarray
     residuals: np.ndarray
-    self_outer: np.ndarray
+    block: int
 
 
 def problem_constants(problem: FitProblem) -> dict:
@@ -215,14 +227,16 @@ class ResidualEvaluator:
         """G = AᵀA, (n+1) × (n+1), of A = [∂r/∂x | r], summed chunk by chunk."""
         return sum(np.asarray(self._chunk_gram(x, self._constants, *chunk)) for chunk in self._chunks)
 
-    def frame_sums(self, x: np.ndarray) -> FrameSums:
-        """The Gram matrix and the per-(angle, frame) sums of scores and residuals at ``x``."""
+    def score_sums(self, x: np.ndarray) -> ScoreSums:
+        """The Gram matrix, the block-pair sums of the scores and the per-frame sums of r at ``x``."""
         n_angles, n_frames = self.problem.q.size, self.problem.t.size
-        compiled = _compiled_with_frame_sums(len(self.problem.scaling.contrast), n_angles * n_frames)
+        compiled = _compiled_with_block_sums(len(self.problem.scaling.contrast), n_angles, n_frames)
         parts = [compiled(x, self._constants, *chunk) for chunk in self._chunks]
-        gram, sums, self_outer = (sum(np.asarray(part[k]) for part in parts) for k in range(3))
-        sums = sums.reshape(n_angles, n_frames, -1)
-        return FrameSums(gram, sums[..., :-1], sums[..., -1], self_outer)
+        gram, scores, residuals = (sum(np.asarray(part[k]) for part in parts) for k in range(3))
+        block = base_block(n_frames)
+        n_blocks = math.ceil(n_frames / block)
+        return ScoreSums(gram, scores.reshape(n_angles, n_blocks, n_blocks, -1),
+                         residuals.reshape(n_angles, n_frames), block)
 
     def square_root(self, x: np.ndarray) -> np.ndarray:
         """M, (n+1) × (n+1), with MᵀM = G: the whole problem in n+1 rows.

@@ -90,4 +90,5 @@ def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
         "phi": problem.phi,
         "t": problem.t,
         "chi2_reduced": np.float64(fit.chi2_reduced),
+        "n_points": np.int64(fit.n_points),
     }

@@ -159,7 +159,7 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None) -
     names = problem.free_names
     # JᵀJ from the Gram matrix itself, not from its square root: a parameter without effect
     # keeps its exactly zero column there, and is reported as such
-    sums = compressed.evaluator.frame_sums(best.x)
+    sums = compressed.evaluator.score_sums(best.x)
     jtj = sums.gram[:-1, :-1]
     meat, sandwich = frame_clustered_meat(sums)
     uncertainties = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names, meat)
