@@ -8,7 +8,7 @@ import pytest
 from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.nlsq.problem import ResidualEvaluator, padded_point_arrays, problem_constants, weighted_residuals
-from heterodyne.nlsq.sandwich import block_dyadic_meat, block_size, coarsen
+from heterodyne.nlsq.sandwich import block_dyadic_meat, block_size, coarsen, positive_semidefinite
 from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.nlsq.uncertainty import parameter_uncertainties
@@ -141,3 +141,12 @@ def test_honest_stderr_matches_frame_correlated_scatter(clean, seed):
     rms_independent = np.sqrt(np.mean(np.square(errors / np.array(independent))))
     assert 0.65 < rms_honest < 1.5, rms_honest
     assert rms_independent > 2.5, rms_independent
+
+
+def test_an_indefinite_meat_is_projected_onto_positive_semidefinite_matrices():
+    jtj = np.diag([4.0, 100.0])
+    meat = np.array([[4.0, 30.0], [30.0, 100.0]])   # scaled: [[1, 1.5], [1.5, 1]], eigenvalues 2.5 and −0.5
+    projected = positive_semidefinite(meat, jtj)
+    np.testing.assert_allclose(projected, 1.25 * np.array([[4.0, 20.0], [20.0, 100.0]]), rtol=1e-12)
+    psd = np.array([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(positive_semidefinite(psd, jtj), psd, rtol=1e-12)

@@ -20,6 +20,10 @@ frame and are close in the other frame twice (measured: error bars 1.3–1.9× t
 Block size (from the data): with ρ(d) the autocorrelation over frames of the per-frame residual
 sums R_af (frame effects), pooled over angles, ℓ = the last lag before ρ(d) < ``DECORRELATED``,
 m = 2ℓ (at least 1), rounded up to the base block of the pass, and at most N / ``MIN_BLOCKS``.
+
+The difference of sums is not always positive semi-definite; M is projected onto the positive
+semi-definite cone in column-scaled coordinates (negative eigenvalues of D⁻¹ M D⁻¹, D = √diag H,
+set to 0; Cameron, Gelbach & Miller 2011).
 """
 
 from __future__ import annotations
@@ -72,6 +76,15 @@ def block_dyadic_meat(block_scores: np.ndarray) -> np.ndarray:
             - np.einsum("abci,abcj->ij", off_diagonal, off_diagonal))
 
 
+def positive_semidefinite(meat: np.ndarray, jtj: np.ndarray) -> np.ndarray:
+    """``meat`` with the negative eigenvalues of D⁻¹ M D⁻¹ (D = √diag JᵀJ, 1 where 0) set to 0."""
+    scale = np.sqrt(np.clip(np.diag(jtj), 0.0, None))
+    scale[scale == 0.0] = 1.0
+    eigenvalues, eigenvectors = np.linalg.eigh(meat / np.outer(scale, scale))
+    clipped = (eigenvectors * np.clip(eigenvalues, 0.0, None)) @ eigenvectors.T
+    return clipped * np.outer(scale, scale)
+
+
 def frame_clustered_meat(sums: ScoreSums) -> tuple[np.ndarray, dict]:
     """(M, description for the result) from the sums of one pass at the optimum."""
     autocorrelation = frame_autocorrelation(sums.residuals)
@@ -83,4 +96,4 @@ def frame_clustered_meat(sums: ScoreSums) -> tuple[np.ndarray, dict]:
         "n_clusters": int(block_scores.shape[0] * block_scores.shape[1]),
         "frame_autocorrelation_lag1": float(autocorrelation[1]) if autocorrelation.size > 1 else 0.0,
     }
-    return block_dyadic_meat(block_scores), description
+    return positive_semidefinite(block_dyadic_meat(block_scores), sums.gram[:-1, :-1]), description
