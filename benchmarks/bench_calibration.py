@@ -5,10 +5,12 @@ stderr) and of CMC (5–95 % interval of the calibrated draws), pooled over repl
 Data: bench_nlsq's truth (9 varying physics parameters: bench_cmc's set, individual scaling),
 N frames × 3 angles, replicates differing only in the noise seed. Noise:
 ``independent`` — the simulator's independent noise per element (σ = 0.002);
-``frame`` — frame effects e_aij = a_ai + a_aj + ε_aij (sd 0.001 and 0.0005) added to a noise-free file.
+``frame`` — frame effects e_aij = a_ai + a_aj + ε_aij (sd 0.001 and 0.0005) added to a noise-free file;
+``speckle`` — the speckle-level simulator (``--pixels`` per bin, 4 modes, ``--counts`` photons per
+pixel and frame), c2 as the APS correlator computes it.
 
-    .venv/bin/python benchmarks/bench_calibration.py [--noise independent|frame] [--frames 80]
-        [--replicates 30] [--cmc-replicates 10] [--warmup 300] [--samples 300]
+    .venv/bin/python benchmarks/bench_calibration.py [--noise independent|frame|speckle] [--frames 80]
+        [--replicates 30] [--cmc-replicates 10] [--warmup 300] [--samples 300] [--counts 10] [--pixels 2000]
 """
 
 from __future__ import annotations
@@ -46,13 +48,19 @@ def config_for(varying: list[str], cmc: dict) -> dict:
                            "optimization": {"cmc": cmc}})
 
 
-def replicate_data(directory: Path, noise: str, n_frames: int, seed: int):
+def replicate_data(directory: Path, args, seed: int):
     from heterodyne.data import load_data
     from heterodyne.simulate import SimulationSpec, simulate_dataset
 
-    sigma = INDEPENDENT_SD if noise == "independent" else 0.0
-    spec = replace(SimulationSpec(), n_frames=n_frames, noise_sigma=sigma, params=TRUTH, processed_q_rows=(1,),
-                   seed=seed)
+    noise, n_frames = args.noise, args.frames
+    if noise == "speckle":
+        spec = SimulationSpec(noise="speckle", n_frames=n_frames, q_centres=(0.009,), phi_centres=tuple(PHI),
+                              empty_cells=(), processed_q_rows=(0,), pixels_per_bin=args.pixels,
+                              counts_per_pixel=args.counts, seed=seed, params=TRUTH)
+    else:
+        sigma = INDEPENDENT_SD if noise == "independent" else 0.0
+        spec = replace(SimulationSpec(), n_frames=n_frames, noise_sigma=sigma, params=TRUTH, processed_q_rows=(1,),
+                       seed=seed)
     path = directory / f"sim_{seed}.h5"
     simulate_dataset(path, spec)
     data = load_data(path, q=0.009, phi=PHI)
@@ -66,7 +74,9 @@ def replicate_data(directory: Path, noise: str, n_frames: int, seed: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--noise", choices=("independent", "frame"), default="independent")
+    parser.add_argument("--noise", choices=("independent", "frame", "speckle"), default="independent")
+    parser.add_argument("--counts", type=float, default=10.0)
+    parser.add_argument("--pixels", type=int, default=2000)
     parser.add_argument("--frames", type=int, default=80)
     parser.add_argument("--replicates", type=int, default=30)
     parser.add_argument("--cmc-replicates", type=int, default=10)
@@ -86,10 +96,11 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         for seed in range(args.replicates):
-            data = replicate_data(Path(scratch), args.noise, args.frames, 1000 + seed)
+            data = replicate_data(Path(scratch), args, 1000 + seed)
             problem, _ = build_problem(copy.deepcopy(config), c2=data.c2, q=data.q, phi=data.phi, t=data.times,
                                        dt=data.dt)
             result = fit(problem, config["optimization"]["nlsq"])
+            print(f"replicate {seed}: chi2_red {result.chi2_reduced:.3g}, converged {result.converged}", flush=True)
             index = [result.free_names.index(name) for name in VARYING]
             estimates.append(result.full[problem.vary][index])
             honest.append(result.uncertainties.stderr[index])
@@ -101,7 +112,8 @@ def main() -> None:
                 cmc_inside += [section["q05"][n] <= t <= section["q95"][n] for n, t in zip(VARYING, truth, strict=True)]
     estimates, honest, independent = map(np.array, (estimates, honest, independent))
     scatter = estimates.std(axis=0, ddof=1)
-    print(f"noise {args.noise}, N = {args.frames} x 3, {args.replicates} NLSQ replicates, "
+    speckle = f" ({args.pixels} pixels, {args.counts:g} counts)" if args.noise == "speckle" else ""
+    print(f"noise {args.noise}{speckle}, N = {args.frames} x 3, {args.replicates} NLSQ replicates, "
           f"{args.cmc_replicates} CMC replicates (2 chains x {args.warmup} + {args.samples}), "
           f"block sizes {sorted(set(blocks))}, {time.perf_counter() - started:.0f} s")
     print(f"{'parameter':14s} {'sd/median honest':>17s} {'sd/median indep':>16s}")

@@ -46,7 +46,7 @@ class NlsqFit:
     free_names: tuple[str, ...]
     uncertainties: Uncertainties   # frame-clustered sandwich: the reported one
     independent: Uncertainties     # χ²_red (JᵀJ)⁻¹, as if every point's noise were independent
-    sandwich: dict                 # how the sandwich was formed (bandwidth, frame autocorrelation)
+    sandwich: dict                 # how the sandwich was formed (block size, clusters, ρ(1))
     noise_warnings: tuple[str, ...]
     cost: float
     chi2_reduced: float
