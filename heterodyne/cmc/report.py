@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.cmc import combine, diagnostics
+from heterodyne.cmc import calibration, combine, diagnostics
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
@@ -73,8 +73,12 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
 
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
-              fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict) -> tuple[dict, dict, str | None]:
-    """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run."""
+              fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
+              calibration_target: calibration.Target) -> tuple[dict, dict, str | None]:
+    """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run.
+
+    The reported posterior is the consensus after the sandwich adjustment of
+    :mod:`heterodyne.cmc.calibration`; the unadjusted consensus is kept beside it."""
     max_r_hat = settings["max_r_hat"]
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
@@ -83,10 +87,11 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     if not used:
         raise HeterodyneError("every shard is flagged and drop_flagged_shards is true: nothing to combine")
     used_draws = [shards[k].draws for k in used]
-    combined = combine.consensus_draws(used_draws)
+    unadjusted = combine.consensus_draws(used_draws)
+    combined, adjustment = calibration.adjust(unadjusted, calibration_target)
     product_mean, product_covariance = combine.gaussian_product(used_draws)
-    stats = diagnostics.chain_diagnostics(combined)
-    warnings += combine.agreement_warnings(names, used_draws, combined, product_mean, stats["ess_bulk"])
+    stats = diagnostics.chain_diagnostics(unadjusted)  # convergence of what was sampled
+    warnings += combine.agreement_warnings(names, used_draws, unadjusted, product_mean, stats["ess_bulk"])
     flat = combined.reshape(-1, len(names))
     mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
 
@@ -113,6 +118,8 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
                  "step_size": s.step_size, "mean_leapfrog_steps": float(s.num_steps.mean()), **r}
                 for s, r in zip(shards, reports, strict=True)],
         combination=COMBINATION,
+        calibration={"method": adjustment["method"], "factor": dict(zip(names, adjustment["factor"], strict=True)),
+                     "adjusted": [name for name, done in zip(names, adjustment["adjusted"], strict=True) if done]},
         gaussian_product={"mean": dict(zip(names, product_mean, strict=True)),
                           "sd": dict(zip(names, np.sqrt(np.diag(product_covariance)), strict=True))},
         dropped_shards={"count": len(shards) - len(used),
@@ -128,6 +135,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     arrays = {
         "names": np.array(names, dtype=str),
         "consensus": combined,
+        "consensus_unadjusted": unadjusted,
         "shard_draws": np.stack([s.draws for s in shards]),
         "divergent": np.stack([s.diverging for s in shards]),
         "nlsq_values": np.asarray(nlsq_values, float),
