@@ -50,7 +50,7 @@ def config_for(varying: list[str], cmc: dict) -> dict:
 
 def replicate_data(directory: Path, args, seed: int):
     from heterodyne.data import load_data
-    from heterodyne.simulate import SimulationSpec, simulate_dataset
+    from heterodyne.simulation import SimulationSpec, simulate_dataset
 
     noise, n_frames = args.noise, args.frames
     if noise == "speckle":

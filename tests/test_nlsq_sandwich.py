@@ -95,7 +95,9 @@ def test_sandwich_is_h_inverse_m_h_inverse():
     rng = np.random.default_rng(4)
     jacobian = rng.normal(size=(300, 3)) @ np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 0.3], [0.0, 0.0, 0.7]])
     root = rng.normal(size=(3, 3))
-    meat = root @ root.T
+    # a meat above χ² JᵀJ in every direction, so the floor at the independent-noise covariance
+    # (test_nlsq_uncertainty.py) leaves the sandwich as it is
+    meat = 1.3 * jacobian.T @ jacobian + root @ root.T
     lower, upper = np.full(3, -10.0), np.full(3, 10.0)
     result = parameter_uncertainties(jacobian.T @ jacobian, 1.3, np.zeros(3), lower, upper, ("a", "b", "c"), meat)
     inverse = np.linalg.inv(jacobian.T @ jacobian)

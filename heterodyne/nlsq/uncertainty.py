@@ -3,7 +3,8 @@
 With J the Jacobian of the weighted residuals, H = JᵀJ and a "meat" M estimating the covariance
 of the score Jᵀr, the covariance is the sandwich cov = H⁻¹ M H⁻¹. For independent noise
 M = χ²_red H (χ²_red = Σr²/(m − n)) and cov = χ²_red H⁻¹; for frame-correlated noise M comes
-from :mod:`heterodyne.nlsq.sandwich`. H⁻¹ is computed in column-scaled coordinates,
+from :mod:`heterodyne.nlsq.sandwich`, and the sandwich is never taken below χ²_red H⁻¹ in any
+direction (:func:`at_least_independent`). H⁻¹ is computed in column-scaled coordinates,
 G = D⁻¹ JᵀJ D⁻¹ with D = √diag(JᵀJ) (the column norms of J), where G has unit diagonal and its
 condition number measures identifiability independently of units. A parameter whose column is
 zero has no effect. Parameters at a bound are left out (their error bar is not Gaussian);
@@ -44,6 +45,22 @@ def bound_status(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> list[st
     ]
 
 
+def at_least_independent(sandwich: np.ndarray, independent: np.ndarray) -> np.ndarray:
+    """The sandwich covariance raised to the independent-noise one in every direction where it is
+    smaller, both in the eigenbasis of the scaled JᵀJ (where the independent-noise covariance is
+    the diagonal ``independent``): with S = diag(independent)^(-1/2) · sandwich ·
+    diag(independent)^(-1/2) = Q diag(w) Qᵀ, the result is diag(independent)^(1/2) Q diag(max(w, 1))
+    Qᵀ diag(independent)^(1/2).
+
+    Noise shared by elements of nearby frames is positively correlated, which can only widen the
+    error bars; a sandwich below the independent-noise covariance is the estimator's own noise
+    and small-sample bias (few frame blocks for many parameters), not information (measured on
+    independent noise at N = 80: 90 % intervals covered 81 % without this floor)."""
+    root = np.sqrt(independent)
+    weights, rotation = np.linalg.eigh(sandwich / np.outer(root, root))
+    return np.outer(root, root) * ((rotation * np.maximum(weights, 1.0)) @ rotation.T)
+
+
 def parameter_uncertainties(jtj: np.ndarray, chi2_reduced: float, x: np.ndarray,
                             lower: np.ndarray, upper: np.ndarray, names: tuple[str, ...],
                             meat: np.ndarray | None = None) -> Uncertainties:
@@ -78,8 +95,10 @@ def parameter_uncertainties(jtj: np.ndarray, chi2_reduced: float, x: np.ndarray,
         if meat is None:
             covariance[np.ix_(usable, usable)] = chi2_reduced * inverse / scale
         else:
-            scaled_meat = meat[np.ix_(usable, usable)] / scale
-            covariance[np.ix_(usable, usable)] = inverse @ scaled_meat @ inverse / scale
+            basis, curvature = eigenvectors[:, kept], eigenvalues[kept]
+            sandwich = basis.T @ (meat[np.ix_(usable, usable)] / scale) @ basis / np.outer(curvature, curvature)
+            floored = at_least_independent(sandwich, chi2_reduced * np.reciprocal(curvature))
+            covariance[np.ix_(usable, usable)] = basis @ floored @ basis.T / scale
 
     stderr = np.sqrt(np.diag(covariance))
     reportable = np.array([s == "ok" for s in status])
