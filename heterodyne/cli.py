@@ -1,6 +1,6 @@
 """The command line: ``heterodyne`` (alias ``ht``).
 
-Exit codes (the batch guide's contract): 0 success; 1 unrecoverable error, reported as one line on
+Exit codes (README.md, "Command line"): 0 success; 1 unrecoverable error, reported as one line on
 stderr (a traceback only with --verbose); 2 convergence failure, outputs still written; 130
 interrupted by SIGINT.
 """

@@ -1,4 +1,4 @@
-"""The heterodyne two-time correlation model (``spec/model.md``; He et al., PNAS 2025, Eq. S-95).
+"""The heterodyne two-time correlation model (``docs/model.md``; He et al., PNAS 2025, Eq. S-95).
 
 Pure JAX functions in float64. With t_k = k·dt the absolute time of frame k:
 

@@ -1,6 +1,6 @@
 """The parameter registry: the one place that names, orders, bounds and defaults every parameter.
 
-The 14 physics parameters come in canonical order (``spec/model.md`` §1); every array of
+The 14 physics parameters come in canonical order (``docs/model.md``); every array of
 physics parameters in the package (``theta``) uses this order. Each detector angle adds two
 scaling parameters, ``contrast`` and ``offset``.
 """

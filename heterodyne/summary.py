@@ -8,7 +8,7 @@ the value of every sweep key.
 - summary: one row per run and method (the column list is :func:`summary_columns`).
 - comparison: NLSQ against CMC, one row per run and sampled parameter.
 - stability: per dataset, run, method and varied parameter, the spread of the estimates across
-  seeds relative to their uncertainty (the batch guide's reproducibility check).
+  seeds relative to their uncertainty (a seed study's reproducibility check, README.md).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def locate(path: Path, root: Path) -> RunLocation:
 
 
 def summary_columns(sweep_keys: list[str]) -> list[str]:
-    """The columns of summary.csv, in order (/work/contract: the plots read exactly these)."""
+    """The columns of summary.csv, in order (the trend plots read exactly these)."""
     per_parameter = [f"{name}{suffix}" for name in PHYSICS_NAMES for suffix in ("", "_err", "_q05", "_q95")]
     return [
         *RUN_KEYS, "method", *sweep_keys,

@@ -1,5 +1,5 @@
 """Run directories made by hand, without fitting: result.json and nlsq.npz at the simulation's
-truth, and cmc_samples.npz in the contract's format (docs: /work/contract/cmc-contract.md)."""
+truth, and cmc_samples.npz in the format README.md gives (CMC)."""
 
 from __future__ import annotations
 

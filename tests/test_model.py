@@ -21,7 +21,7 @@ def theta_from(**values):
 
 
 def equilibrium_c2(tau, *, q, phi_deg, d0_ref, d0_sample, v0, x_s, phi0, contrast, offset):
-    """spec/model.md §4, Eq. S-98: the exact c2 of a stationary two-component system."""
+    """docs/model.md, "Closed form", Eq. S-98: the exact c2 of a stationary two-component system."""
     x = x_s**2 / (x_s**2 + (1.0 - x_s) ** 2)
     angle = np.deg2rad(phi_deg + phi0)
     bracket = (

@@ -1,4 +1,4 @@
-"""The simulator: file layouts as in spec/data-formats.md, truth JSON, noise, determinism, CLI."""
+"""The simulator: file layouts as in docs/data-formats.md, truth JSON, noise, determinism, CLI."""
 
 from __future__ import annotations
 

@@ -208,7 +208,7 @@ def _nlsq() -> Schema:
 
 
 def _cmc() -> Schema:
-    """``optimization.cmc`` (spec/cmc.md)."""
+    """``optimization.cmc`` (docs/cmc.md)."""
     return _section("Consensus Monte Carlo", {
         "num_warmup": _leaf("integer", 500, "warm-up steps per chain", minimum=1),
         "num_samples": _leaf("integer", 500, "draws per chain (>= 10)", minimum=10),

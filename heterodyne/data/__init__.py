@@ -1,4 +1,4 @@
-"""Reading two-time correlation result files (spec/data-formats.md).
+"""Reading two-time correlation result files (docs/data-formats.md).
 
 Public API:
 

@@ -1,6 +1,6 @@
 """The bin table: for every stored matrix its key, its q-map label, and its (q, φ).
 
-APS-U (spec/data-formats.md §1). ``processed_bins[k]`` is the 1-based *compressed* label L of the
+APS-U (docs/data-formats.md). ``processed_bins[k]`` is the 1-based *compressed* label L of the
 k-th key (keys in counter order). Compressed labels skip the empty cells of the natural
 n_q × n_φ grid, so the natural 0-based index is ``n = dynamic_index_mapping[L − 1]`` and
 ``q_idx, φ_idx = divmod(n, n_φ)``; ``q = dynamic_v_list_dim0[q_idx]``, ``φ = dynamic_v_list_dim1[φ_idx]``.

@@ -1,4 +1,4 @@
-"""Detect the layout of a two-time result file from its content (spec/data-formats.md §1–§3).
+"""Detect the layout of a two-time result file from its content (docs/data-formats.md).
 
 No file carries a format attribute. The checks run in a fixed order:
 
