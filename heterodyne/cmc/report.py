@@ -12,11 +12,20 @@ from pathlib import Path
 import numpy as np
 
 from heterodyne.cmc import combine, diagnostics
+from heterodyne.cmc.barycenter import barycenter_draws
+from heterodyne.cmc.geometry import Geometry, gaussian_jacobian, parameters_from, whitened_of
+from heterodyne.cmc.posterior import powers
 from heterodyne.cmc.sampler import ShardDraws
+from heterodyne.cmc.trust import shard_spread
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 
-COMBINATION = "consensus weighted average (Scott et al. 2016), Gaussian product as cross-check"
+COMBINATIONS = {
+    "barycenter": "each shard's likelihood raised to n / n_k, prior once; Wasserstein barycenter of the shard "
+                  "posteriors in the sampler's whitened coordinates (Srivastava, Li & Dunson 2018)",
+    "scott": "each shard's prior raised to 1/K; consensus weighted average of draws (Scott et al. 2016)",
+}
+GAUSSIAN_CHECK = {"barycenter": "Gaussian barycenter", "scott": "Gaussian product"}
 QUANTILES = {"q05": 0.05, "q50": 0.5, "q95": 0.95}
 
 
@@ -72,8 +81,25 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
     return {name: float(sampled[name]) if name in sampled else (fixed or {}).get(name) for name in PHYSICS_NAMES}
 
 
+def combination_of(setting: str, shard_draws: list[np.ndarray], geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(combined draws, Gaussian cross-check mean and covariance in θ, shards whose covariance had to be
+    regularised) of ``shard_draws`` under the ``combination`` setting."""
+    if setting == "barycenter":
+        whitened = [whitened_of(d, geometry) for d in shard_draws]
+        covariances, regularised = zip(*(combine.regularised_covariance(d) for d in whitened), strict=True)
+        combined, mean, covariance = barycenter_draws(whitened, list(covariances))
+        jacobian = gaussian_jacobian(mean, geometry)
+        return parameters_from(combined, geometry), parameters_from(mean, geometry), \
+            jacobian @ covariance @ jacobian.T, [k for k, r in enumerate(regularised) if r]
+    covariances, regularised = zip(*(combine.regularised_covariance(d) for d in shard_draws), strict=True)
+    mean, covariance = combine.gaussian_product(shard_draws, list(covariances))
+    return combine.consensus_draws(shard_draws, list(covariances)), mean, covariance, \
+        [k for k, r in enumerate(regularised) if r]
+
+
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
-              fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict) -> tuple[dict, dict, str | None]:
+              fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
+              geometry: Geometry) -> tuple[dict, dict, str | None]:
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run."""
     max_r_hat = settings["max_r_hat"]
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
@@ -83,14 +109,23 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     if not used:
         raise HeterodyneError("every shard is flagged and drop_flagged_shards is true: nothing to combine")
     used_draws = [shards[k].draws for k in used]
-    combined = combine.consensus_draws(used_draws)
-    product_mean, product_covariance = combine.gaussian_product(used_draws)
+    method = settings["combination"]
+    combined, gaussian_mean, gaussian_covariance, regularised = combination_of(method, used_draws, geometry)
+    regularised = [used[k] for k in regularised]
     stats = diagnostics.chain_diagnostics(combined)
-    warnings += combine.agreement_warnings(names, used_draws, combined, product_mean, stats["ess_bulk"])
+    label = GAUSSIAN_CHECK[method]
+    warnings += combine.gaussian_warnings(names, combined, gaussian_mean, stats["ess_bulk"], label)
+    likelihood_powers = [powers(method, plan["n_points"], plan["shard_sizes"][k], plan["n_shards"])[0] for k in used]
+    trust, trust_warnings = shard_spread(names, used, used_draws, likelihood_powers,
+                                         [np.array(list(reports[k]["ess_bulk"].values())) for k in used])
+    warnings += trust_warnings
     flat = combined.reshape(-1, len(names))
     mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
 
     reasons = [f"shard {k} flagged: {'; '.join(reports[k]['reasons'])}" for k in flagged]
+    if regularised:
+        reasons.append(f"shard(s) {', '.join(map(str, regularised))}: draws' covariance singular or ill-conditioned "
+                       "(too few draws, a parameter that did not move); the combination used a regularised one")
     combined_r_hat = float(np.nanmax(stats["r_hat"]))
     if not combined_r_hat <= max_r_hat:
         reasons.append(f"combined max R-hat {combined_r_hat:.3f} > {max_r_hat}")
@@ -112,9 +147,11 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         shards=[{"index": s.index, "n_points": s.n_points, "seed": s.seed, "wall_seconds": s.wall_seconds,
                  "step_size": s.step_size, "mean_leapfrog_steps": float(s.num_steps.mean()), **r}
                 for s, r in zip(shards, reports, strict=True)],
-        combination=COMBINATION,
-        gaussian_product={"mean": dict(zip(names, product_mean, strict=True)),
-                          "sd": dict(zip(names, np.sqrt(np.diag(product_covariance)), strict=True))},
+        combination={"method": method, "description": COMBINATIONS[method],
+                     "regularised_shards": regularised},
+        gaussian_check={"kind": label, "mean": dict(zip(names, gaussian_mean, strict=True)),
+                        "sd": dict(zip(names, np.sqrt(np.diag(gaussian_covariance)), strict=True))},
+        trust=trust,
         dropped_shards={"count": len(shards) - len(used),
                         "why": "drop_flagged_shards: true" if len(used) < len(shards) else None},
         kept_flagged_shards=[k for k in flagged if k in used],
@@ -123,7 +160,8 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         noise=noise,
         plan=plan,
         settings={key: settings[key] for key in ("seed", "num_warmup", "num_samples", "num_chains", "max_r_hat",
-                                                 "max_points_per_shard", "warmstart", "drop_flagged_shards")},
+                                                 "max_points_per_shard", "warmstart", "drop_flagged_shards",
+                                                 "combination")},
     )
     arrays = {
         "names": np.array(names, dtype=str),
@@ -131,7 +169,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         "shard_draws": np.stack([s.draws for s in shards]),
         "divergent": np.stack([s.diverging for s in shards]),
         "nlsq_values": np.asarray(nlsq_values, float),
-        "gaussian_mean": product_mean,
-        "gaussian_cov": product_covariance,
+        "gaussian_mean": gaussian_mean,
+        "gaussian_cov": gaussian_covariance,
     }
     return section, arrays, "; ".join(reasons) or None

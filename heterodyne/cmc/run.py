@@ -1,4 +1,4 @@
-"""CMC of one run: plan, sample every shard, combine, report (spec/cmc.md)."""
+"""CMC of one run: plan, sample every shard, combine, report (docs/cmc.md)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def fixed_physics(nlsq_arrays: dict) -> dict[str, float]:
 def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tuple[dict, dict, str | None]:
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning) of sampled shards."""
     return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
-                     settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise)
+                     settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise,
+                     geometry=setup.geometry())
 
 
 def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> tuple[dict, dict, str | None]:

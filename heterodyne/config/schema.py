@@ -21,6 +21,7 @@ Schema = dict[str, Any]
 PRIOR_TYPES = ("uniform", "normal", "lognormal")
 SCALING_MODES = ("auto", "individual", "constant", "fourier", "fixed")
 NLSQ_WEIGHTS = ("uniform", "lag_noise")
+COMBINATIONS = ("barycenter", "scott")
 
 
 def _leaf(types: str | list[str], default: Any, description: str, **keywords: Any) -> Schema:
@@ -206,7 +207,7 @@ def _nlsq() -> Schema:
 
 
 def _cmc() -> Schema:
-    """``optimization.cmc`` (spec/cmc.md)."""
+    """``optimization.cmc`` (docs/cmc.md)."""
     return _section("Consensus Monte Carlo", {
         "num_warmup": _leaf("integer", 500, "warm-up steps per chain", minimum=1),
         "num_samples": _leaf("integer", 500, "draws per chain (>= 10)", minimum=10),
@@ -225,6 +226,9 @@ def _cmc() -> Schema:
                              "parallel shard workers; null = HETERODYNE_NUM_WORKERS or from cores",
                              minimum=1),
         "drop_flagged_shards": _leaf("boolean", False, "leave flagged shards out of the consensus"),
+        "combination": _leaf("string", "barycenter",
+                             "barycenter (each shard's likelihood to the power K, Wasserstein barycenter) | "
+                             "scott (prior to 1/K, Scott's weighted average)", enum=list(COMBINATIONS)),
     })
 
 
