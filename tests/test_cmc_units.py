@@ -296,10 +296,13 @@ def test_trust_accepts_exchangeable_shards_and_names_the_shard_that_disagrees():
     section, warnings = shard_spread(("a", "b"), list(range(10)), shards, [1.0] * 10, [np.full(2, 4000.0)] * 10)
     assert not section["trusted"] and section["spread_ratio"]["b"] > 2
     assert len(warnings) == 1 and "b (" in warnings[0] and "shard 3" in warnings[0] and "a (" not in warnings[0]
-    # the same shard means as full-width (likelihood^K) shards: spread as expected, K − 1 times v_k
-    widths = [d * 0.0 + (d - d.mean(axis=(0, 1))) / np.sqrt(10) + d.mean(axis=(0, 1)) for d in shards[:3]]
-    section, _ = shard_spread(("a", "b"), [0, 1, 2], widths, [10.0] * 3, [np.full(2, 4000.0)] * 3)
-    assert section["degrees_of_freedom"] == 2
+    # full-width shards (likelihood^K, K = 10): sds 1/√K of the above, the same spread of means
+    full_width = [(d - d.mean(axis=(0, 1))) / np.sqrt(10) + d.mean(axis=(0, 1))
+                  for d in exchangeable_shards(rng, 10, 1.0)]
+    section, _ = shard_spread(("a", "b"), list(range(10)), full_width, [10.0] * 10, [np.full(2, 4000.0)] * 10)
+    assert section["trusted"]
+    section, _ = shard_spread(("a", "b"), list(range(10)), full_width, [1.0] * 10, [np.full(2, 4000.0)] * 10)
+    assert not section["trusted"] and min(section["spread_ratio"].values()) > 2  # λ_k forgotten
 
 
 def test_trust_rejects_shards_that_agree_too_well_and_is_absent_for_one_shard():

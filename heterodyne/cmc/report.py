@@ -81,7 +81,8 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
     return {name: float(sampled[name]) if name in sampled else (fixed or {}).get(name) for name in PHYSICS_NAMES}
 
 
-def combination_of(setting: str, shard_draws: list[np.ndarray], geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+def combination_of(setting: str, shard_draws: list[np.ndarray],
+                   geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """(combined draws, Gaussian cross-check mean and covariance in θ, shards whose covariance had to be
     regularised) of ``shard_draws`` under the ``combination`` setting."""
     if setting == "barycenter":

@@ -55,6 +55,6 @@ def shard_spread(names: tuple[str, ...], indices: list[int], shard_draws: list[n
     if not failing.size:
         return section, []
     farthest = np.argmax(weights * (means - centre) ** 2, axis=0)
-    listed = ", ".join(f"{names[k]} ({ratio[k]:.2f} x expected, p = {p_value[k]:.2g}, farthest: shard {indices[farthest[k]]})"
-                       for k in failing)
+    listed = ", ".join(f"{names[k]} ({ratio[k]:.2f} x expected, p = {p_value[k]:.2g}, "
+                       f"farthest: shard {indices[farthest[k]]})" for k in failing)
     return section, [f"shards disagree unlike exchangeable shards: {listed}; do not trust the consensus"]

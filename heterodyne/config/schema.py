@@ -227,8 +227,8 @@ def _cmc() -> Schema:
                              minimum=1),
         "drop_flagged_shards": _leaf("boolean", False, "leave flagged shards out of the consensus"),
         "combination": _leaf("string", "barycenter",
-                             "barycenter (each shard's likelihood to the power K, Wasserstein barycenter) | "
-                             "scott (prior to 1/K, Scott's weighted average)", enum=list(COMBINATIONS)),
+                             "barycenter (shard likelihood^(n/n_k), Wasserstein barycenter) | scott (Scott's average)",
+                             enum=list(COMBINATIONS)),
     })
 
 
