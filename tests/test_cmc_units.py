@@ -11,7 +11,7 @@ from heterodyne.cmc.posterior import Priors, log_density, log_prior, model_argum
 from heterodyne.cmc.sampler import shard_seed
 from heterodyne.jaxconfig import jax, jnp
 
-AUTO = {"max_points_per_shard": "auto", "seed": 42}
+AUTO = {"max_points_per_shard": "auto", "seed": 42, "combination": "barycenter"}
 
 
 def test_plan_is_a_pure_function_covering_every_point_once():
@@ -33,6 +33,24 @@ def test_auto_keeps_shards_at_or_below_the_ceiling_with_fewest_shards(n_points, 
     assert plan.n_shards == shards
     assert max(plan.sizes) <= MAX_AUTO_POINTS
     assert "auto" in plan.reason
+
+
+def test_auto_reason_records_what_was_measured_for_the_combination():
+    assert "barycenter combination matched the full-data posterior" in shard_plan(239_400, AUTO).reason
+    scott = shard_plan(239_400, {**AUTO, "combination": "scott"})
+    assert scott.n_shards == 5 and "too narrow" in scott.reason
+    assert shard_plan(50_000, AUTO).reason == "auto: 50000 points (<= 50000) fit one shard; no split"
+
+
+def test_shards_smaller_than_measured_get_a_warning(caplog):
+    from heterodyne.cmc.plan import MIN_MEASURED_POINTS
+
+    with caplog.at_level(logging.WARNING, logger="heterodyne"):
+        shard_plan(20 * MIN_MEASURED_POINTS, {**AUTO, "max_points_per_shard": MIN_MEASURED_POINTS})
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="heterodyne"):
+        shard_plan(20 * MIN_MEASURED_POINTS, {**AUTO, "max_points_per_shard": MIN_MEASURED_POINTS - 1})
+    assert "below the" in caplog.text
 
 
 def test_large_integer_shard_size_is_accepted_with_a_warning(caplog):
@@ -60,6 +78,21 @@ def test_coordinates_round_trip_and_jacobian_matches_finite_differences():
     jacobian = jax.jacfwd(lambda v: geometry.parameters_of(v, *arrays))(z)
     expected = np.log(abs(np.linalg.det(np.asarray(jacobian)))) - np.log(abs(np.linalg.det(geo.factor)))
     assert float(geometry.log_abs_jacobian(z, *arrays)) == pytest.approx(expected, rel=1e-10)
+
+
+def test_whitened_coordinates_invert_the_sampler_map_and_the_jacobian_matches_finite_differences():
+    lower, upper = np.array([1.0, -2.0, 0.0]), np.array([1e5, 2.0, 1.0])
+    covariance = np.array([[1e6, 10.0, 0.05], [10.0, 1e-2, 1e-4], [0.05, 1e-4, 1e-4]])
+    geo = geometry.whitening(np.array([2e4, 0.3, 0.25]), covariance, lower, upper, variance_factor=2)
+    z = np.random.default_rng(9).standard_normal((2, 5, 3))
+    x = geometry.parameters_from(z, geo)
+    arrays = [jnp.asarray(a) for a in (geo.center, geo.factor, geo.lower, geo.upper)]
+    np.testing.assert_allclose(x, np.asarray(geometry.parameters_of(jnp.asarray(z), *arrays)), rtol=1e-13)
+    np.testing.assert_allclose(geometry.whitened_of(x, geo), z, rtol=1e-8, atol=1e-8)
+    step = 1e-6
+    columns = [(geometry.parameters_from(z[0, 0] + step * e, geo) - geometry.parameters_from(z[0, 0] - step * e, geo))
+               / (2 * step) for e in np.eye(3)]
+    np.testing.assert_allclose(geometry.gaussian_jacobian(z[0, 0], geo), np.array(columns).T, rtol=1e-6)
 
 
 def test_whitening_scales_the_covariance_by_the_variance_factor():
@@ -225,7 +258,7 @@ def test_barycenter_matches_the_full_posterior_where_scott_in_theta_does_not(see
     N(mean of shard centres, τ² C) in u. Barycenter (each shard full-width, N(μ_k, τ² C)): mean
     within 4 Monte Carlo s.e. and sd within 4 s.e. of the exact draws'. Scott's θ-space average of
     the 1/K-data shards N(μ_k, K τ² C) misses the mean by more than 10 s.e."""
-    from heterodyne.cmc.report import combination_of
+    from heterodyne.cmc.combination import combination_of
 
     rng = np.random.default_rng(seed)
     n_shards, tau, n_draws = 8, 0.2, 4000
@@ -263,7 +296,7 @@ def test_a_shard_that_does_not_move_gets_a_regularised_covariance_and_the_combin
     for bad in (stuck, few):
         covariance, regularised = combine.regularised_covariance(bad)
         assert regularised and np.all(np.isfinite(np.linalg.inv(covariance)))
-    from heterodyne.cmc.report import combination_of
+    from heterodyne.cmc.combination import combination_of
 
     shards = [good, stuck, np.repeat(few, 40, axis=1)]
     lower, upper = np.array([1.0, -10.0, 0.0]), np.array([1e6, 10.0, 1.0])

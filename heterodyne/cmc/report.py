@@ -12,20 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from heterodyne.cmc import combine, diagnostics
-from heterodyne.cmc.barycenter import barycenter_draws
-from heterodyne.cmc.geometry import Geometry, gaussian_jacobian, parameters_from, whitened_of
+from heterodyne.cmc.combination import COMBINATIONS, GAUSSIAN_CHECK, combination_of
+from heterodyne.cmc.geometry import Geometry
 from heterodyne.cmc.posterior import powers
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.trust import shard_spread
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 
-COMBINATIONS = {
-    "barycenter": "each shard's likelihood raised to n / n_k, prior once; Wasserstein barycenter of the shard "
-                  "posteriors in the sampler's whitened coordinates (Srivastava, Li & Dunson 2018)",
-    "scott": "each shard's prior raised to 1/K; consensus weighted average of draws (Scott et al. 2016)",
-}
-GAUSSIAN_CHECK = {"barycenter": "Gaussian barycenter", "scott": "Gaussian product"}
 QUANTILES = {"q05": 0.05, "q50": 0.5, "q95": 0.95}
 
 
@@ -79,23 +73,6 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
     from ``fixed`` (or None)."""
     sampled = dict(zip(names, values, strict=True))
     return {name: float(sampled[name]) if name in sampled else (fixed or {}).get(name) for name in PHYSICS_NAMES}
-
-
-def combination_of(setting: str, shard_draws: list[np.ndarray],
-                   geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """(combined draws, Gaussian cross-check mean and covariance in θ, shards whose covariance had to be
-    regularised) of ``shard_draws`` under the ``combination`` setting."""
-    if setting == "barycenter":
-        whitened = [whitened_of(d, geometry) for d in shard_draws]
-        covariances, regularised = zip(*(combine.regularised_covariance(d) for d in whitened), strict=True)
-        combined, mean, covariance = barycenter_draws(whitened, list(covariances))
-        jacobian = gaussian_jacobian(mean, geometry)
-        return parameters_from(combined, geometry), parameters_from(mean, geometry), \
-            jacobian @ covariance @ jacobian.T, [k for k, r in enumerate(regularised) if r]
-    covariances, regularised = zip(*(combine.regularised_covariance(d) for d in shard_draws), strict=True)
-    mean, covariance = combine.gaussian_product(shard_draws, list(covariances))
-    return combine.consensus_draws(shard_draws, list(covariances)), mean, covariance, \
-        [k for k, r in enumerate(regularised) if r]
 
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
