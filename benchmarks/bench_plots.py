@@ -33,7 +33,8 @@ def timed_process(arguments: list[str]) -> float:
 def time_figure_kinds(run_dir: Path) -> None:
     """Seconds per figure kind of write_run_plots, in this process, and their total."""
     started = time.perf_counter()
-    from heterodyne.plots.run_outputs import load_run_data, load_run_outputs
+    from heterodyne.data.configured import load_run_data
+    from heterodyne.run_directory import load_run_outputs
     from heterodyne.plots.run_plots import PLOTS_DIRECTORY, figure_writers
 
     outputs = load_run_outputs(run_dir)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 import traceback
@@ -17,6 +16,8 @@ import traceback
 from heterodyne import __version__
 from heterodyne.commands import run as run_command
 from heterodyne.errors import HeterodyneError
+from heterodyne.interrupt import sticky_interrupt
+from heterodyne.log_setup import configure_logging
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -42,22 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(verbose: bool) -> None:
-    """Warnings (and with --verbose, debug lines) of the ``heterodyne`` logger go to stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("heterodyne: %(levelname)s: %(message)s"))
-    logger = logging.getLogger("heterodyne")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
-    logger.propagate = False
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv``, run the command and return its exit code (never raises)."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     configure_logging(args.verbose)
     try:
-        return args.run(args)
+        with sticky_interrupt():
+            return args.run(args)
     except HeterodyneError as error:
         return report_error(str(error), args.verbose)
     except KeyboardInterrupt:

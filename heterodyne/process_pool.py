@@ -20,7 +20,7 @@ log = logging.getLogger("heterodyne")
 
 def _start_worker(threads: int, level: int) -> None:
     """Initializer of a worker process: its thread budget, then logging like the parent's."""
-    from heterodyne.cli import configure_logging
+    from heterodyne.log_setup import configure_logging
     from heterodyne.runtime import apply_thread_budget
 
     apply_thread_budget(threads)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from heterodyne.errors import HeterodyneError
+from heterodyne.interrupt import raise_if_interrupted
 
 
 def check_writable(directory: Path) -> None:
@@ -51,6 +52,7 @@ def atomic_destination(path: Path) -> Iterator[Path]:
     os.close(descriptor)
     try:
         yield Path(temporary)
+        raise_if_interrupted()
         os.replace(temporary, path)
     except OSError as error:
         raise HeterodyneError(f"cannot write {path}: {error.strerror or error}") from error

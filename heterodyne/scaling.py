@@ -1,12 +1,18 @@
 """Per-angle contrast and offset as linear functions of a few coefficients.
 
-For A detector angles at φ_a, contrast = B · c and offset = B · o, with the basis B (A × m):
+For A detector angles at (q_a, φ_a), contrast = B · c and offset = B · o, with the basis B (A × m):
 
     individual   B = I_A                                   (m = A: free per angle)
     constant     B = 1                                     (m = 1: one value for all angles)
-    fourier      B = [1, cos φ, sin φ, …, cos Kφ, sin Kφ]   (m = 2K + 1: smooth in φ)
+    fourier      within each q:  B = [1, cos φ, sin φ, …, cos Kφ, sin Kφ]   (2K + 1 per q: smooth in φ)
     fixed        B = I_A, every coefficient held at its configured value
-    auto         individual for A ≤ auto_max_individual, fourier otherwise
+    auto         within each q: individual for A_q ≤ auto_max_individual angles (or fewer than
+                 2K + 1), fourier otherwise
+
+Contrast depends on q, so a Fourier series never spans several q: with several q the basis is
+block-diagonal, one block per q (angles of equal q form a group, groups in increasing q).
+Coefficient names: ``contrast[a]`` per angle a, ``contrast_mean``, ``contrast_cos1``, … for one q,
+``contrast[q1]_mean``, ``contrast[q1]_cos1``, … for the Fourier series of the second q.
 
 Coefficient bounds: the configured contrast/offset bounds for the constant term (and for every
 per-angle value), ±(upper − lower)/2 for the Fourier harmonics.
@@ -35,24 +41,53 @@ class Coefficient:
 
 
 @dataclass(frozen=True)
+class QGroup:
+    """The angles (indices into the selection) that share one q, and the scaling within them."""
+
+    q: float
+    angles: tuple[int, ...]
+    mode: str
+
+    def as_dict(self) -> dict:
+        """Plain JSON-ready form."""
+        return {"q": self.q, "angles": list(self.angles), "mode": self.mode}
+
+
+@dataclass(frozen=True)
 class ScalingModel:
-    """The resolved scaling: mode, basis (A × m), and the coefficients of contrast and offset."""
+    """The resolved scaling: mode, basis (A × m), the coefficients of contrast and offset, and the
+    q groups of the angles."""
 
     mode: str
     basis: np.ndarray
     contrast: tuple[Coefficient, ...]
     offset: tuple[Coefficient, ...]
+    groups: tuple[QGroup, ...] = ()
 
     def values(self, contrast_coefficients, offset_coefficients):
         """(contrast, offset) per angle from coefficient vectors (numpy or jax arrays)."""
         return self.basis @ contrast_coefficients, self.basis @ offset_coefficients
 
 
-def resolve_mode(requested: str, n_angles: int, auto_max_individual: int) -> str:
-    """The concrete mode for ``requested`` (``auto`` decides by the number of angles)."""
-    if requested != "auto":
-        return requested
-    return "individual" if n_angles <= auto_max_individual else "fourier"
+def q_groups(requested: str, q: np.ndarray, auto_max_individual: int, order: int) -> tuple[QGroup, ...]:
+    """The angles of each distinct q (increasing q) and each group's concrete mode."""
+    groups = []
+    for value in np.unique(q):
+        angles = tuple(int(a) for a in np.flatnonzero(q == value))
+        if requested != "auto":
+            mode = requested
+        elif len(angles) <= auto_max_individual or len(angles) < 2 * order + 1:
+            mode = "individual"
+        else:
+            mode = "fourier"
+        groups.append(QGroup(float(value), angles, mode))
+    return tuple(groups)
+
+
+def resolved_mode(groups: tuple[QGroup, ...]) -> str:
+    """The one mode of all groups, or "individual+fourier" when auto chose differently per q."""
+    modes = sorted({group.mode for group in groups})
+    return modes[0] if len(modes) == 1 else "+".join(modes)
 
 
 def _per_angle(initial, n_angles: int, what: str) -> np.ndarray:
@@ -66,54 +101,82 @@ def _per_angle(initial, n_angles: int, what: str) -> np.ndarray:
     return values
 
 
-def _coefficients(kind: str, mode: str, settings: dict, n_angles: int, order: int) -> tuple[Coefficient, ...]:
-    initial = _per_angle(settings["initial"], n_angles, kind)
-    lower, upper = settings["bounds"]
-    if mode in ("individual", "fixed"):
-        return tuple(
-            Coefficient(f"{kind}[{a}]", float(initial[a]), lower, upper, mode == "individual")
-            for a in range(n_angles)
-        )
+def _fourier_coefficients(prefix: str, initial: np.ndarray, lower: float, upper: float,
+                          order: int) -> list[Coefficient]:
     mean = float(np.clip(initial.mean(), lower, upper))
-    constant = Coefficient(f"{kind}_mean" if mode == "fourier" else kind, mean, lower, upper, True)
-    if mode == "constant":
-        return (constant,)
     half_range = (upper - lower) / 2.0
     harmonics = [
-        Coefficient(f"{kind}_{part}{k}", 0.0, -half_range, half_range, True)
+        Coefficient(f"{prefix}_{part}{k}", 0.0, -half_range, half_range, True)
         for k in range(1, order + 1)
         for part in ("cos", "sin")
     ]
-    return (constant, *harmonics)
+    return [Coefficient(f"{prefix}_mean", mean, lower, upper, True), *harmonics]
 
 
-def _basis(mode: str, phi_deg: np.ndarray, order: int) -> np.ndarray:
-    n_angles = phi_deg.size
+def _coefficients(kind: str, mode: str, groups: tuple[QGroup, ...], settings: dict, n_angles: int,
+                  order: int) -> tuple[Coefficient, ...]:
+    initial = _per_angle(settings["initial"], n_angles, kind)
+    lower, upper = settings["bounds"]
+    if mode == "constant":
+        return (Coefficient(kind, float(np.clip(initial.mean(), lower, upper)), lower, upper, True),)
     if mode in ("individual", "fixed"):
-        return np.eye(n_angles)
+        return tuple(Coefficient(f"{kind}[{a}]", float(initial[a]), lower, upper, mode == "individual")
+                     for a in range(n_angles))
+    coefficients = []
+    for index, group in enumerate(groups):
+        if group.mode == "fourier":
+            prefix = kind if len(groups) == 1 else f"{kind}[q{index}]"
+            coefficients += _fourier_coefficients(prefix, initial[list(group.angles)], lower, upper, order)
+        else:
+            coefficients += [Coefficient(f"{kind}[{a}]", float(initial[a]), lower, upper, True)
+                             for a in group.angles]
+    return tuple(coefficients)
+
+
+def _basis(mode: str, groups: tuple[QGroup, ...], phi_deg: np.ndarray, order: int) -> np.ndarray:
+    n_angles = phi_deg.size
     if mode == "constant":
         return np.ones((n_angles, 1))
-    phi = np.deg2rad(phi_deg)
-    columns = [np.ones(n_angles)]
-    for k in range(1, order + 1):
-        columns += [np.cos(k * phi), np.sin(k * phi)]
-    return np.stack(columns, axis=1)
+    if mode in ("individual", "fixed"):
+        return np.eye(n_angles)
+    blocks = []
+    for group in groups:
+        rows = list(group.angles)
+        if group.mode == "fourier":
+            phi = np.deg2rad(phi_deg[rows])
+            columns = [np.ones(len(rows))]
+            for k in range(1, order + 1):
+                columns += [np.cos(k * phi), np.sin(k * phi)]
+            block = np.stack(columns, axis=1)
+        else:
+            block = np.eye(len(rows))
+        placed = np.zeros((n_angles, block.shape[1]))
+        placed[rows] = block
+        blocks.append(placed)
+    return np.concatenate(blocks, axis=1)
 
 
-def build_scaling(scaling_config: dict, phi_deg: np.ndarray) -> ScalingModel:
-    """The scaling model of the ``scaling`` config section for the selected angles."""
+def build_scaling(scaling_config: dict, phi_deg: np.ndarray, q: np.ndarray | None = None) -> ScalingModel:
+    """The scaling model of the ``scaling`` config section for the selected angles at (q, φ);
+    ``q`` None: one q for all angles."""
     phi_deg = np.asarray(phi_deg, dtype=np.float64)
     n_angles = phi_deg.size
-    mode = resolve_mode(scaling_config["mode"], n_angles, scaling_config["auto_max_individual"])
+    q = np.zeros(n_angles) if q is None else np.asarray(q, dtype=np.float64)
     order = scaling_config["fourier_order"]
-    if mode == "fourier" and 2 * order + 1 > n_angles:
-        raise HeterodyneError(
-            f"scaling.mode: fourier of order {order} needs at least {2 * order + 1} angles, "
-            f"{n_angles} selected (use individual or constant, or lower scaling.fourier_order)"
-        )
+    requested = scaling_config["mode"]
+    groups = q_groups(requested, q, scaling_config["auto_max_individual"], order)
+    for group in groups:
+        if group.mode == "fourier" and 2 * order + 1 > len(group.angles):
+            at_q = "" if len(groups) == 1 else f" at q = {group.q:g}"
+            raise HeterodyneError(
+                f"scaling.mode: fourier of order {order} needs at least {2 * order + 1} angles{at_q}, "
+                f"{len(group.angles)} selected (use individual or constant, or lower scaling.fourier_order)"
+            )
+    mode = resolved_mode(groups) if requested == "auto" else requested
     return ScalingModel(
         mode=mode,
-        basis=_basis(mode, phi_deg, order),
-        contrast=_coefficients("contrast", mode, scaling_config["contrast"], n_angles, order),
-        offset=_coefficients("offset", mode, scaling_config["offset"], n_angles, order),
+        basis=_basis(mode, groups, phi_deg, order),
+        contrast=_coefficients("contrast", mode, groups, scaling_config["contrast"], n_angles, order),
+        offset=_coefficients("offset", mode, groups, scaling_config["offset"], n_angles, order),
+        groups=groups,
     )

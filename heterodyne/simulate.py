@@ -1,34 +1,54 @@
-"""Simulated two-time result files with known truth, in the layouts of spec/data-formats.md.
+"""Simulated two-time result files with known truth, in the correlator's layouts.
 
-No public test data set exists, so the package writes its own: the model
-(:func:`heterodyne.model.c2_grid`) evaluated on the frame times t_k = k · dt (k = 1 … n_frames,
-dt = frame_time × stride_frame × avg_frame), plus what real correlator output has:
+No public test data set exists, so the package writes its own. Entry point::
 
+    simulate_dataset(path, SimulationSpec(...), truth_path=None) -> Path of the truth JSON
+
+:class:`SimulationSpec` holds every setting (all have defaults); ``noise`` picks the noise model:
+
+``"independent"`` (default): the model (:func:`heterodyne.model.c2_grid`) evaluated on the stored
+frame times, plus per-bin contrast ``contrast · (1 + contrast_anisotropy · cos 2φ)``, a common
+``offset``, a shot-noise excess ``diagonal_excess`` on the diagonal c2(t, t) and independent
+Gaussian noise of standard deviation ``noise_sigma`` on the stored upper triangle (diagonal
+included), drawn from ``numpy.random.Generator(PCG64(seed))`` bin after bin in key order.
+
+``"speckle"``: pixel-level speckle fields and Poisson photon counts (:mod:`heterodyne.speckle`),
+``pixels_per_bin`` pixels of ``speckle_modes`` modes each (contrast 1/speckle_modes, offset 1) at
+``counts_per_pixel`` mean photons per pixel and raw frame (about 10 is photon-rich, 0.05
+photon-sparse), reduced to c2 as the APS correlator does. Its noise is that of measured data:
+elements sharing a frame, or on nearby frames, are correlated. Example (3 bins at one q)::
+
+    spec = SimulationSpec(noise="speckle", n_frames=200, q_centres=(0.01,), phi_centres=(0, 45, 90),
+                          empty_cells=(), processed_q_rows=(0,), pixels_per_bin=2000,
+                          speckle_modes=4, counts_per_pixel=10.0, seed=7, params={"v0": 500.0})
+
+Both modes have:
+
+- the correlator's clock: stored frame k (1-based) of a run begun at raw frame ``begin_frame``
+  (0-based) sits at t_k = begin_frame · frame_time + k · dt, dt = frame_time × stride_frame ×
+  avg_frame;
 - a natural q × φ grid with empty cells (beam stop, detector gaps), so the compressed q-map labels
   skip them and only ``dynamic_index_mapping`` recovers (q, φ) of a label;
 - only a subset of the bins processed into two-time matrices;
-- per-bin contrast ``contrast · (1 + contrast_anisotropy · cos 2φ)`` and a common offset;
-- a shot-noise excess ``diagonal_excess`` added to the diagonal c2(t, t);
-- independent Gaussian noise of standard deviation ``noise_sigma`` on the stored upper triangle
-  (diagonal included), drawn from ``numpy.random.Generator(PCG64(seed))`` bin after bin in key
-  order, so the same spec gives byte-identical matrices (legacy files are byte-identical as a
-  whole; h5py's LZF filter may encode the same data to different bytes, so APS-U files are
-  identical only once decompressed);
 - storage as float32 upper triangles (lower triangle 0), one chunk per matrix, LZF (APS-U) or
-  gzip (legacy).
+  gzip (legacy). The same spec gives byte-identical matrices (legacy files are byte-identical as
+  a whole; h5py's LZF filter may encode the same data to different bytes, so APS-U files are
+  identical only once decompressed).
 
-The truth (parameters, per-bin (q, φ), contrast and offset, dt, noise, seed and the whole spec)
-goes to ``<file>.truth.json``. Both files are written under a temporary name in the target
+The truth (parameters, per-bin (q, φ), contrast and offset, dt, clock, noise, seed and the whole
+spec) goes to ``<file>.truth.json``. Both files are written under a temporary name in the target
 directory and moved into place with ``os.replace``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -40,10 +60,21 @@ from heterodyne import __version__
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.results import atomic_destination
+from heterodyne.detector_maps import DetectorMaps, build_maps
+from heterodyne.speckle import STATIC_BINS_PER_BIN, SpeckleFrames, correlator_c2, expected_counts, simulate_counts
 
 SIMULATION_LAYOUTS = ("aps-u", "legacy")
+NOISE_MODELS = ("independent", "speckle")
+INDEPENDENT_ONLY = ("contrast", "contrast_anisotropy", "offset", "noise_sigma", "diagonal_excess")
+"""Spec fields that shape the independent-noise matrices only; speckle data set their own."""
 TRUTH_SUFFIX = ".truth.json"
 TRUTH_FORMAT = "heterodyne-simulation-truth/1"
+G2_SEGMENTS = 5
+"""Diagonal blocks of ``normalized_g2_segments``, as the correlator writes."""
+DETECTOR_DISTANCE_M = 5.0
+PIXEL_SIZE_M = 75e-6
+START_TIME = "2000-01-01T00:00:00"
+"""The fictitious start of every simulated run (a fixed value, so the same spec gives the same file)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +111,7 @@ class SimulationSpec:
     frame_time: float = 1e-3
     stride_frame: int = 2
     avg_frame: int = 3
-    begin_frame: int = 1
+    begin_frame: int = 0
     q_centres: tuple[float, ...] = (0.006, 0.009, 0.012)
     phi_centres: tuple[float, ...] = (-157.5, -112.5, -67.5, -22.5, 22.5, 67.5, 112.5, 157.5)
     empty_cells: tuple[tuple[int, int], ...] = ((0, 2), (0, 3), (1, 5))
@@ -93,6 +124,10 @@ class SimulationSpec:
     seed: int = 0
     layout: str = "aps-u"
     incident_energy_kev: float = 10.0
+    noise: str = "independent"
+    pixels_per_bin: int = 2000
+    speckle_modes: int = 4
+    counts_per_pixel: float = 10.0
     params: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -100,16 +135,17 @@ class SimulationSpec:
         self._check_time_base()
         self._check_grid()
         self._check_scaling_and_noise()
+        self._check_speckle()
         self._check_truth()
 
     def _check_time_base(self) -> None:
-        for name in ("n_frames", "stride_frame", "avg_frame", "begin_frame", "seed"):
+        for name in ("n_frames", "stride_frame", "avg_frame", "begin_frame", "seed", "pixels_per_bin", "speckle_modes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
                 raise HeterodyneError(f"simulation {name} must be an integer, got {value!r}")
-        if self.n_frames < 2 or self.stride_frame < 1 or self.avg_frame < 1 or self.begin_frame < 1:
+        if self.n_frames < 2 or self.stride_frame < 1 or self.avg_frame < 1 or self.begin_frame < 0:
             raise HeterodyneError(
-                f"simulation needs n_frames >= 2 and stride_frame, avg_frame, begin_frame >= 1, got "
+                f"simulation needs n_frames >= 2, stride_frame, avg_frame >= 1 and begin_frame >= 0, got "
                 f"{self.n_frames}, {self.stride_frame}, {self.avg_frame}, {self.begin_frame}"
             )
         if not (math.isfinite(self.frame_time) and self.frame_time > 0):
@@ -151,6 +187,28 @@ class SimulationSpec:
                 f"got {self.noise_sigma}, {self.diagonal_excess}"
             )
 
+    def _check_speckle(self) -> None:
+        if self.noise not in NOISE_MODELS:
+            raise HeterodyneError(f"simulation noise must be one of {NOISE_MODELS}, got {self.noise!r}")
+        if self.pixels_per_bin < STATIC_BINS_PER_BIN or self.pixels_per_bin % STATIC_BINS_PER_BIN:
+            raise HeterodyneError(
+                f"simulation pixels_per_bin must be a positive multiple of {STATIC_BINS_PER_BIN} "
+                f"(the static bins per bin), got {self.pixels_per_bin}"
+            )
+        if self.speckle_modes < 1:
+            raise HeterodyneError(f"simulation speckle_modes must be >= 1, got {self.speckle_modes}")
+        if not (math.isfinite(self.counts_per_pixel) and self.counts_per_pixel > 0):
+            raise HeterodyneError(f"simulation counts_per_pixel must be positive, got {self.counts_per_pixel}")
+        if self.noise == "speckle":
+            changed = [
+                f.name for f in fields(self) if f.name in INDEPENDENT_ONLY and getattr(self, f.name) != f.default
+            ]
+            if changed:
+                raise HeterodyneError(
+                    f"simulation {', '.join(changed)}: not used with noise 'speckle' "
+                    "(its contrast is 1/speckle_modes, its offset 1 and its noise that of the photons)"
+                )
+
     def _check_truth(self) -> None:
         for name, value in self.params.items():
             if name not in PHYSICS_NAMES:
@@ -168,8 +226,17 @@ class SimulationSpec:
 
     @property
     def end_frame(self) -> int:
-        """Last raw frame the correlator used: begin + n_frames · stride · avg − 1."""
+        """Last raw frame (0-based) the correlator used: begin + n_frames · stride · avg − 1."""
         return self.begin_frame + self.n_frames * self.stride_frame * self.avg_frame - 1
+
+    @property
+    def time_origin(self) -> float:
+        """begin_frame × frame_time: seconds before stored frame k's k · dt (the correlator's clock)."""
+        return self.begin_frame * self.frame_time
+
+    def frame_times(self) -> np.ndarray:
+        """t_k = begin_frame · frame_time + k · dt of the stored frames k = 1 … n_frames."""
+        return self.time_origin + np.arange(1, self.n_frames + 1, dtype=np.float64) * self.dt
 
     def truth_params(self) -> dict[str, float]:
         """All 14 physics parameters in canonical order: registry defaults updated by ``params``."""
@@ -195,6 +262,11 @@ class SimulationSpec:
         bins = []
         for q_index, phi_index in self.processed_cells():
             phi = self.phi_centres[phi_index]
+            if self.noise == "speckle":
+                contrast, offset = 1.0 / self.speckle_modes, 1.0
+            else:
+                contrast = self.contrast * (1.0 + self.contrast_anisotropy * math.cos(math.radians(2 * phi)))
+                offset = self.offset
             bins.append(
                 SimulatedBin(
                     q_index=q_index,
@@ -202,8 +274,8 @@ class SimulationSpec:
                     label=labels[(q_index, phi_index)],
                     q=float(self.q_centres[q_index]),
                     phi=float(phi),
-                    contrast=self.contrast * (1.0 + self.contrast_anisotropy * math.cos(math.radians(2 * phi))),
-                    offset=self.offset,
+                    contrast=contrast,
+                    offset=offset,
                 )
             )
         return bins
@@ -222,7 +294,8 @@ class SimulationSpec:
 
 
 def model_matrices(spec: SimulationSpec) -> np.ndarray:
-    """Noise-free model c2, (K, N, N) float64, of the processed bins on t_k = k · dt, k = 1…N.
+    """Noise-free model c2, (K, N, N) float64, of the processed bins at the stored frame times
+    t_k = begin_frame · frame_time + k · dt, k = 1…N.
 
     One bin at a time (memory stays N² per bin), through one jit-compiled evaluation.
     """
@@ -231,7 +304,7 @@ def model_matrices(spec: SimulationSpec) -> np.ndarray:
 
     evaluate = jax.jit(c2_grid)
     theta = jnp.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES])
-    times = jnp.arange(1, spec.n_frames + 1, dtype=jnp.float64) * spec.dt
+    times = jnp.asarray(spec.frame_times())
     matrices = np.empty((len(spec.processed_bins()), spec.n_frames, spec.n_frames))
     for index, info in enumerate(spec.processed_bins()):
         matrices[index] = np.asarray(
@@ -248,8 +321,8 @@ def model_matrices(spec: SimulationSpec) -> np.ndarray:
 
 
 def stored_matrices(spec: SimulationSpec, model: np.ndarray) -> np.ndarray:
-    """What the correlator would store: upper triangles (diagonal included) of model + diagonal
-    excess + noise, as float32 with a zero lower triangle, (K, N, N)."""
+    """Independent noise: upper triangles (diagonal included) of model + diagonal excess + noise,
+    as float32 with a zero lower triangle, (K, N, N)."""
     rng = np.random.Generator(np.random.PCG64(spec.seed))
     n = spec.n_frames
     stored = np.empty(model.shape, dtype=np.float32)
@@ -257,6 +330,38 @@ def stored_matrices(spec: SimulationSpec, model: np.ndarray) -> np.ndarray:
         noisy = matrix + spec.diagonal_excess * np.eye(n) + rng.normal(0.0, spec.noise_sigma, size=(n, n))
         stored[index] = np.triu(noisy).astype(np.float32)
     return stored
+
+
+def _theta(spec: SimulationSpec) -> np.ndarray:
+    return np.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES])
+
+
+def _raw_frames(spec: SimulationSpec) -> dict[str, Any]:
+    return {"n_frames": spec.n_frames, "frame_time": spec.frame_time, "stride": spec.stride_frame,
+            "average": spec.avg_frame, "begin": spec.begin_frame}
+
+
+def speckle_frames(spec: SimulationSpec) -> SpeckleFrames:
+    """Photon counts of the processed bins' pixels (:func:`heterodyne.speckle.simulate_counts`)."""
+    bins = spec.processed_bins()
+    return simulate_counts(
+        _theta(spec),
+        np.asarray([info.q for info in bins]),
+        np.asarray([info.phi for info in bins]),
+        **_raw_frames(spec),
+        pixels=spec.pixels_per_bin,
+        modes=spec.speckle_modes,
+        counts_per_pixel=spec.counts_per_pixel,
+        seed=spec.seed,
+    )
+
+
+def detector_maps(spec: SimulationSpec, frames: SpeckleFrames | None) -> DetectorMaps:
+    """The q-map and mean intensities of the file (:mod:`heterodyne.detector_maps`); pixels not
+    simulated carry the expected count at ``counts_per_pixel`` photons per pixel and raw frame."""
+    expected = expected_counts(_theta(spec), **_raw_frames(spec), counts_per_pixel=spec.counts_per_pixel)
+    return build_maps(spec.q_centres, spec.phi_centres, spec.non_empty_cells(), spec.processed_cells(),
+                      spec.pixels_per_bin, None if frames is None else frames.counts, expected)
 
 
 def diagonal_average_g2(stored: np.ndarray) -> np.ndarray:
@@ -268,31 +373,111 @@ def diagonal_average_g2(stored: np.ndarray) -> np.ndarray:
     return g2
 
 
-def _write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
-    """APS-U layout, spec/data-formats.md §1."""
-    bins = spec.processed_bins()
-    for index, matrix in enumerate(stored, start=1):
-        h5.create_dataset(
-            f"/xpcs/twotime/correlation_map/c2_{index:05d}", data=matrix, compression="lzf", chunks=matrix.shape
-        )
-    h5["/xpcs/twotime/processed_bins"] = np.array([info.label for info in bins], dtype=np.int64)
-    h5["/xpcs/twotime/normalized_g2"] = diagonal_average_g2(stored)
-    for name in ("avg_frame", "stride_frame", "begin_frame", "end_frame"):
-        h5[f"/xpcs/twotime/config/{name}"] = np.int64(getattr(spec, name))
-    n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
-    h5["/xpcs/qmap/dynamic_v_list_dim0"] = np.asarray(spec.q_centres, dtype=np.float64)
-    h5["/xpcs/qmap/dynamic_v_list_dim1"] = np.asarray(spec.phi_centres, dtype=np.float64)
-    h5["/xpcs/qmap/dynamic_num_pts"] = np.array([n_q, n_phi], dtype=np.int64)
-    natural_indices = [q_index * n_phi + phi_index for q_index, phi_index in spec.non_empty_cells()]
-    h5["/xpcs/qmap/dynamic_index_mapping"] = np.array(natural_indices, dtype=np.int64)
-    h5["/xpcs/qmap/map_names"] = np.array([b"q", b"phi"])
-    h5["/xpcs/qmap/map_units"] = np.array([b"1/A", b"deg"])
-    h5["/entry/instrument/detector_1/frame_time"] = np.float64(spec.frame_time)
+def segment_g2(stored: np.ndarray, segments: int = G2_SEGMENTS) -> np.ndarray:
+    """normalized_g2_segments (L, S, K), L = T // S: the diagonal averages within each of S
+    consecutive diagonal blocks of L frames."""
+    length = stored.shape[1] // segments
+    blocks = [stored[:, s * length:(s + 1) * length, s * length:(s + 1) * length] for s in range(segments)]
+    return np.stack([diagonal_average_g2(block) for block in blocks], axis=1)
+
+
+def _text(h5: h5py.File, h5path: str, text: str) -> None:
+    """A variable-length string dataset, as the correlator writes its text."""
+    h5.create_dataset(h5path, data=text, dtype=h5py.string_dtype())
+
+
+def _write_entry(h5: h5py.File, spec: SimulationSpec) -> None:
+    """``/entry``: run metadata as the beamline writes it (fictitious start time, detector geometry)."""
+    start = datetime.fromisoformat(START_TIME)
+    raw_frames = spec.end_frame + 1
+    _text(h5, "/entry/start_time", START_TIME)
+    _text(h5, "/entry/end_time", (start + timedelta(seconds=raw_frames * spec.frame_time)).isoformat())
+    _text(h5, "/entry/schema_version", "1.0")
+    _text(h5, "/entry/sample/name", "heterodyne simulation")
+    h5["/entry/instrument/bluesky/metadata/num_images"] = np.int64(raw_frames)
+    _text(h5, "/entry/instrument/bluesky/metadata/plan_name", "heterodyne_simulate")
+    detector = "/entry/instrument/detector_1"
+    for name in ("beam_center_position_x", "beam_center_position_y", "beam_center_x", "beam_center_y",
+                 "position_x", "position_y"):
+        h5[f"{detector}/{name}"] = np.float64(0.0)
+    h5[f"{detector}/count_time"] = np.float64(spec.frame_time)
+    h5[f"{detector}/frame_time"] = np.float64(spec.frame_time)
+    h5[f"{detector}/distance"] = np.float64(DETECTOR_DISTANCE_M)
+    h5[f"{detector}/x_pixel_size"] = np.float64(PIXEL_SIZE_M)
+    h5[f"{detector}/y_pixel_size"] = np.float64(PIXEL_SIZE_M)
     h5["/entry/instrument/incident_beam/incident_energy"] = np.float64(spec.incident_energy_kev)
 
 
+def _lzf(h5: h5py.File, h5path: str, data: np.ndarray) -> None:
+    h5.create_dataset(h5path, data=data, compression="lzf", chunks=data.shape)
+
+
+def _write_qmap(h5: h5py.File, spec: SimulationSpec, maps: DetectorMaps, name: str) -> None:
+    """``/xpcs/qmap``: the natural grids, the labels of the non-empty cells, the region maps."""
+    n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
+    qmap = "/xpcs/qmap"
+    h5[f"{qmap}/dynamic_v_list_dim0"] = np.asarray(spec.q_centres, dtype=np.float64)
+    h5[f"{qmap}/dynamic_v_list_dim1"] = np.asarray(spec.phi_centres, dtype=np.float64)
+    h5[f"{qmap}/dynamic_num_pts"] = np.array([n_q, n_phi], dtype=np.int64)
+    natural_indices = [q_index * n_phi + phi_index for q_index, phi_index in spec.non_empty_cells()]
+    h5[f"{qmap}/dynamic_index_mapping"] = np.array(natural_indices, dtype=np.int64)
+    h5[f"{qmap}/static_v_list_dim0"] = maps.static_q
+    h5[f"{qmap}/static_v_list_dim1"] = maps.static_phi
+    h5[f"{qmap}/static_num_pts"] = np.array([maps.static_q.size, maps.static_phi.size], dtype=np.int64)
+    h5[f"{qmap}/static_index_mapping"] = maps.static_index_mapping
+    h5[f"{qmap}/map_names"] = np.array([b"q", b"phi"])
+    h5[f"{qmap}/map_units"] = np.array([b"1/A", b"deg"])
+    for map_name in ("dynamic_roi_map", "static_roi_map", "mask"):
+        _lzf(h5, f"{qmap}/{map_name}", getattr(maps, map_name))
+    _lzf(h5, f"{qmap}/blemish", np.ones_like(maps.mask))
+    h5[f"{qmap}/beam_center_x"] = np.float64(0.0)
+    h5[f"{qmap}/beam_center_y"] = np.float64(0.0)
+    h5[f"{qmap}/detector_distance"] = np.float64(DETECTOR_DISTANCE_M)
+    h5[f"{qmap}/pixel_size"] = np.float64(PIXEL_SIZE_M)
+    h5[f"{qmap}/energy"] = np.float64(spec.incident_energy_kev)
+    _text(h5, f"{qmap}/source_file", f"{name}_qmap.hdf")
+    digest = hashlib.sha256(maps.dynamic_roi_map.tobytes() + maps.static_roi_map.tobytes()).hexdigest()
+    h5[qmap].attrs["hash"] = digest
+    h5[qmap].attrs["version"] = f"heterodyne {__version__}"
+
+
+def _write_twotime(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, name: str) -> None:
+    """``/xpcs/twotime``: the matrices, their labels, g2 and the correlator settings (its defaults
+    where a simulation has no counterpart)."""
+    for index, matrix in enumerate(stored, start=1):
+        _lzf(h5, f"/xpcs/twotime/correlation_map/c2_{index:05d}", matrix)
+    h5["/xpcs/twotime/processed_bins"] = np.array([info.label for info in spec.processed_bins()], dtype=np.int64)
+    h5["/xpcs/twotime/normalized_g2"] = diagonal_average_g2(stored)
+    h5["/xpcs/twotime/normalized_g2_segments"] = segment_g2(stored)
+    config = "/xpcs/twotime/config"
+    for setting in ("avg_frame", "stride_frame", "begin_frame"):
+        h5[f"{config}/{setting}"] = np.int64(getattr(spec, setting))
+    settings = {"end_frame": np.int64(-1), "gpu_id": np.int64(-1), "num_loaders": np.int64(1),
+                "num_partial_g2": np.int64(0), "bin_time_s": np.float64(1e-6), "crop_ratio_threshold": np.float64(1.0),
+                "max_memory": np.float64(36.0), "normalize_frame": np.True_, "overwrite": np.True_,
+                "save_G2": np.False_, "verbose": np.False_}
+    for setting, value in settings.items():
+        h5[f"{config}/{setting}"] = value
+    texts = {"analysis_type": "twotime", "output": "results", "qmap": f"{name}_qmap.hdf", "raw": f"{name}.h5",
+             "smooth": "sqmap"}
+    for setting, text in texts.items():
+        _text(h5, f"{config}/{setting}", text)
+
+
+def _write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, maps: DetectorMaps, name: str) -> None:
+    """APS-U layout with every path the APS correlator (boost_corr) writes; ``name``: the run's name."""
+    _write_entry(h5, spec)
+    _write_qmap(h5, spec, maps, name)
+    _write_twotime(h5, spec, stored, name)
+    _text(h5, "/xpcs/rawdata_path", f"{name}.h5")
+    h5["/xpcs/temporal_mean/scattering_1d"] = maps.scattering_1d()
+    h5["/xpcs/temporal_mean/scattering_1d_segments"] = maps.scattering_1d_segments()
+    _lzf(h5, "/xpcs/temporal_mean/scattering_2d", maps.image[None].astype(np.float32))
+    h5["/xpcs/spatial_mean/intensity_vs_time"] = maps.intensity_vs_time()
+
+
 def _write_legacy(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> None:
-    """Legacy layout, spec/data-formats.md §2: every natural cell is a dynamic partition (1-based)."""
+    """Legacy layout (docs/data-formats.md): every natural cell is a dynamic partition (1-based)."""
     n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
     h5["/xpcs/output_data"] = np.bytes_(b"/exchange")
     for index, matrix in enumerate(stored, start=1):
@@ -309,8 +494,11 @@ def _write_legacy(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray) -> No
     h5["/xpcs/dnophi"] = np.full((1, 1), n_phi, dtype=np.float64)
     h5["/xpcs/avg_frames"] = np.full((1, 1), spec.avg_frame, dtype=np.uint64)
     h5["/xpcs/stride_frames"] = np.full((1, 1), spec.stride_frame, dtype=np.uint64)
-    h5["/xpcs/data_begin"] = np.full((1, 1), spec.begin_frame, dtype=np.uint64)
-    h5["/xpcs/data_end"] = np.full((1, 1), spec.end_frame, dtype=np.uint64)
+    # Legacy frame numbers are 1-based: data_begin/data_end span the raw file, *_todo the processed run.
+    h5["/xpcs/data_begin"] = np.full((1, 1), 1, dtype=np.uint64)
+    h5["/xpcs/data_end"] = np.full((1, 1), spec.end_frame + 1, dtype=np.uint64)
+    h5["/xpcs/data_begin_todo"] = np.full((1, 1), spec.begin_frame + 1, dtype=np.uint64)
+    h5["/xpcs/data_end_todo"] = np.full((1, 1), spec.end_frame + 1, dtype=np.uint64)
     h5["/xpcs/analysis_type"] = np.bytes_(b"Twotime")
     h5["/measurement/instrument/detector/exposure_period"] = np.full((1, 1), spec.frame_time)
     h5["/measurement/instrument/source_begin/energy"] = np.full((1, 1), spec.incident_energy_kev)
@@ -348,6 +536,10 @@ def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
         "avg_frame": spec.avg_frame,
         "n_frames": spec.n_frames,
         "frames": [1, spec.n_frames],
+        "begin_frame": spec.begin_frame,
+        "time_origin": spec.time_origin,
+        "time_convention": "stored frame k (1-based) at t = begin_frame * frame_time + k * dt",
+        "noise": spec.noise,
         "noise_sigma": spec.noise_sigma,
         "diagonal_excess": spec.diagonal_excess,
         "seed": spec.seed,
@@ -367,10 +559,13 @@ def simulate_dataset(
     spec = SimulationSpec() if spec is None else spec
     data_path = Path(path).expanduser().resolve()
     truth_file = default_truth_path(data_path) if truth_path is None else Path(truth_path).expanduser().resolve()
-    stored = stored_matrices(spec, model_matrices(spec))
-    writer = _write_aps_u if spec.layout == "aps-u" else _write_legacy
+    frames = speckle_frames(spec) if spec.noise == "speckle" else None
+    stored = stored_matrices(spec, model_matrices(spec)) if frames is None else correlator_c2(frames)
     with atomic_destination(data_path) as temporary, h5py.File(temporary, "w") as h5:
-        writer(h5, spec, stored)
+        if spec.layout == "aps-u":
+            _write_aps_u(h5, spec, stored, detector_maps(spec, frames), data_path.stem)
+        else:
+            _write_legacy(h5, spec, stored)
     with atomic_destination(truth_file) as temporary:
         temporary.write_text(json.dumps(truth_document(spec, data_path), indent=2) + "\n")
     return truth_file

@@ -26,6 +26,7 @@ from heterodyne.config import get_dotted
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import atomic_write_bytes
+from heterodyne.run_directory import read_result
 
 METHODS = ("nlsq", "cmc")
 RUN_KEYS = ["dataset", "run", "seed"]
@@ -33,8 +34,8 @@ SEED_DIRECTORY = re.compile(r"seed(\d+)")
 
 
 @dataclass(frozen=True)
-class RunResult:
-    """One result.json with the workflow coordinates read from its path."""
+class RunLocation:
+    """Where one result.json lies: its path and the workflow coordinates read from it."""
 
     dataset: str
     run: str
@@ -43,7 +44,7 @@ class RunResult:
     path: Path
 
 
-def locate(path: Path, root: Path) -> RunResult:
+def locate(path: Path, root: Path) -> RunLocation:
     """Read dataset, run, seed and method from ``ROOT/<dataset>/<run>/seed<seed>/<method>/result.json``."""
     try:
         parts = path.relative_to(root).parts
@@ -58,19 +59,7 @@ def locate(path: Path, root: Path) -> RunResult:
         raise HeterodyneError(f"{path}: {seed_directory!r} is not seed<integer> (expected {root}/{layout})")
     if method not in METHODS:
         raise HeterodyneError(f"{path}: method directory {method!r} is not one of {', '.join(METHODS)}")
-    return RunResult(dataset, run, int(seed.group(1)), method, path)
-
-
-def read_result(path: Path) -> dict[str, Any]:
-    """A result.json document; a missing or malformed file raises HeterodyneError."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HeterodyneError(f"{path}: no such result file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise HeterodyneError(f"{path}: cannot read result file: {error}") from None
-    except json.JSONDecodeError as error:
-        raise HeterodyneError(f"{path}: invalid JSON at line {error.lineno}: {error.msg}") from None
+    return RunLocation(dataset, run, int(seed.group(1)), method, path)
 
 
 def summary_columns(sweep_keys: list[str]) -> list[str]:
@@ -93,7 +82,7 @@ def sweep_value(config: dict[str, Any], key: str, path: Path) -> Any:
     return json.dumps(value) if isinstance(value, list | dict) else value
 
 
-def method_section(document: dict[str, Any], entry: RunResult) -> dict[str, Any]:
+def method_section(document: dict[str, Any], entry: RunLocation) -> dict[str, Any]:
     """The ``nlsq`` or ``cmc`` section of a document; its absence is an error naming the file."""
     section = document.get(entry.method)
     if not isinstance(section, dict):
@@ -116,7 +105,7 @@ def parameter_columns(section: dict[str, Any], method: str) -> dict[str, Any]:
     return columns
 
 
-def summary_row(entry: RunResult, sweep_keys: list[str]) -> dict[str, Any]:
+def summary_row(entry: RunLocation, sweep_keys: list[str]) -> dict[str, Any]:
     """One summary row. CMC rows take ``chi2_reduced`` from the CMC section when it reports one."""
     document = read_result(entry.path)
     section = method_section(document, entry)
@@ -141,7 +130,7 @@ def summary_row(entry: RunResult, sweep_keys: list[str]) -> dict[str, Any]:
         raise HeterodyneError(f"{entry.path}: result has no {error.args[0]!r} entry") from None
 
 
-def summary_table(entries: list[RunResult], sweep_keys: list[str]) -> pd.DataFrame:
+def summary_table(entries: list[RunLocation], sweep_keys: list[str]) -> pd.DataFrame:
     """summary.csv as a DataFrame, sorted by dataset, run, seed and method; duplicates refused."""
     seen: set[tuple] = set()
     for entry in entries:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.commands.run import load_selected_data
+from heterodyne.data.configured import load_selected_data
 from heterodyne.data import file_sha256
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import write_json, write_npz

@@ -62,6 +62,9 @@ def test_run_writes_result_json_and_npz(tmp_path, data_file, capsys):
         assert key in document, key
     assert document["convergence_warning"] is None
     assert document["data_sha256"] == __import__("hashlib").sha256(data_file.read_bytes()).hexdigest()
+    clock = {key: document["data"][key] for key in ("time_origin", "time_origin_source")}
+    assert clock == {"time_origin": 0.0, "time_origin_source": "/xpcs/twotime/config/begin_frame"}
+    assert document["data"]["time_base"]["begin_frame"] == 0
     for name in PHYSICS_NAMES:
         assert isinstance(document["nlsq"][name], float), name
     assert document["nlsq"]["varied"] == ["D0_ref", "D0_sample", "v0", "f0"]

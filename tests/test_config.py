@@ -54,7 +54,7 @@ def test_defaults_resolve_and_round_trip_through_json():
     assert config["optimization"]["cmc"]["seed"] == 42
     assert config["optimization"]["cmc"]["max_points_per_shard"] == "auto"
     assert config["scaling"]["mode"] == "auto"
-    assert config["analyzer_parameters"] == {"dt": None, "start_frame": 1, "end_frame": None}
+    assert config["analyzer_parameters"] == {"dt": None, "time_origin": None, "start_frame": 1, "end_frame": None}
 
 
 def test_parameter_defaults_come_from_the_registry():

@@ -193,8 +193,11 @@ def test_provenance_records_file_hash_layout_config_and_energy(files):
     assert provenance["file"] == str(path.resolve())
     assert provenance["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == file_sha256(path)
     assert provenance["layout"] == "aps-u"
-    assert provenance["correlator_config"] == {"avg_frame": 5, "begin_frame": 1, "end_frame": 600, "stride_frame": 3}
-    assert all(type(v) is int for v in provenance["correlator_config"].values())
+    config = provenance["correlator_config"]
+    assert {name: config[name] for name in ("avg_frame", "begin_frame", "end_frame", "stride_frame")} == {
+        "avg_frame": 5, "begin_frame": 0, "end_frame": -1, "stride_frame": 3}
+    assert config["normalize_frame"] is True and config["analysis_type"] == "twotime"
+    assert all(type(config[name]) is int for name in ("avg_frame", "begin_frame", "end_frame", "stride_frame"))
     assert provenance["incident_energy"] == 10.0
     assert provenance["n_frames_stored"] == SMALL_FRAMES
     legacy = load_data(files["legacy"][0]).provenance

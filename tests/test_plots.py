@@ -12,7 +12,8 @@ from heterodyne.parameters import PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.plots import cuts, fit_maps, parameter_draws, rates
 from heterodyne.plots.corner import corner_figure
 from heterodyne.plots.model_values import c2_at
-from heterodyne.plots.run_outputs import load_run_data, load_run_outputs
+from heterodyne.data.configured import load_run_data
+from heterodyne.run_directory import load_run_outputs
 from heterodyne.plots.run_plots import write_run_plots
 from heterodyne.plots.traces import trace_figure
 from plot_helpers import VARIED, add_cmc_samples, hand_made_run

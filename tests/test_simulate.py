@@ -41,8 +41,9 @@ def test_aps_u_file_has_every_documented_path(simulated):
             values = dataset[()]
             assert not np.tril(values, -1).any() and np.all(np.diag(values) > 1.0)
         np.testing.assert_array_equal(h5["/xpcs/twotime/processed_bins"][()], [b["label"] for b in truth["bins"]])
-        config = {name: h5[f"/xpcs/twotime/config/{name}"][()] for name in h5["/xpcs/twotime/config"]}
-        assert config == {"avg_frame": 3, "stride_frame": 2, "begin_frame": 1, "end_frame": SMALL_FRAMES * 6}
+        config = {name: h5[f"/xpcs/twotime/config/{name}"][()] for name in ("avg_frame", "stride_frame",
+                                                                            "begin_frame", "end_frame")}
+        assert config == {"avg_frame": 3, "stride_frame": 2, "begin_frame": 0, "end_frame": -1}
         assert h5["/xpcs/twotime/normalized_g2"].shape == (SMALL_FRAMES, len(keys))
         assert h5["/xpcs/twotime/normalized_g2"].dtype == np.float32
         np.testing.assert_array_equal(h5["/xpcs/qmap/dynamic_v_list_dim0"][()], spec.q_centres)
@@ -209,3 +210,71 @@ def test_cli_refuses_unknown_parameters_and_existing_outputs(tmp_path, capsys):
     assert main(["simulate", str(out), "--frames", str(SMALL_FRAMES), "--force", "--seed", "1"]) == 0
     assert main(["inspect", str(tmp_path / "missing.h5")]) == 1
     assert "data file not found" in capsys.readouterr().err
+
+
+BOOST_CORR_FILE = Path(__file__).parents[1].parent / "shared" / "data" / "boost_corr" / "hetflow_a0001_results.hdf"
+KIND_CLASSES = {"i": "integer", "u": "integer", "f": "float", "b": "bool", "O": "text", "S": "text", "U": "text"}
+
+
+def layout_tree(path: Path) -> dict[str, tuple]:
+    """Every path of a file (the matrices but the first left out): (kind class, rank) of a dataset,
+    the attribute names of a group."""
+    tree = {}
+    with h5py.File(path, "r") as h5:
+        def visit(name: str, node) -> None:
+            if name.startswith("xpcs/twotime/correlation_map/") and not name.endswith("c2_00001"):
+                return
+            if isinstance(node, h5py.Dataset):
+                tree[name] = (KIND_CLASSES[node.dtype.kind], node.ndim)
+            else:
+                tree[name] = ("group", tuple(sorted(node.attrs)))
+        h5.visititems(visit)
+    return tree
+
+
+@pytest.mark.parametrize("noise", ["independent", "speckle"])
+def test_aps_u_file_has_every_path_the_apsu_correlator_writes(tmp_path, noise):
+    if not BOOST_CORR_FILE.is_file():
+        pytest.skip(f"the APS correlator's reference file is not beside the repository ({BOOST_CORR_FILE})")
+    spec = {"noise": noise, "pixels_per_bin": 40, "n_frames": 12} if noise == "speckle" else {}
+    path, _ = simulate_small(tmp_path, **spec)
+    reference, simulated = layout_tree(BOOST_CORR_FILE), layout_tree(path)
+    missing = sorted(set(reference) - set(simulated))
+    assert missing == []
+    differing = {name: (reference[name], simulated[name]) for name in reference if reference[name] != simulated[name]}
+    assert differing == {}
+
+
+def test_the_mean_intensities_agree_with_the_pixels_and_the_qmap(tmp_path):
+    spec = SimulationSpec(noise="speckle", n_frames=20, pixels_per_bin=80, counts_per_pixel=5.0, seed=1)
+    simulate_dataset(tmp_path / "s.h5", spec)
+    with h5py.File(tmp_path / "s.h5", "r") as h5:
+        qmap = {name: h5[f"/xpcs/qmap/{name}"][()] for name in h5["/xpcs/qmap"]}
+        image = h5["/xpcs/temporal_mean/scattering_2d"][0]
+        profile = h5["/xpcs/temporal_mean/scattering_1d"][0]
+        segments = h5["/xpcs/temporal_mean/scattering_1d_segments"][()]
+        intensity = h5["/xpcs/spatial_mean/intensity_vs_time"][()]
+        stored = h5[f"{C2_GROUP}/c2_00002"][()]
+        g2_segments = h5["/xpcs/twotime/normalized_g2_segments"][()]
+    dynamic, static, mask = qmap["dynamic_roi_map"], qmap["static_roi_map"], qmap["mask"]
+    assert dynamic.shape == static.shape == mask.shape == image.shape
+    n_cells = len(spec.non_empty_cells())
+    assert sorted(set(dynamic[dynamic > 0].tolist())) == list(range(1, n_cells + 1))
+    assert [(dynamic == label).sum() for label in (1, n_cells)] == [80, 80]
+    assert np.array_equal(mask == 1, dynamic > 0) and np.array_equal(mask == 1, static > 0)
+    mapping = qmap["static_index_mapping"]
+    assert mapping.size == static.max() == 4 * n_cells and np.all(np.diff(mapping) > 0)
+    assert list(qmap["static_num_pts"]) == [6, 16] and qmap["static_v_list_dim0"].size == 6
+    for label in (1, 17, static.max()):
+        q_index, phi_index = divmod(int(mapping[label - 1]), 16)
+        dynamic_label = set(dynamic[static == label].tolist())
+        assert len(dynamic_label) == 1, "a static cell lies inside one dynamic cell"
+        natural = qmap["dynamic_index_mapping"][dynamic_label.pop() - 1]
+        assert divmod(int(natural), 8) == (q_index // 2, phi_index // 2)
+        assert profile[label - 1] == pytest.approx(image[static == label].mean(), rel=1e-5)
+    np.testing.assert_allclose(segments.mean(axis=0), profile, rtol=1e-5)
+    np.testing.assert_array_equal(intensity[0], np.arange(20))
+    assert intensity[1].mean() == pytest.approx(image[mask == 1].mean(), rel=1e-5)
+    assert intensity[1].mean() == pytest.approx(5.0, rel=0.02)  # photons per pixel and raw frame
+    assert g2_segments.shape == (4, 5, len(spec.processed_bins()))
+    assert g2_segments[1, 2, 1] == pytest.approx(np.diagonal(stored[8:12, 8:12], 1).mean(), rel=1e-6)

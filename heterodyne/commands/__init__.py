@@ -1,1 +1,7 @@
-"""Subcommands of the command line: each module offers ``add_parser(subparsers)`` and ``run(args) -> int``."""
+"""The command-line layer: argparse in, a library call, an exit code out.
+
+Each subcommand module offers ``add_parser(subparsers)`` and ``run(args) -> int``; ``run.py`` is
+the top-level run (``add_arguments(parser)`` and ``run(args)``), and ``cmc_inputs.py`` holds the
+options the CMC workflow commands share. The work itself is in the library
+(:mod:`heterodyne.analysis` and below), which never imports this package.
+"""

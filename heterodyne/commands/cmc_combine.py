@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from heterodyne.cmc.report import read_shard_files
     from heterodyne.cmc.run import report
     from heterodyne.cmc.setup import prepare
-    from heterodyne.commands.run import log_cmc_summary, new_document, set_status, write_run
+    from heterodyne.analysis import log_cmc_summary, new_document, set_status, write_run
 
     config = inputs.config
     if args.no_plots:

@@ -1,20 +1,9 @@
-"""What the CMC workflow commands share: the run's config, data and saved NLSQ result."""
+"""The options the CMC workflow commands (cmc-shard, cmc-combine) share, and their inputs."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
-
-from heterodyne.errors import HeterodyneError
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    config: dict
-    data: object
-    identity: str
-    nlsq: object  # commands.run.NlsqOutcome
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,24 +14,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run directory of the NLSQ result (result.json and nlsq.npz) of the same config")
 
 
-def load_run_inputs(args: argparse.Namespace, threads: int | None = None) -> RunInputs:
-    """Config, data and NLSQ result; the NLSQ result must be of this config and data (same run id)."""
+def load_run_inputs(args: argparse.Namespace, threads: int | None = None):
+    """The thread budget applied, then :func:`heterodyne.analysis.cmc_inputs` of the options."""
     from heterodyne.runtime import apply_thread_budget, resolve_threads
 
     apply_thread_budget(resolve_threads(threads))
 
-    from heterodyne.commands.run import load_selected_data, saved_nlsq
-    from heterodyne.config import load_config
-    from heterodyne.provenance import run_id
-    from heterodyne.runtime import enable_compile_cache
+    from heterodyne.analysis import cmc_inputs
 
-    overrides = {"experimental_data.file_path": str(args.data)} if args.data is not None else {}
-    config = load_config(args.config, overrides)
-    data = load_selected_data(config)
-    identity = run_id(config, data.provenance["sha256"])
-    nlsq = saved_nlsq(args.nlsq, identity)
-    if nlsq is None:
-        raise HeterodyneError(f"{args.nlsq}: no NLSQ result of this config and data (run id {identity}); "
-                              f"run heterodyne --config {args.config} --method nlsq --run-dir {args.nlsq} first")
-    enable_compile_cache(config["compute"]["jax_cache_dir"])
-    return RunInputs(config, data, identity, nlsq)
+    return cmc_inputs(args.config, args.data, args.nlsq)

@@ -48,8 +48,17 @@ def _dt_line(summary: FileSummary) -> str:
     if step.dt is None:
         return "dt: not in the file (no frame time); give dt in the configuration"
     factors = f"frame_time {step.frame_time:g} s x stride {step.stride:g} x avg {step.average:g}"
-    sources = ", ".join(f"{name} {path or 'absent (1)'}" for name, path in step.sources.items())
+    sources = ", ".join(f"{name} {step.sources[name] or 'absent (1)'}" for name in ("frame_time", "stride", "average"))
     return f"dt: {step.dt:g} s = {factors}  [{sources}]"
+
+
+def _clock_line(summary: FileSummary) -> str:
+    step = summary.time_step
+    source = step.sources["begin_frame"] or "none recorded"
+    if step.dt is None:
+        return f"clock: stored frame k at t0 + k x dt, begin_frame {step.begin_frame} [{source}]"
+    return (f"clock: stored frame k at {step.origin(step.dt):g} s + k x dt "
+            f"(begin_frame {step.begin_frame} x frame_time) [{source}]")
 
 
 def summary_text(summary: FileSummary, sha256: str) -> str:
@@ -62,6 +71,7 @@ def summary_text(summary: FileSummary, sha256: str) -> str:
         f"layout: {summary.layout} (matrices in {summary.matrix_group})",
         f"frames: {summary.n_frames}",
         _dt_line(summary),
+        _clock_line(summary),
         f"correlator config: {config}",
         f"incident energy: {energy}",
         f"bins: {len(summary.bins)}",

@@ -1,6 +1,7 @@
 """``heterodyne simulate OUT.h5``: write a simulated two-time result file and its truth JSON.
 
-Options set the layout, frame count, time base, noise, seed and any truth parameter by its
+Options set the layout, frame count, time base and clock, noise model (``--noise speckle`` for
+pixel-level speckle data, or the sigma of independent noise), seed and any truth parameter by its
 registry name (``--set v0=500 --set contrast=0.1``); see :class:`heterodyne.simulate.SimulationSpec`.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
-from heterodyne.simulate import SIMULATION_LAYOUTS, SimulationSpec, default_truth_path, simulate_dataset
+from heterodyne.simulate import NOISE_MODELS, SIMULATION_LAYOUTS, SimulationSpec, default_truth_path, simulate_dataset
 
 SCALING_FIELDS = ("contrast", "offset")
 
@@ -37,8 +38,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help=f"frame stride (default {defaults.stride_frame})")
     parser.add_argument("--avg", type=int, default=defaults.avg_frame, metavar="K",
                         help=f"frames averaged per stored frame (default {defaults.avg_frame})")
-    parser.add_argument("--noise", type=float, default=defaults.noise_sigma, metavar="SIGMA",
-                        help=f"Gaussian noise on the stored triangle (default {defaults.noise_sigma:g})")
+    parser.add_argument("--begin-frame", type=int, default=defaults.begin_frame, metavar="B",
+                        help="raw frame (0-based) the correlator run began at; stored frame k sits at "
+                        f"B x frame_time + k x dt (default {defaults.begin_frame})")
+    parser.add_argument("--noise", type=noise_option, default=("independent", None),
+                        metavar="speckle|independent|SIGMA",
+                        help="noise model: 'speckle' (pixel fields and photon counts, reduced as the APS "
+                        "correlator does), 'independent' Gaussian noise on the stored triangle, or SIGMA, "
+                        f"the sigma of the independent noise (default {defaults.noise_sigma:g})")
+    parser.add_argument("--pixels", type=int, default=defaults.pixels_per_bin, metavar="P",
+                        help=f"speckle: pixels per bin, a multiple of 4 (default {defaults.pixels_per_bin})")
+    parser.add_argument("--modes", type=int, default=defaults.speckle_modes, metavar="M",
+                        help=f"speckle: modes per pixel, contrast 1/M (default {defaults.speckle_modes})")
+    parser.add_argument("--counts", type=float, default=defaults.counts_per_pixel, metavar="RATE",
+                        help="speckle: mean photons per pixel and raw frame "
+                        f"(default {defaults.counts_per_pixel:g}; 0.05 is photon-sparse)")
     parser.add_argument("--diagonal-excess", type=float, default=defaults.diagonal_excess, metavar="X",
                         help=f"shot-noise excess on the diagonal (default {defaults.diagonal_excess:g})")
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"noise seed (default {defaults.seed})")
@@ -48,6 +62,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="where to write the truth (default OUT.h5.truth.json)")
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     return parser
+
+
+def noise_option(text: str) -> tuple[str, float | None]:
+    """``--noise`` value → (noise model, independent-noise sigma; None: the spec's default)."""
+    if text in NOISE_MODELS:
+        return text, None
+    try:
+        sigma = float(text)
+    except ValueError:
+        known = ", ".join(NOISE_MODELS)
+        raise argparse.ArgumentTypeError(f"expected one of {known} or a number, got {text!r}") from None
+    return "independent", sigma
 
 
 def parse_assignments(assignments: list[str]) -> tuple[dict[str, float], dict[str, float]]:
@@ -78,13 +104,19 @@ def parse_assignments(assignments: list[str]) -> tuple[dict[str, float], dict[st
 def run(args: argparse.Namespace) -> int:
     """Write the file and its truth JSON; returns 0 (bad options raise HeterodyneError)."""
     physics, scaling = parse_assignments(args.assignments)
+    noise, sigma = args.noise
     spec = SimulationSpec(
         n_frames=args.frames,
         frame_time=args.frame_time,
         stride_frame=args.stride,
         avg_frame=args.avg,
-        noise_sigma=args.noise,
+        begin_frame=args.begin_frame,
+        noise=noise,
+        noise_sigma=SimulationSpec.noise_sigma if sigma is None else sigma,
         diagonal_excess=args.diagonal_excess,
+        pixels_per_bin=args.pixels,
+        speckle_modes=args.modes,
+        counts_per_pixel=args.counts,
         seed=args.seed,
         layout=args.layout,
         params=physics,
@@ -96,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             if path.exists():
                 raise HeterodyneError(f"{path}: already exists (use --force to overwrite)")
     written = simulate_dataset(args.output, spec, truth_path=truth_path)
-    print(f"wrote {args.output.resolve()} ({spec.layout}, {len(spec.processed_bins())} bins x {spec.n_frames} frames)")
+    print(f"wrote {args.output.resolve()} ({spec.layout}, {spec.noise} noise, "
+          f"{len(spec.processed_bins())} bins x {spec.n_frames} frames)")
     print(f"wrote {written}")
     return 0

@@ -156,9 +156,11 @@ def _experimental_data() -> Schema:
 
 
 def _analyzer_parameters() -> Schema:
-    """``analyzer_parameters``: dt and the frame range."""
-    return _section("time step and frame range", {
+    """``analyzer_parameters``: the clock (dt, time origin) and the frame range."""
+    return _section("time step, time origin and frame range", {
         "dt": _leaf(["number", "null"], None, "s per frame; null = from the file", exclusiveMinimum=0),
+        "time_origin": _leaf(["number", "null"], None, "s; stored frame k is at time_origin + k·dt; "
+                             "null = begin_frame × frame_time from the file", minimum=0),
         "start_frame": _leaf("integer", 1, "first frame, 1-based inclusive", minimum=1),
         "end_frame": _leaf(["integer", "null"], None, "last frame, 1-based inclusive; null = last frame",
                            minimum=1),
@@ -179,10 +181,10 @@ def _scaling() -> Schema:
     return _section("per-angle contrast and offset", {
         "mode": _leaf("string", "auto", "auto | individual | constant | fourier | fixed",
                       enum=list(SCALING_MODES)),
-        "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode", minimum=0),
+        "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode (a series per q)", minimum=0),
         "auto_max_individual": _leaf("integer", 4,
-                                     "auto mode: individual when n_angles <= this, else fourier",
-                                     minimum=0),
+                                     "auto mode, per q: individual when that q has <= this many angles, "
+                                     "else fourier in phi within that q", minimum=0),
         "contrast": _scaling_parameter_schema(by_name["contrast"]),
         "offset": _scaling_parameter_schema(by_name["offset"]),
     })

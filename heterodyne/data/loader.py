@@ -15,7 +15,7 @@ from heterodyne.data.matrices import read_symmetric_block
 from heterodyne.data.memory import check_memory
 from heterodyne.data.selection import PhiItem, select_bins, select_frames
 from heterodyne.data.summary import summarize_open_file
-from heterodyne.data.timebase import resolve_dt
+from heterodyne.data.timebase import resolve_dt, resolve_time_origin
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -28,11 +28,14 @@ class XpcsData:
     """Selected two-time data with its provenance. Arrays are read-only.
 
     c2: (A, N, N) float64, full symmetric matrices of the A selected bins over N frames.
-    q: (A,) Å⁻¹; phi: (A,) degrees; frames: (N,) int64 absolute 1-based frame numbers;
-    dt: seconds between stored frames, so frame k is at t_k = k · dt.
+    q: (A,) Å⁻¹; phi: (A,) degrees; frames: (N,) int64 absolute 1-based stored-frame numbers;
+    dt: seconds between stored frames; time_origin: t_0, so frame k is at t_k = t_0 + k · dt
+    (:mod:`heterodyne.data.timebase`).
     provenance: file, sha256, layout, matrix_group, correlator_config, incident_energy (keV or
     None), selected_bins [{key, label, q, phi}], dt, dt_source ("file" | "config"), dt_file,
-    time_base (factors and their HDF5 paths), start_frame, end_frame, n_frames_stored.
+    time_origin, time_origin_source ("config", the begin frame's HDF5 path, or None: none
+    recorded), time_base (factors, begin frame and their HDF5 paths), start_frame, end_frame,
+    n_frames_stored.
     """
 
     c2: np.ndarray
@@ -41,11 +44,12 @@ class XpcsData:
     frames: np.ndarray
     dt: float
     provenance: dict[str, Any]
+    time_origin: float = 0.0
 
     @property
     def times(self) -> np.ndarray:
-        """t_k = k · dt for the absolute frame numbers k (model.md §2)."""
-        return self.frames * self.dt
+        """t_k = t_0 + k · dt for the absolute stored-frame numbers k."""
+        return self.time_origin + self.frames * self.dt
 
     @property
     def n_angles(self) -> int:
@@ -68,6 +72,7 @@ def load_data(
     start_frame: int = 1,
     end_frame: int | None = None,
     dt: float | None = None,
+    time_origin: float | None = None,
     memory_limit_bytes: int | None = None,
 ) -> XpcsData:
     """Read the bins and frames selected from a two-time result file (any supported layout).
@@ -75,7 +80,8 @@ def load_data(
     Selection (see :mod:`heterodyne.data.selection`): ``q`` nearest stored q within the relative
     ``q_tolerance`` (None: all); ``phi`` None (all φ at that q) or a list of angles (matched within
     ``phi_tolerance`` degrees) and/or ``[lo, hi]`` ranges. Frames ``start_frame``..``end_frame``
-    (1-based, inclusive; None: last). ``dt`` overrides the file's time step. The memory the
+    (1-based, inclusive; None: last). ``dt`` overrides the file's time step and ``time_origin``
+    the time t_0 the file's begin frame gives (t_k = t_0 + k · dt). The memory the
     selection needs (bins × T² × 8 bytes) is checked against ``memory_limit_bytes`` (default: the
     available memory) before any matrix is read. Every bad input raises HeterodyneError.
     """
@@ -84,6 +90,7 @@ def load_data(
     with open_readonly(resolved) as h5:
         summary = summarize_open_file(h5, resolved)
         dt_value, dt_source = resolve_dt(summary.time_step, dt, file)
+        origin, origin_source = resolve_time_origin(summary.time_step, dt_value, time_origin, file)
         selected = select_bins(
             summary.bins, q=q, q_tolerance=q_tolerance, phi=phi, phi_tolerance=phi_tolerance, file=file
         )
@@ -103,6 +110,8 @@ def load_data(
         "dt": dt_value,
         "dt_source": dt_source,
         "dt_file": summary.dt_file,
+        "time_origin": origin,
+        "time_origin_source": origin_source,
         "time_base": summary.time_step.as_dict(),
         "start_frame": frames.start,
         "end_frame": frames.end,
@@ -115,4 +124,5 @@ def load_data(
         frames=_read_only(frames.numbers),
         dt=dt_value,
         provenance=provenance,
+        time_origin=origin,
     )

@@ -10,6 +10,8 @@ from typing import TextIO
 
 import numpy as np
 
+from heterodyne.interrupt import raise_if_interrupted
+
 log = logging.getLogger("heterodyne")
 
 LOG_EVERY = 10
@@ -45,6 +47,7 @@ class Progress:
 
     def wrap_residuals(self, residuals: Callable[[np.ndarray], np.ndarray]) -> Callable:
         def wrapped(x):
+            raise_if_interrupted()
             r = residuals(x)
             self.cost = 0.5 * float(r @ r)
             return r
@@ -53,6 +56,7 @@ class Progress:
 
     def wrap_jacobian(self, jacobian: Callable[[np.ndarray], np.ndarray]) -> Callable:
         def wrapped(x):
+            raise_if_interrupted()
             self.iteration += 1
             self._report()
             return jacobian(x)

@@ -36,6 +36,7 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
         scaling={
             "mode": problem.scaling.mode,
             "requested_mode": requested_mode,
+            "q_groups": [group.as_dict() for group in problem.scaling.groups],
             "coefficients": {name: float(fit.full[N_PHYSICS + k])
                              for k, name in enumerate(problem.names[N_PHYSICS:])},
             "stderr": {name: stderr_free.get(name) for name in problem.names[N_PHYSICS:]},

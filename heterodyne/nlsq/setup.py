@@ -60,7 +60,7 @@ def build_problem(config: dict, *, c2: np.ndarray, q: np.ndarray, phi: np.ndarra
         points = random_subset(points, settings["max_points"], settings["seed"])
     sigma, noise_info = point_sigma(c2, points, settings)
     noise_info.update(n_points_total=n_all, n_points_used=points.size)
-    scaling = build_scaling(config["scaling"], phi)
+    scaling = build_scaling(config["scaling"], phi, q)
     table = parameter_table(config)
     warn_if_aliased(table, q, phi, t, dt)
     problem = make_problem(table, scaling, t=t, q=q, phi=phi, points=points, sigma=sigma)

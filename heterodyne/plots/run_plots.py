@@ -21,7 +21,8 @@ from heterodyne.plots.corner import write_corner
 from heterodyne.plots.cuts import write_cuts
 from heterodyne.plots.fit_maps import write_fit_maps
 from heterodyne.plots.rates import write_rates
-from heterodyne.plots.run_outputs import RunOutputs, load_run_data, load_run_outputs
+from heterodyne.data.configured import load_run_data
+from heterodyne.run_directory import RunOutputs, load_run_outputs
 from heterodyne.plots.traces import write_traces
 
 PLOTS_DIRECTORY = "plots"

@@ -1,0 +1,212 @@
+"""One analysis run as a library: load the configured data, fit by NLSQ, sample by CMC, assemble
+result.json and the NPZ arrays, and write the run directory (:mod:`heterodyne.run_directory`).
+
+The command line (``heterodyne --config RUN.yaml``), the workflow's CMC jobs and the Python API
+(:mod:`heterodyne.api`) all run through here. ``cmc`` warm-starts from the NLSQ result already in
+the run directory when there is one (same run id: same version, config and data), and fits NLSQ
+first otherwise; ``all`` always fits. Exit codes: 0, or 2 on a convergence warning (outputs are
+written either way).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from heterodyne import __version__
+from heterodyne.data.configured import load_selected_data
+from heterodyne.errors import HeterodyneError
+
+log = logging.getLogger("heterodyne")
+
+EXIT_CONVERGENCE = 2
+METHODS = ("nlsq", "cmc", "all")
+
+
+def data_section(data, n_points: int) -> dict:
+    """The ``data`` block of result.json."""
+    provenance = data.provenance
+    return {
+        "layout": provenance["layout"],
+        "start_frame": int(data.frames[0]),
+        "end_frame": int(data.frames[-1]),
+        "n_frames": int(data.frames.size),
+        "dt": data.dt,
+        "dt_source": provenance["dt_source"],
+        "time_origin": data.time_origin,
+        "time_origin_source": provenance["time_origin_source"],
+        "time_base": provenance["time_base"],
+        "q": data.q,
+        "phi": data.phi,
+        "bins": provenance["selected_bins"],
+        "n_angles": int(data.q.size),
+        "n_points": n_points,
+    }
+
+
+@dataclass(frozen=True)
+class NlsqOutcome:
+    """The NLSQ stage as it is written: result.json section, nlsq.npz arrays, warning, seconds."""
+
+    section: dict
+    arrays: dict
+    warning: str | None
+    seconds: float
+
+
+def fit_nlsq(config: dict, data, *, progress: bool = True) -> NlsqOutcome:
+    """Fit the config's NLSQ problem to ``data``."""
+    from heterodyne.nlsq.progress import Progress
+    from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
+    from heterodyne.nlsq.setup import build_problem
+    from heterodyne.nlsq.solve import fit
+
+    problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
+    result = fit(problem, config["optimization"]["nlsq"], Progress(enabled=progress))
+    return NlsqOutcome(nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
+                       nlsq_arrays(result, problem), result.convergence_warning, result.wall_time)
+
+
+def saved_nlsq(run_dir: Path, identity: str) -> NlsqOutcome | None:
+    """The NLSQ result already in ``run_dir`` for run ``identity``, or None when there is none."""
+    from heterodyne import run_directory
+
+    if not run_directory.is_finished(run_dir):
+        return None
+    outputs = run_directory.load_run_outputs(run_dir)
+    if outputs.result.get("run_id") != identity:
+        return None
+    log.info("cmc warm start from the NLSQ result in %s", run_dir)
+    section = outputs.result["nlsq"]
+    return NlsqOutcome(section, outputs.nlsq, section["convergence_warning"], 0.0)
+
+
+def new_document(config: dict, data, identity: str, method: str, nlsq: NlsqOutcome) -> dict:
+    """result.json before its status, CMC section and timing (the fields are listed in README.md)."""
+    from heterodyne.provenance import git_commit
+
+    return {
+        "run_id": identity,
+        "heterodyne_version": __version__,
+        "git_commit": git_commit(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "data_file": data.provenance["file"],
+        "data_sha256": data.provenance["sha256"],
+        "config": config,
+        "method": method,
+        "status": None,
+        "convergence_warning": None,
+        "data": data_section(data, nlsq.section["n_points"]),
+        "nlsq": nlsq.section,
+        "cmc": None,
+    }
+
+
+def set_status(document: dict, warnings: list[str | None]) -> int:
+    """Record the convergence outcome in ``document``; returns the exit code (0, or 2 with a warning)."""
+    reasons = [w for w in warnings if w]
+    document["status"] = "convergence_warning" if reasons else "converged"
+    document["convergence_warning"] = "; ".join(reasons) or None
+    return EXIT_CONVERGENCE if reasons else 0
+
+
+def write_run(run_dir: Path, document: dict, arrays: dict[str, dict], data=None) -> None:
+    """The run directory (:func:`heterodyne.run_directory.write_run`), then its figures when the
+    config's ``output.plots`` is on."""
+    from heterodyne import run_directory
+
+    run_directory.write_run(run_dir, document, arrays)
+    if document["config"]["output"]["plots"]:
+        from heterodyne.plots.run_plots import write_run_plots
+
+        write_run_plots(run_dir, data=data)
+
+
+def log_summary(nlsq: dict) -> None:
+    """One log line: each varied physics parameter with its standard error (or its status)."""
+    parts = []
+    for name in nlsq["varied"]:
+        error = nlsq["stderr"][name]
+        spread = f" ± {error:.3g}" if error is not None else f" ({nlsq['parameter_status'][name]})"
+        parts.append(f"{name} = {nlsq[name]:.5g}{spread}")
+    log.info("nlsq: %s; reduced chi2 %.4g", ", ".join(parts), nlsq["chi2_reduced"])
+
+
+def log_cmc_summary(cmc: dict) -> None:
+    """One log line: each sampled physics parameter's posterior mean and sd, and the worst R-hat."""
+    parts = [f"{name} = {cmc[name]:.5g} ± {cmc['sd'][name]:.3g}" for name in cmc["varied"]]
+    log.info("cmc: %s; max shard R-hat %.3f", ", ".join(parts), cmc["max_r_hat"])
+
+
+def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | None = None) -> tuple[Path, int]:
+    """One run of the resolved ``config`` by ``method`` (nlsq, cmc or all) with a budget of
+    ``threads``, written into ``run_dir`` (default ``output_dir/het_<run id>``); returns the run
+    directory and the exit code (0, or 2 on a convergence warning)."""
+    from heterodyne.provenance import run_id
+    from heterodyne.results import check_writable
+    from heterodyne.runtime import enable_compile_cache
+
+    started = time.perf_counter()
+    if method not in METHODS:
+        raise HeterodyneError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+    output_dir = Path(config["output"]["output_dir"])
+    check_writable(run_dir or output_dir)
+    data = load_selected_data(config)
+    loaded = time.perf_counter()
+    identity = run_id(config, data.provenance["sha256"])
+    run_dir = Path(run_dir or output_dir / f"het_{identity}")
+    enable_compile_cache(config["compute"]["jax_cache_dir"])
+
+    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or fit_nlsq(config, data)
+    document = new_document(config, data, identity, method, nlsq)
+    arrays = {"nlsq.npz": nlsq.arrays}
+    warnings = [nlsq.warning]
+    timing = {"load_seconds": loaded - started, "nlsq_seconds": nlsq.seconds}
+    log_summary(nlsq.section)
+    if method in ("cmc", "all"):
+        from heterodyne.cmc.run import run_cmc
+
+        cmc_started = time.perf_counter()
+        document["cmc"], arrays["cmc_samples.npz"], cmc_warning = run_cmc(
+            config, data, nlsq_result=nlsq.arrays, threads=threads)
+        warnings.append(cmc_warning)
+        timing["cmc_seconds"] = time.perf_counter() - cmc_started
+        log_cmc_summary(document["cmc"])
+    code = set_status(document, warnings)
+    document["timing"] = {**timing, "total_seconds": time.perf_counter() - started, "threads": threads}
+    write_run(run_dir, document, arrays, data)
+    if code:
+        log.warning("convergence warning: %s", document["convergence_warning"])
+    return run_dir, code
+
+
+@dataclass(frozen=True)
+class CmcInputs:
+    """What a workflow CMC job starts from: the config, its data, the run id and the saved NLSQ result."""
+
+    config: dict
+    data: object
+    identity: str
+    nlsq: NlsqOutcome
+
+
+def cmc_inputs(config_path: Path, data_file: Path | None, nlsq_dir: Path) -> CmcInputs:
+    """Config, data and NLSQ result of a CMC job; the NLSQ result must be of this config and data
+    (same run id)."""
+    from heterodyne.config import load_config
+    from heterodyne.provenance import run_id
+    from heterodyne.runtime import enable_compile_cache
+
+    overrides = {"experimental_data.file_path": str(data_file)} if data_file is not None else {}
+    config = load_config(config_path, overrides)
+    data = load_selected_data(config)
+    identity = run_id(config, data.provenance["sha256"])
+    nlsq = saved_nlsq(nlsq_dir, identity)
+    if nlsq is None:
+        raise HeterodyneError(f"{nlsq_dir}: no NLSQ result of this config and data (run id {identity}); "
+                              f"run heterodyne --config {config_path} --method nlsq --run-dir {nlsq_dir} first")
+    enable_compile_cache(config["compute"]["jax_cache_dir"])
+    return CmcInputs(config, data, identity, nlsq)

@@ -1,0 +1,184 @@
+"""The Python API, for notebooks: from a file to a posterior in four calls.
+
+    import heterodyne as ht
+
+    config = ht.load_config("run.yaml")             # or a dict of the same sections
+    data = ht.load_data(config)                      # or ht.load_data("file.h5", q=…, phi=…)
+    fit = ht.fit_nlsq(config, data)                  # fit.values, fit.stderr, fit.covariance
+    posterior = ht.sample_cmc(config, data, nlsq_result=fit)   # posterior.mean, .sd, .to_arviz()
+
+The results are frozen views of exactly what a run writes: ``fit.section`` is result.json's
+``nlsq`` section and ``fit.arrays`` the arrays of nlsq.npz; ``posterior.section`` is the ``cmc``
+section and ``posterior.arrays`` the arrays of cmc_samples.npz (the fields are listed in
+README.md). Nothing here sets thread budgets: a notebook's jax uses every core of the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class NlsqResult:
+    """An NLSQ fit: the ``nlsq`` section of result.json and the arrays of nlsq.npz."""
+
+    section: dict
+    arrays: dict
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Every parameter (physics, then scaling coefficients) at the optimum."""
+        return {str(name): float(value) for name, value in zip(self.arrays["names"], self.arrays["values"],
+                                                                strict=True)}
+
+    @property
+    def stderr(self) -> dict[str, float | None]:
+        """Standard error of every physics parameter and scaling coefficient (None: fixed or not
+        reportable, see ``section["parameter_status"]``)."""
+        return {**self.section["stderr"], **self.section["scaling"]["stderr"]}
+
+    @property
+    def free_names(self) -> tuple[str, ...]:
+        """The fitted parameters, in the order of :attr:`covariance`."""
+        return tuple(str(name) for name in self.arrays["free_names"])
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Covariance of the fitted parameters (NaN rows and columns where not reportable)."""
+        return self.arrays["covariance"]
+
+    @property
+    def chi2_reduced(self) -> float:
+        return self.section["chi2_reduced"]
+
+    @property
+    def converged(self) -> bool:
+        return self.section["converged"]
+
+    @property
+    def warning(self) -> str | None:
+        """The convergence warning (None when the fit converged cleanly)."""
+        return self.section["convergence_warning"]
+
+
+@dataclass(frozen=True)
+class CmcResult:
+    """A CMC posterior: the ``cmc`` section of result.json, the arrays of cmc_samples.npz and the
+    convergence warning (None when every shard passed its checks)."""
+
+    section: dict
+    arrays: dict
+    warning: str | None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The sampled parameters, in the order of the draws' last axis."""
+        return tuple(str(name) for name in self.arrays["names"])
+
+    @property
+    def draws(self) -> dict[str, np.ndarray]:
+        """Combined draws of every sampled parameter, (chains, draws) each."""
+        return {name: self.arrays["consensus"][..., k] for k, name in enumerate(self.names)}
+
+    @property
+    def mean(self) -> dict[str, float | None]:
+        """Posterior mean of every physics parameter (fixed ones at their value)."""
+        from heterodyne.parameters import PHYSICS_NAMES
+
+        return {name: self.section[name] for name in PHYSICS_NAMES}
+
+    @property
+    def sd(self) -> dict[str, float | None]:
+        return self.section["sd"]
+
+    @property
+    def quantiles(self) -> dict[float, dict[str, float | None]]:
+        """{level: {name: quantile}} at the levels result.json records."""
+        from heterodyne.cmc.report import QUANTILES
+
+        return {level: self.section[key] for key, level in QUANTILES.items()}
+
+    @property
+    def shards(self) -> list[dict]:
+        """Per shard: points, seed, R-hat, ESS, divergences, E-BFMI, ``flagged`` and its reasons."""
+        return self.section["shards"]
+
+    def to_arviz(self):
+        """ArviZ InferenceData: ``posterior`` (the combined draws), ``sample_stats`` (``diverging``:
+        whether any shard's draw behind a combined draw diverged) and ``shard_posterior`` (each
+        shard's own draws, dims shard × chain × draw)."""
+        import arviz
+
+        consensus, shard_draws = self.arrays["consensus"], self.arrays["shard_draws"]
+        data = arviz.from_dict(
+            posterior={name: consensus[..., k] for k, name in enumerate(self.names)},
+            sample_stats={"diverging": self.arrays["divergent"].any(axis=0)},
+        )
+        shard_posterior = arviz.from_dict(
+            posterior={name: np.moveaxis(shard_draws[..., k], 0, -1) for k, name in enumerate(self.names)},
+            dims={name: ["shard"] for name in self.names},
+        ).posterior
+        data.add_groups(shard_posterior=shard_posterior)
+        return data
+
+
+def load_config(source: str | Path | Mapping[str, Any], overrides: dict[str, Any] | None = None) -> dict:
+    """The resolved analysis config (every default filled in, validated) of a YAML file or of a
+    dict with the same sections; ``overrides`` maps dotted keys to values."""
+    from heterodyne import config
+
+    if isinstance(source, Mapping):
+        return config.resolve_config(dict(source), "<config dict>", overrides)
+    return config.load_config(source, overrides)
+
+
+def load_data(source: str | Path | Mapping[str, Any], **selection):
+    """The selected bins and frames (:class:`heterodyne.data.XpcsData`) of a resolved config, or of
+    a file with ``selection`` keywords of :func:`heterodyne.data.load_data` (``q``, ``phi``,
+    ``start_frame``, ``end_frame``, ``dt``, tolerances)."""
+    if isinstance(source, Mapping):
+        if selection:
+            raise TypeError("load_data(config) takes no selection keywords: set them in the config")
+        from heterodyne.data.configured import load_selected_data
+
+        return load_selected_data(source)
+    from heterodyne.data import load_data as load_file
+
+    return load_file(source, **selection)
+
+
+def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False) -> NlsqResult:
+    """The NLSQ fit of ``data`` under the resolved ``config`` (``progress``: log the iterations)."""
+    from heterodyne.analysis import fit_nlsq as fit
+
+    outcome = fit(dict(config), data, progress=progress)
+    return NlsqResult(outcome.section, outcome.arrays)
+
+
+def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Mapping[str, np.ndarray],
+               threads: int | None = None) -> CmcResult:
+    """The CMC posterior of ``data`` under the resolved ``config``, warm-started from
+    ``nlsq_result`` (a :class:`NlsqResult`, or the arrays of a run's nlsq.npz, e.g.
+    ``numpy.load("RUN/nlsq.npz")``); shards run in up to ``threads`` cores' worth of workers
+    (default: every usable core)."""
+    from heterodyne.cmc.run import run_cmc
+    from heterodyne.runtime import resolve_threads
+
+    arrays = nlsq_result.arrays if isinstance(nlsq_result, NlsqResult) else nlsq_result
+    section, samples, warning = run_cmc(dict(config), data, nlsq_result=arrays, threads=resolve_threads(threads))
+    return CmcResult(section, samples, warning)
+
+
+def simulate(path: str | Path, **spec) -> dict:
+    """Write a simulated result file at ``path`` (and its truth beside it, ``<path>.truth.json``);
+    ``spec`` holds fields of :class:`heterodyne.simulate.SimulationSpec`. Returns the truth."""
+    import json
+
+    from heterodyne.simulate import SimulationSpec, simulate_dataset
+
+    return json.loads(simulate_dataset(path, SimulationSpec(**spec)).read_text())
