@@ -24,9 +24,9 @@ MIN_MEASURED_POINTS = 2_985
 posterior (docs/cmc.md, section 9: 20 shards of N = 200 × 3 angles); smaller ones get a warning."""
 AUTO_REASONS = {
     "barycenter": "the barycenter combination matched the full-data posterior (sd within 3 %, mean within "
-                  "0.1 sd) for shards down to 2985 points",
-    "scott": "Scott's average needs near-Gaussian sub-posteriors, so fewer, larger shards; it was measured "
-             "too narrow (sd 0.63-0.86 x full data) at 5 shards of 11940 points",
+                  "0.16 sd) for shards down to 2985 points",
+    "scott": "Scott's average needs near-Gaussian sub-posteriors, so the fewest, largest shards; it was "
+             "measured too narrow (sd 0.63-0.86 x full data) at 5 shards of 11940 points",
 }
 
 
