@@ -33,8 +33,10 @@ include: "workflow/rules/summary.smk"
 include: "workflow/rules/plots.smk"
 
 
+check_node_size()  # the jobs one by one (groups are known only once the job graph is built, see all_targets)
+
+
 rule all:
     default_target: True
     input:
-        summary_outputs().values(),
-        figure_targets(),
+        all_targets,

@@ -31,7 +31,7 @@ HETERODYNE = str(Path(sys.executable).with_name("heterodyne"))
 
 
 def simulate(directory: Path, n_frames: int) -> Path:
-    from heterodyne.simulate import SimulationSpec, simulate_dataset
+    from heterodyne.simulation import SimulationSpec, simulate_dataset
 
     # keep the 6 ms time step but shrink it for long series so the window stays ~1.2 s of decay
     frame_time = 1e-3 * min(1.0, 200 / n_frames)

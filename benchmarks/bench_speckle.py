@@ -1,6 +1,6 @@
 """Speckle simulator cost: one speckle-level file of N frames × 3 bins × P pixels.
 
-Times :func:`heterodyne.simulate.simulate_dataset` with ``noise="speckle"`` (fields, photon
+Times :func:`heterodyne.simulation.simulate_dataset` with ``noise="speckle"`` (fields, photon
 counts, the correlator's c2 and the file) for a replicate-study size, after one warm-up run that
 pays the jax import. Prints one line per (pixels, counts, avg_frame) setting.
 
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from heterodyne.simulate import SimulationSpec, simulate_dataset
+from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 
 def spec(frames: int, pixels: int, counts: float, average: int, seed: int) -> SimulationSpec:

@@ -176,9 +176,9 @@ def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Map
 
 def simulate(path: str | Path, **spec) -> dict:
     """Write a simulated result file at ``path`` (and its truth beside it, ``<path>.truth.json``);
-    ``spec`` holds fields of :class:`heterodyne.simulate.SimulationSpec`. Returns the truth."""
+    ``spec`` holds fields of :class:`heterodyne.simulation.SimulationSpec`. Returns the truth."""
     import json
 
-    from heterodyne.simulate import SimulationSpec, simulate_dataset
+    from heterodyne.simulation import SimulationSpec, simulate_dataset
 
     return json.loads(simulate_dataset(path, SimulationSpec(**spec)).read_text())

@@ -16,7 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from heterodyne.simulate import SimulationSpec, simulate_dataset
+from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 SMALL_FRAMES = 40
 

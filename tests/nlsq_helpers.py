@@ -14,7 +14,7 @@ from heterodyne.nlsq.report import nlsq_section
 from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.parameters import PHYSICS_NAMES
-from heterodyne.simulate import SimulationSpec, simulate_dataset
+from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 FIT_Q = 0.009
 FIT_PHI = [-157.5, -67.5, 22.5]

@@ -207,3 +207,13 @@ def test_memory_limit(source):
     assert "15 bins" in message and "memory limit" in message and "select fewer bins" in message
     assert load_data(source, memory_limit_bytes=needed).n_angles == 15
     assert load_data(source, q=0.009, memory_limit_bytes=7 * SMALL_FRAMES**2 * 8).n_angles == 7
+
+
+def test_memory_check_sizes_the_selected_frame_window_not_the_stored_matrices(source):
+    window = SMALL_FRAMES // 2
+    limit = 15 * window**2 * 8
+    assert "select fewer bins or frames" in refused(source, lambda p: load_data(p, memory_limit_bytes=limit))
+    data = load_data(source, start_frame=SMALL_FRAMES - window + 1, memory_limit_bytes=limit)
+    assert data.c2.shape == (15, window, window)
+    message = refused(source, lambda p: load_data(p, start_frame=SMALL_FRAMES - window, memory_limit_bytes=limit))
+    assert f"15 bins x {window + 1}² frames" in message

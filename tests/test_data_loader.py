@@ -21,7 +21,7 @@ from helpers_h5 import (
     to_transitional,
 )
 from heterodyne.data import file_sha256, load_data, scan_file
-from heterodyne.simulate import SimulationSpec
+from heterodyne.simulation import SimulationSpec
 
 DEFAULT_SPEC = SimulationSpec()
 

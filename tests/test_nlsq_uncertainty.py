@@ -50,3 +50,25 @@ def test_parameter_at_bound_is_flagged_and_left_out():
     assert result.status == ("at_lower_bound", "ok", "at_upper_bound")
     assert np.isnan(result.stderr[[0, 2]]).all()
     np.testing.assert_allclose(result.stderr[1], 1.0 / np.linalg.norm(jacobian[:, 1]), rtol=1e-12)
+
+
+def test_sandwich_is_never_below_the_independent_noise_covariance_in_any_direction():
+    """With H = JᵀJ and independent-noise covariance C = χ² H⁻¹: a meat M = c χ² H gives
+    H⁻¹ M H⁻¹ = c C; below c = 1 the floor returns C itself, above it the sandwich, and a meat
+    larger along one eigen-direction only keeps that direction and raises the other."""
+    rng = np.random.default_rng(3)
+    jacobian = rng.standard_normal((200, 2)) * [3.0, 0.2]
+    jtj = jacobian.T @ jacobian
+    chi2 = 1.7
+    x, lower, upper, names = np.zeros(2), np.full(2, -10.0), np.full(2, 10.0), ("a", "b")
+    independent = parameter_uncertainties(jtj, chi2, x, lower, upper, names).covariance
+    for factor, expected in ((0.3, independent), (4.0, 4.0 * independent)):
+        floored = parameter_uncertainties(jtj, chi2, x, lower, upper, names, meat=factor * chi2 * jtj).covariance
+        np.testing.assert_allclose(floored, expected, rtol=1e-10)
+    # along H⁻¹'s eigenvectors (scaled coordinates): meat 9× along one, 0.25× along the other
+    scale = np.sqrt(np.diag(jtj))
+    values, vectors = np.linalg.eigh(jtj / np.outer(scale, scale))
+    meat = np.outer(scale, scale) * (vectors @ np.diag(chi2 * values * [9.0, 0.25]) @ vectors.T)
+    covariance = parameter_uncertainties(jtj, chi2, x, lower, upper, names, meat=meat).covariance
+    in_basis = vectors.T @ (covariance * np.outer(scale, scale)) @ vectors
+    np.testing.assert_allclose(in_basis, np.diag(chi2 / values * [9.0, 1.0]), rtol=1e-10, atol=1e-14)

@@ -14,7 +14,7 @@ from helpers_h5 import SMALL_FRAMES, simulate_small
 from heterodyne.data import file_sha256
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_PARAMETERS
-from heterodyne.simulate import SimulationSpec, model_matrices, simulate_dataset
+from heterodyne.simulation import SimulationSpec, model_matrices, simulate_dataset
 
 C2_GROUP = "/xpcs/twotime/correlation_map"
 

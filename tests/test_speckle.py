@@ -10,7 +10,7 @@ from heterodyne.errors import HeterodyneError
 from heterodyne.jaxconfig import jnp
 from heterodyne.model import c2_grid
 from heterodyne.parameters import PHYSICS_NAMES, PHYSICS_PARAMETERS
-from heterodyne.simulate import SimulationSpec, model_matrices, simulate_dataset
+from heterodyne.simulation import SimulationSpec, model_matrices, simulate_dataset
 from heterodyne.speckle import correlator_c2, raw_frame_times, simulate_counts
 
 C2_GROUP = "/xpcs/twotime/correlation_map"

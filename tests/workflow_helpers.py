@@ -41,6 +41,16 @@ def snakemake(directory: Path, *arguments: str, config: dict | None = None, cach
                           timeout=timeout)
 
 
+def filled_profile(directory: Path, name: str, cpus_per_node: int, mem_mb_per_node: int) -> Path:
+    """A copy of profiles/<name> with its node placeholders filled in (the site ones stay)."""
+    target = directory / "profiles" / name
+    target.mkdir(parents=True)
+    text = (REPO / "profiles" / name / "config.yaml").read_text()
+    text = text.replace("<cpus_per_node>", str(cpus_per_node)).replace("<mem_mb_per_node>", str(mem_mb_per_node))
+    (target / "config.yaml").write_text(text)
+    return target
+
+
 def job_counts(output: str) -> dict[str, int]:
     """Planned jobs per rule, from the "Job stats" table of a dry run (without the total)."""
     lines = output[output.index("Job stats:"):].splitlines()

@@ -1,9 +1,27 @@
-"""Memory estimates of the workflow's jobs, from the size of a run's data (``resources: mem_mb``).
+"""Memory estimates of the workflow's jobs (``resources: mem_mb``), from the arrays the jobs hold.
 
-Rough upper estimates, not measurements: a Python process with jax and the package loaded
-(:data:`BASE_MB`), the selected matrices, and per point the residual, Jacobian and solver
-workspace (NLSQ) or the NUTS working arrays (a CMC shard, which loads the data and keeps its
-own points).
+Each estimate is a process base plus the arrays alive at the job's peak, from the shape of its
+data: A selected bins of N frames, P = A·N(N−1)/2 points (see :class:`~heterodyne.batch.shape.Selection`).
+The bases and per-point sizes are those of the code (heterodyne.nlsq.problem, heterodyne.cmc.setup)
+and are checked against the peak resident memory of real jobs by ``benchmarks/bench_memory.py``
+(docs/memory.md: 0.95–1.16× the measured peak from 240 000 to 14 million points).
+
+NLSQ job, with P' = min(P, max_points) points fitted and n = 14 + 2A Jacobian columns at most:
+
+    BASE_NLSQ + 8·A·N² (the data window) + max(40·P, 120·P') + 2 · 8·(n + 1)·chunk
+
+the point list of the whole window (angle, i, j, value: 32 bytes a point, plus index temporaries)
+from which a subsample is drawn; the fitted points with σ (40 bytes), their padded copy in numpy
+and on the JAX device (2 × 40); and one chunk of at most CHUNK_POINTS points through the Jacobian
+pass, whose ∂r/∂x and [J | r] are chunk × (n + 1) float64 each. The P × n Jacobian is never held.
+
+CMC shard job, with S points in the shard:
+
+    BASE_CMC + 8·A·N² + 40·P + (120 + NUTS_BYTES_PER_POINT)·S
+
+the whole window's points and σ (the plan cuts the shard from them), the shard's copies as above,
+and the NUTS step's working arrays: the model's intermediate values per point, kept for the
+reverse-mode gradient. Chains run one after another, so their number does not count.
 """
 
 from __future__ import annotations
@@ -11,28 +29,41 @@ from __future__ import annotations
 import math
 
 from heterodyne.batch.shape import Selection
+from heterodyne.nlsq.problem import CHUNK_POINTS
 
-BASE_MB = 1024
 MIB = 2**20
-NLSQ_BYTES_PER_POINT_AND_COLUMN = 8 * 3
-"""float64 Jacobian entries, about three copies (Jacobian, its scaled copy, the solver's workspace)."""
-SHARD_BYTES_PER_POINT = 8 * 64
-"""float64 per point in a NUTS step: values, model, residuals and gradients across the parameters."""
+BASE_NLSQ_MB = 400
+"""Python with jax and the package, and XLA compiling the Jacobian pass (cold compile cache)."""
+BASE_CMC_MB = 1024
+"""The same with numpyro and the compiled NUTS step: measured 1.0 GB for a shard of 9 000 points."""
+FULL_POINT_BYTES = 40
+"""A point of the whole window: angle index, i, j (int64) and value, σ or index temporaries (float64)."""
+FITTED_POINT_BYTES = 3 * 40
+"""A fitted (or shard) point and σ, its padded numpy copy and that copy on the JAX device."""
+NUTS_BYTES_PER_POINT = 8 * 100
+"""float64 values of the model per point kept for the gradient of one NUTS step (measured ~770 bytes)."""
+
+
+def chunk_points(n_points: int) -> int:
+    """Points per Jacobian chunk: ``n_points`` cut into ⌈n / CHUNK_POINTS⌉ equal chunks."""
+    return math.ceil(n_points / max(1, math.ceil(n_points / CHUNK_POINTS)))
 
 
 def nlsq_mem_mb(data: Selection, n_columns: int, max_points: int | None) -> int:
-    """An NLSQ job: base + data + points × Jacobian columns × bytes (subsampled points if set)."""
-    points = data.n_points if max_points is None else min(data.n_points, max_points)
-    jacobian = points * n_columns * NLSQ_BYTES_PER_POINT_AND_COLUMN
-    return BASE_MB + math.ceil((2 * data.data_bytes + jacobian) / MIB)
+    """An NLSQ job: base + data window + point arrays + one chunk's Jacobian and [J | r]."""
+    fitted = data.n_points if max_points is None else min(data.n_points, max_points)
+    points = max(FULL_POINT_BYTES * data.n_points, FITTED_POINT_BYTES * fitted)
+    chunk = 2 * 8 * (n_columns + 1) * chunk_points(fitted)
+    return BASE_NLSQ_MB + math.ceil((data.data_bytes + points + chunk) / MIB)
 
 
 def shard_mem_mb(data: Selection, n_shards: int) -> int:
-    """A CMC shard job: base + data + the shard's points × NUTS working bytes."""
+    """A CMC shard job: base + data window + the window's points + the shard's arrays and NUTS work."""
     shard_points = math.ceil(data.n_points / n_shards)
-    return BASE_MB + math.ceil((2 * data.data_bytes + shard_points * SHARD_BYTES_PER_POINT) / MIB)
+    arrays = FULL_POINT_BYTES * data.n_points + (FITTED_POINT_BYTES + NUTS_BYTES_PER_POINT) * shard_points
+    return BASE_CMC_MB + math.ceil((data.data_bytes + arrays) / MIB)
 
 
 def combine_mem_mb(data: Selection) -> int:
     """The consensus job: base + data (it reloads the data for the result's data section)."""
-    return BASE_MB + math.ceil(2 * data.data_bytes / MIB)
+    return BASE_CMC_MB + math.ceil(2 * data.data_bytes / MIB)

@@ -13,7 +13,7 @@ from typing import Any
 
 from heterodyne.data import BinInfo, scan_file
 from heterodyne.data.selection import select_bins, select_frames
-from heterodyne.simulate import SimulationSpec
+from heterodyne.simulation import SimulationSpec
 
 
 @dataclass(frozen=True)

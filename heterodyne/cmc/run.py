@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heterodyne.cmc.calibration import target_from_nlsq
 from heterodyne.cmc.report import summarise
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.setup import CmcSetup, prepare
@@ -22,7 +23,8 @@ def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tupl
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning) of sampled shards."""
     return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
                      settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise,
-                     geometry=setup.geometry())
+                     geometry=setup.geometry(),
+                     calibration_target=target_from_nlsq(nlsq_arrays, setup.problem.points.size))
 
 
 def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> tuple[dict, dict, str | None]:

@@ -35,7 +35,7 @@ class CmcSetup:
     plan: ShardPlan
     priors: Priors
     nlsq_values: np.ndarray   # (P,) NLSQ estimate of the sampled parameters
-    covariance: np.ndarray    # (P, P) NLSQ covariance (NaN rows where not available)
+    covariance: np.ndarray    # (P, P) NLSQ independent-noise covariance, the likelihood's (NaN: not available)
     configured_values: np.ndarray  # (P,) the config's initial values of the sampled parameters
     settings: dict            # the resolved optimization.cmc section
 
@@ -91,7 +91,7 @@ def prepare(config: dict, data, nlsq_arrays: dict[str, np.ndarray]) -> CmcSetup:
         plan=shard_plan(problem.points.size, settings),
         priors=priors_of(problem, parameter_table(config)),
         nlsq_values=np.asarray(nlsq_arrays["free_values"], float),
-        covariance=np.asarray(nlsq_arrays["covariance"], float),
+        covariance=np.asarray(nlsq_arrays["covariance_independent"], float),
         configured_values=configured_values,
         settings=settings,
     )

@@ -2,7 +2,7 @@
 
 Options set the layout, frame count, time base and clock, noise model (``--noise speckle`` for
 pixel-level speckle data, or the sigma of independent noise), seed and any truth parameter by its
-registry name (``--set v0=500 --set contrast=0.1``); see :class:`heterodyne.simulate.SimulationSpec`.
+registry name (``--set v0=500 --set contrast=0.1``); see :class:`heterodyne.simulation.SimulationSpec`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
-from heterodyne.simulate import NOISE_MODELS, SIMULATION_LAYOUTS, SimulationSpec, default_truth_path, simulate_dataset
+from heterodyne.simulation import NOISE_MODELS, SIMULATION_LAYOUTS, SimulationSpec, default_truth_path, simulate_dataset
 
 SCALING_FIELDS = ("contrast", "offset")
 

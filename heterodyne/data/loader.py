@@ -81,9 +81,10 @@ def load_data(
     ``q_tolerance`` (None: all); ``phi`` None (all φ at that q) or a list of angles (matched within
     ``phi_tolerance`` degrees) and/or ``[lo, hi]`` ranges. Frames ``start_frame``..``end_frame``
     (1-based, inclusive; None: last). ``dt`` overrides the file's time step and ``time_origin``
-    the time t_0 the file's begin frame gives (t_k = t_0 + k · dt). The memory the
-    selection needs (bins × T² × 8 bytes) is checked against ``memory_limit_bytes`` (default: the
-    available memory) before any matrix is read. Every bad input raises HeterodyneError.
+    the time t_0 the file's begin frame gives (t_k = t_0 + k · dt). The memory the selection
+    needs (bins × N² × 8 bytes for the N selected frames) is checked against
+    ``memory_limit_bytes`` (default: the available memory) before any matrix is read. Every bad
+    input raises HeterodyneError.
     """
     resolved = Path(path).expanduser().resolve()
     file = str(resolved)
@@ -95,7 +96,7 @@ def load_data(
             summary.bins, q=q, q_tolerance=q_tolerance, phi=phi, phi_tolerance=phi_tolerance, file=file
         )
         frames = select_frames(start_frame, end_frame, summary.n_frames, file)
-        check_memory(len(selected), summary.n_frames, memory_limit_bytes, file)
+        check_memory(len(selected), frames.count, memory_limit_bytes, file)
         c2 = np.empty((len(selected), frames.count, frames.count), dtype=np.float64)
         for index, info in enumerate(selected):
             c2[index] = read_symmetric_block(h5[summary.matrix_path(info.key)], frames)

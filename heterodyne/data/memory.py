@@ -1,4 +1,7 @@
-"""Memory check before reading: a selection of n bins needs n · T² · 8 bytes (T = stored size).
+"""Memory check before reading: a selection of n bins over N frames needs n · N² · 8 bytes.
+
+N is the selected frame window (start_frame..end_frame), which is all that is read, not the
+stored size of the file.
 
 The budget is the caller's limit when given, otherwise the memory the kernel reports available
 (``MemAvailable`` in /proc/meminfo, else ``os.sysconf`` physical pages). When neither can be read
@@ -30,18 +33,18 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def required_bytes(n_bins: int, n_stored: int) -> int:
-    """n_bins · T² · 8: the float64 footprint of the selected bins at their stored size."""
-    return n_bins * n_stored * n_stored * BYTES_PER_VALUE
+def required_bytes(n_bins: int, n_frames: int) -> int:
+    """n_bins · N² · 8: the float64 footprint of the selected bins over the N selected frames."""
+    return n_bins * n_frames * n_frames * BYTES_PER_VALUE
 
 
-def check_memory(n_bins: int, n_stored: int, limit_bytes: int | None, file: str) -> None:
+def check_memory(n_bins: int, n_frames: int, limit_bytes: int | None, file: str) -> None:
     """Refuse a selection whose footprint exceeds the limit (or the available memory)."""
     budget = available_memory_bytes() if limit_bytes is None else int(limit_bytes)
-    needed = required_bytes(n_bins, n_stored)
+    needed = required_bytes(n_bins, n_frames)
     if budget is not None and needed > budget:
         source = "the memory limit" if limit_bytes is not None else "the available memory"
         raise HeterodyneError(
-            f"selection of {n_bins} bins x {n_stored}² frames needs {needed / 2**20:.1f} MiB, more than "
-            f"{source} ({budget / 2**20:.1f} MiB), in {file}; select fewer bins"
+            f"selection of {n_bins} bins x {n_frames}² frames needs {needed / 2**20:.1f} MiB, more than "
+            f"{source} ({budget / 2**20:.1f} MiB), in {file}; select fewer bins or frames"
         )

@@ -9,6 +9,9 @@ over the strict upper triangle of every angle. Residuals and the exact Jacobian 
 (jax.jacfwd) are evaluated in chunks of at most ``CHUNK_POINTS`` points by one compiled function,
 so memory stays bounded for large matrices and small problems pay no padding; the Jacobian is
 reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stored whole.
+At the optimum the same pass also sums the point scores s_p = J_pᵀ r_p over blocks of frame
+pairs and the residuals over frames, which is all the frame-clustered covariance of
+:mod:`heterodyne.nlsq.sandwich` needs (no P × n storage).
 """
 
 from __future__ import annotations
@@ -118,6 +121,59 @@ def _compiled(n_contrast: int):
     return jax.jit(gram)
 
 
+MAX_BLOCKS = 64
+"""Frames are summed in at most this many base blocks per angle (block pairs: A × 64² × n numbers)."""
+
+
+def base_block(n_frames: int) -> int:
+    """Frames per base block: ⌈N / MAX_BLOCKS⌉ (1 up to 64 frames)."""
+    return math.ceil(n_frames / MAX_BLOCKS)
+
+
+@cache
+def _compiled_with_block_sums(n_contrast: int, n_angles: int, n_frames: int):
+    """Jitted (Gram matrix of [∂r/∂x | r], block-pair sums of the scores, per-frame sums of r) on one chunk.
+
+    A point (a, i, j) adds its score s_p = J_pᵀ r_p to the block pair (a, ⌊i/b⌋, ⌊j/b⌋) of base
+    blocks of b = ``base_block(N)`` frames, and its residual to the frames (a, i) and (a, j).
+    """
+    from heterodyne.jaxconfig import jax, jnp
+
+    residual = partial(weighted_residuals, n_contrast=n_contrast)
+    block = base_block(n_frames)
+    n_blocks = math.ceil(n_frames / block)
+
+    def with_value(*args):
+        value = residual(*args)
+        return value, value
+
+    def gram_and_sums(x, constants, angle_index, i, j, value, weight):
+        jacobian, r = jax.jacfwd(with_value, has_aux=True)(x, constants, angle_index, i, j, value, weight)
+        augmented = jnp.concatenate([jacobian, r[:, None]], axis=1)
+        pair = (angle_index * n_blocks + i // block) * n_blocks + j // block
+        scores = jax.ops.segment_sum(jacobian * r[:, None], pair, num_segments=n_angles * n_blocks**2)
+        residuals = (jax.ops.segment_sum(r, angle_index * n_frames + i, num_segments=n_angles * n_frames)
+                     + jax.ops.segment_sum(r, angle_index * n_frames + j, num_segments=n_angles * n_frames))
+        return augmented.T @ augmented, scores, residuals
+
+    return jax.jit(gram_and_sums)
+
+
+@dataclass(frozen=True)
+class ScoreSums:
+    """What the frame-clustered covariance needs, from one pass at x.
+
+    ``gram`` (n+1, n+1) of [J | r]; ``block_scores`` (A, B, B, n): Z_aIJ = Σ s_p over the points of
+    angle a with ⌊i/b⌋ = I, ⌊j/b⌋ = J (zero below the diagonal, I ≤ J), b = ``block`` frames;
+    ``residuals`` (A, N): R_af = Σ_{p ∋ (a, f)} r_p.
+    """
+
+    gram: np.ndarray
+    block_scores: np.ndarray
+    residuals: np.ndarray
+    block: int
+
+
 def problem_constants(problem: FitProblem) -> dict:
     """The problem's arrays that ``weighted_residuals`` reads from ``constants`` (as JAX arrays)."""
     from heterodyne.jaxconfig import jnp
@@ -170,6 +226,17 @@ class ResidualEvaluator:
     def gram(self, x: np.ndarray) -> np.ndarray:
         """G = AᵀA, (n+1) × (n+1), of A = [∂r/∂x | r], summed chunk by chunk."""
         return sum(np.asarray(self._chunk_gram(x, self._constants, *chunk)) for chunk in self._chunks)
+
+    def score_sums(self, x: np.ndarray) -> ScoreSums:
+        """The Gram matrix, the block-pair sums of the scores and the per-frame sums of r at ``x``."""
+        n_angles, n_frames = self.problem.q.size, self.problem.t.size
+        compiled = _compiled_with_block_sums(len(self.problem.scaling.contrast), n_angles, n_frames)
+        parts = [compiled(x, self._constants, *chunk) for chunk in self._chunks]
+        gram, scores, residuals = (sum(np.asarray(part[k]) for part in parts) for k in range(3))
+        block = base_block(n_frames)
+        n_blocks = math.ceil(n_frames / block)
+        return ScoreSums(gram, scores.reshape(n_angles, n_blocks, n_blocks, -1),
+                         residuals.reshape(n_angles, n_frames), block)
 
     def square_root(self, x: np.ndarray) -> np.ndarray:
         """M, (n+1) × (n+1), with MᵀM = G: the whole problem in n+1 rows.

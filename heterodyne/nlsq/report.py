@@ -21,14 +21,26 @@ def parameter_status(fit: NlsqFit, problem: FitProblem) -> dict[str, str]:
     return {name: free.get(name, "fixed") for name in problem.names}
 
 
+def _finite(names, values) -> dict[str, float]:
+    return {name: float(value) for name, value in zip(names, values, strict=True) if np.isfinite(value)}
+
+
 def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_mode: str) -> dict:
-    """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else."""
-    stderr_free = {name: float(error) for name, error in zip(fit.free_names, fit.uncertainties.stderr, strict=False)
-                   if np.isfinite(error)}
+    """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else.
+
+    ``stderr`` is the frame-clustered (honest) one; ``stderr_independent`` assumes independent
+    noise per point, and ``stderr_ratio`` = stderr / stderr_independent."""
+    stderr_free = _finite(fit.free_names, fit.uncertainties.stderr)
+    independent_free = _finite(fit.free_names, fit.independent.stderr)
+    ratio_free = _finite(fit.free_names, fit.uncertainties.stderr / fit.independent.stderr)
     contrast, offset = per_angle_scaling(fit, problem)
     section: dict = {name: float(fit.full[k]) for k, name in enumerate(PHYSICS_NAMES)}
     section.update(
         stderr={name: stderr_free.get(name) for name in PHYSICS_NAMES},
+        stderr_independent={name: independent_free.get(name) for name in PHYSICS_NAMES},
+        stderr_ratio={name: ratio_free.get(name) for name in PHYSICS_NAMES},
+        uncertainty=fit.sandwich,
+        warnings=list(fit.noise_warnings),
         parameter_status=parameter_status(fit, problem),
         varied=[name for name in fit.free_names if name in PHYSICS_NAMES],
         contrast=contrast,
@@ -71,10 +83,13 @@ def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
         "free_values": fit.full[problem.vary],
         "stderr": fit.uncertainties.stderr,
         "covariance": fit.uncertainties.covariance,
+        "stderr_independent": fit.independent.stderr,
+        "covariance_independent": fit.independent.covariance,
         "contrast": np.asarray(contrast, dtype=float),
         "offset": np.asarray(offset, dtype=float),
         "q": problem.q,
         "phi": problem.phi,
         "t": problem.t,
         "chi2_reduced": np.float64(fit.chi2_reduced),
+        "n_points": np.int64(fit.n_points),
     }

@@ -19,7 +19,7 @@ rule cmc_shard:
         nlsq_dir=lambda wildcards, input: os.path.dirname(input.nlsq_result),
     threads: 2
     resources:
-        mem_mb=lambda wildcards, attempt: run_of(wildcards).shard_mem_mb() * attempt,
+        mem_mb=lambda wildcards, attempt: attempt_mem_mb("cmc_shard", run_of(wildcards).shard_mem_mb(), attempt),
     conda:
         ENV
     shell:
@@ -47,7 +47,7 @@ rule cmc_combine:
         run_dir=lambda wildcards, output: os.path.dirname(output.result),
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: run_of(wildcards).combine_mem_mb() * attempt,
+        mem_mb=lambda wildcards, attempt: attempt_mem_mb("cmc_combine", run_of(wildcards).combine_mem_mb(), attempt),
     conda:
         ENV
     shell:

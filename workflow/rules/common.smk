@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from heterodyne.batch import plan_workflow
+from heterodyne.batch.node import JobRequest, Node, Submission, check_node, retry_mem_mb
 from heterodyne.batch.plan import SIMULATED_DIRECTORY
 from heterodyne.config.messages import format_validation_error
 from heterodyne.config.template import flow
@@ -31,6 +32,8 @@ try:
 except HeterodyneError as error:
     raise WorkflowError(f"invalid workflow config: {error}") from None
 
+NODE = Node(config["node_cpus"], config["node_mem_mb"])
+SIMULATE_MEM_MB = 1024
 RESULTS = config["results"]
 PLOTS = config["plots"]
 SIMULATED = f"{RESULTS}/{SIMULATED_DIRECTORY}"
@@ -122,11 +125,60 @@ def plot_results(wildcards):
             for point, seed, method in PLOT_RUNS]
 
 
-def dataset_mem_mb(wildcards, threads):
+def dataset_mem_mb(dataset, threads):
     """A job over a dataset's runs (per-dataset NLSQ, plots): its largest run's NLSQ estimate per
     worker process."""
-    runs = [run for key, run in PLAN.runs.items() if key[0] == wildcards.dataset]
-    return threads * max(run.nlsq_mem_mb() for run in runs)
+    return threads * max(run.nlsq_mem_mb() for key, run in PLAN.runs.items() if key[0] == dataset)
+
+
+def submission(rule):
+    """How the jobs of ``rule`` are submitted: alone, or in its group (profile `groups`), k at a time."""
+    group = workflow.group_settings.overwrite_groups.get(rule)
+    return Submission(group, 1 if group is None else workflow.group_settings.group_components.get(group, 1))
+
+
+def attempt_mem_mb(rule, estimate_mb, attempt):
+    """mem_mb of a job's attempt: the estimate, times the attempt on retries, within its share of a node."""
+    return retry_mem_mb(estimate_mb, attempt, NODE, submission(rule).jobs)
+
+
+def rule_threads(rule):
+    """Threads of one job of ``rule`` as Snakemake runs it: the rule's (or set-threads) value, lowered
+    to max-threads and --cores."""
+    threads = workflow.get_rule(rule).resources["_cores"].value
+    limits = (workflow.resource_settings.max_threads, workflow.resource_settings.cores)
+    return min([threads, *(limit for limit in limits if limit is not None)])
+
+
+def job_requests():
+    """The first-attempt threads and memory of every planned job that is submitted (not the local rules)."""
+    requests = [JobRequest("simulate", f"dataset {name}", rule_threads("simulate"), SIMULATE_MEM_MB)
+                for name, dataset in PLAN.datasets.items() if dataset.simulation is not None]
+    for run in PLAN.runs.values():
+        where = f"run {run.directory}"
+        if config["nlsq_jobs"] == "per_run":
+            requests.append(JobRequest("nlsq", where, rule_threads("nlsq"), run.nlsq_mem_mb()))
+        if "cmc" in PLAN.methods:
+            requests.append(JobRequest("cmc_shard", where, rule_threads("cmc_shard"), run.shard_mem_mb()))
+            requests.append(JobRequest("cmc_combine", where, rule_threads("cmc_combine"), run.combine_mem_mb()))
+    per_dataset = (["nlsq_dataset"] if config["nlsq_jobs"] == "per_dataset" else []) + (["plot"] if PLOTS else [])
+    for rule_name in per_dataset:
+        threads = rule_threads(rule_name)
+        requests += [JobRequest(rule_name, f"dataset {name}", threads, dataset_mem_mb(name, threads))
+                     for name in PLAN.datasets]
+    return requests
+
+
+def check_node_size():
+    """Stop before any job when a job or group asks for more than the declared node (node_cpus, node_mem_mb).
+
+    Snakemake sets the groups (profile `groups`, `group-components`) after reading the Snakefile:
+    called while the Snakefile is read, this checks the jobs one by one; called again by all_targets,
+    as the job graph is built, it checks the groups too."""
+    try:
+        check_node(job_requests(), {rule.name: submission(rule.name) for rule in workflow.rules}, NODE)
+    except HeterodyneError as error:
+        raise WorkflowError(f"invalid workflow config: {error}") from None
 
 
 def figure_targets():
@@ -135,3 +187,9 @@ def figure_targets():
         return []
     runs = [f"{RESULTS}/{run.directory}/{method}/plots" for run in PLAN.runs.values() for method in PLAN.methods]
     return runs + list(trend_files().values())
+
+
+def all_targets(wildcards):
+    """The workflow's outputs (summary tables, figures), once every job and group is known to fit a node."""
+    check_node_size()
+    return [*summary_outputs().values(), *figure_targets()]

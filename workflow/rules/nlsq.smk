@@ -20,7 +20,7 @@ if config["nlsq_jobs"] == "per_run":
             run_dir=lambda wildcards, output: os.path.dirname(output.result),
         threads: 1
         resources:
-            mem_mb=lambda wildcards, attempt: run_of(wildcards).nlsq_mem_mb() * attempt,
+            mem_mb=lambda wildcards, attempt: attempt_mem_mb("nlsq", run_of(wildcards).nlsq_mem_mb(), attempt),
         conda:
             ENV
         shell:
@@ -42,7 +42,8 @@ else:
             f"{RESULTS}/{{dataset}}/logs/nlsq.benchmark.tsv"
         threads: min(8, len(RUN_POINTS))
         resources:  # per worker, as for one fit
-            mem_mb=lambda wildcards, threads, attempt: dataset_mem_mb(wildcards, threads) * attempt,
+            mem_mb=lambda wildcards, threads, attempt: attempt_mem_mb(
+                "nlsq_dataset", dataset_mem_mb(wildcards.dataset, threads), attempt),
         conda:
             ENV
         shell:

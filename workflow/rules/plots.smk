@@ -30,7 +30,8 @@ rule plot:
         run_dirs=lambda wildcards, input: " ".join(shlex.quote(os.path.dirname(path)) for path in input.results),
     threads: min(4, len(PLOT_RUNS))
     resources:  # per worker: the data and the model on them, as in a fit
-        mem_mb=lambda wildcards, threads, attempt: dataset_mem_mb(wildcards, threads) * attempt,
+        mem_mb=lambda wildcards, threads, attempt: attempt_mem_mb(
+            "plot", dataset_mem_mb(wildcards.dataset, threads), attempt),
     conda:
         ENV
     shell:

@@ -11,7 +11,7 @@ rule simulate:
         options=simulate_arguments,
     threads: 1
     resources:
-        mem_mb=1024,
+        mem_mb=SIMULATE_MEM_MB,
     conda:
         ENV
     shell:

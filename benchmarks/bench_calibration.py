@@ -1,0 +1,132 @@
+"""Are the error bars honest? Replicates with known truth: NLSQ sd of the estimates / median
+stderr per varied parameter (honest and independent-noise), 90 % coverage of NLSQ (± 1.645
+stderr) and of CMC (5–95 % interval of the calibrated draws), pooled over replicates × parameters.
+
+Data: bench_nlsq's truth (9 varying physics parameters: bench_cmc's set, individual scaling),
+N frames × 3 angles, replicates differing only in the noise seed. Noise:
+``independent`` — the simulator's independent noise per element (σ = 0.002);
+``frame`` — frame effects e_aij = a_ai + a_aj + ε_aij (sd 0.001 and 0.0005) added to a noise-free file;
+``speckle`` — the speckle-level simulator (``--pixels`` per bin, 4 modes, ``--counts`` photons per
+pixel and frame), c2 as the APS correlator computes it.
+
+    .venv/bin/python benchmarks/bench_calibration.py [--noise independent|frame|speckle] [--frames 80]
+        [--replicates 30] [--cmc-replicates 10] [--warmup 300] [--samples 300] [--counts 10] [--pixels 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_cmc import VARYING  # noqa: E402
+from bench_nlsq import START, TRUTH  # noqa: E402
+
+Z90 = 1.6449
+FRAME_SD, POINT_SD, INDEPENDENT_SD = 0.001, 0.0005, 0.002
+PHI = [-157.5, -67.5, 22.5]
+
+
+def config_for(varying: list[str], cmc: dict) -> dict:
+    from heterodyne.config import resolve_config
+    from heterodyne.parameters import PHYSICS_NAMES
+
+    truth = {**TRUTH, "phi0": 0.0}
+    parameters = {name: {"vary": False} for name in PHYSICS_NAMES}
+    parameters.update({name: {"initial": truth[name], "vary": False} for name in truth})
+    parameters.update({name: {"initial": START.get(name, 0.5)} for name in varying})
+    return resolve_config({"experimental_data": {"q": 0.009, "phi": PHI}, "parameters": parameters,
+                           "scaling": {"mode": "individual", "contrast": {"initial": 0.1}},
+                           "optimization": {"cmc": cmc}})
+
+
+def replicate_data(directory: Path, args, seed: int):
+    from heterodyne.data import load_data
+    from heterodyne.simulation import SimulationSpec, simulate_dataset
+
+    noise, n_frames = args.noise, args.frames
+    if noise == "speckle":
+        spec = SimulationSpec(noise="speckle", n_frames=n_frames, q_centres=(0.009,), phi_centres=tuple(PHI),
+                              empty_cells=(), processed_q_rows=(0,), pixels_per_bin=args.pixels,
+                              counts_per_pixel=args.counts, seed=seed, params=TRUTH)
+    else:
+        sigma = INDEPENDENT_SD if noise == "independent" else 0.0
+        spec = replace(SimulationSpec(), n_frames=n_frames, noise_sigma=sigma, params=TRUTH, processed_q_rows=(1,),
+                       seed=seed)
+    path = directory / f"sim_{seed}.h5"
+    simulate_dataset(path, spec)
+    data = load_data(path, q=0.009, phi=PHI)
+    if noise == "frame":
+        rng = np.random.default_rng(seed)
+        a = FRAME_SD * rng.standard_normal(data.c2.shape[:2])
+        c2 = data.c2 + a[:, :, None] + a[:, None, :] + POINT_SD * rng.standard_normal(data.c2.shape)
+        data = dataclasses.replace(data, c2=c2)
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--noise", choices=("independent", "frame", "speckle"), default="independent")
+    parser.add_argument("--counts", type=float, default=10.0)
+    parser.add_argument("--pixels", type=int, default=2000)
+    parser.add_argument("--frames", type=int, default=80)
+    parser.add_argument("--replicates", type=int, default=30)
+    parser.add_argument("--cmc-replicates", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+
+    from heterodyne.cmc.run import run_cmc
+    from heterodyne.nlsq.report import nlsq_arrays
+    from heterodyne.nlsq.setup import build_problem
+    from heterodyne.nlsq.solve import fit
+
+    cmc_settings = {"num_warmup": args.warmup, "num_samples": args.samples, "num_chains": 2}
+    config = config_for(VARYING, cmc_settings)
+    truth = np.array([{**TRUTH, "phi0": 0.0}[name] for name in VARYING])
+    estimates, honest, independent, cmc_inside, blocks = [], [], [], [], []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        for seed in range(args.replicates):
+            data = replicate_data(Path(scratch), args, 1000 + seed)
+            problem, _ = build_problem(copy.deepcopy(config), c2=data.c2, q=data.q, phi=data.phi, t=data.times,
+                                       dt=data.dt)
+            result = fit(problem, config["optimization"]["nlsq"])
+            print(f"replicate {seed}: chi2_red {result.chi2_reduced:.3g}, converged {result.converged}", flush=True)
+            index = [result.free_names.index(name) for name in VARYING]
+            estimates.append(result.full[problem.vary][index])
+            honest.append(result.uncertainties.stderr[index])
+            independent.append(result.independent.stderr[index])
+            blocks.append(result.sandwich["block_frames"])
+            if seed < args.cmc_replicates:
+                section, _, _ = run_cmc(copy.deepcopy(config), data, nlsq_result=nlsq_arrays(result, problem),
+                                        threads=1)
+                cmc_inside += [section["q05"][n] <= t <= section["q95"][n] for n, t in zip(VARYING, truth, strict=True)]
+    estimates, honest, independent = map(np.array, (estimates, honest, independent))
+    scatter = estimates.std(axis=0, ddof=1)
+    speckle = f" ({args.pixels} pixels, {args.counts:g} counts)" if args.noise == "speckle" else ""
+    print(f"noise {args.noise}{speckle}, N = {args.frames} x 3, {args.replicates} NLSQ replicates, "
+          f"{args.cmc_replicates} CMC replicates (2 chains x {args.warmup} + {args.samples}), "
+          f"block sizes {sorted(set(blocks))}, {time.perf_counter() - started:.0f} s")
+    print(f"{'parameter':14s} {'sd/median honest':>17s} {'sd/median indep':>16s}")
+    for k, name in enumerate(VARYING):
+        print(f"{name:14s} {scatter[k] / np.nanmedian(honest[:, k]):17.2f} "
+              f"{scatter[k] / np.nanmedian(independent[:, k]):16.2f}")
+    for label, errors in (("honest", honest), ("independent", independent)):
+        inside = np.abs(estimates - truth) <= Z90 * errors
+        print(f"NLSQ 90 % coverage ({label}): {100 * np.mean(inside[np.isfinite(errors)]):.0f} % "
+              f"of {np.isfinite(errors).sum()}")
+    if cmc_inside:
+        print(f"CMC 90 % coverage (calibrated): {100 * np.mean(cmc_inside):.0f} % of {len(cmc_inside)}")
+
+
+if __name__ == "__main__":
+    main()

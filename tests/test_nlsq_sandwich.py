@@ -1,0 +1,154 @@
+"""The frame-clustered sandwich: its per-frame-sum algebra against the pairwise definition, and its
+standard errors on frame-correlated noise against the closed-form covariance and the scatter over
+replicates (where the independent-noise standard errors are far too small)."""
+
+import numpy as np
+import pytest
+
+from heterodyne.data import load_data
+from heterodyne.jaxconfig import jax, jnp
+from heterodyne.nlsq.problem import ResidualEvaluator, padded_point_arrays, problem_constants, weighted_residuals
+from heterodyne.nlsq.sandwich import block_dyadic_meat, block_size, coarsen, positive_semidefinite
+from heterodyne.nlsq.setup import build_problem
+from heterodyne.nlsq.solve import fit
+from heterodyne.nlsq.uncertainty import parameter_uncertainties
+from heterodyne.parameters import PHYSICS_PARAMETERS
+from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
+
+TRUTH = dict(D0_sample=8e4, v0=1200.0, f0=0.3)
+START = dict(D0_sample=5e4, v0=1100.0, f0=0.4)
+FRAME_SD = 0.001   # sd of the frame effects a_f
+POINT_SD = 0.0002  # sd of the independent part ε_ij
+
+
+def frame_noise(rng, n_angles: int, n_frames: int) -> np.ndarray:
+    """e_aij = a_ai + a_aj + ε_aij: independent frame effects (per angle) plus independent noise."""
+    a = FRAME_SD * rng.standard_normal((n_angles, n_frames))
+    return a[:, :, None] + a[:, None, :] + POINT_SD * rng.standard_normal((n_angles, n_frames, n_frames))
+
+
+def full_jacobian(problem, x) -> np.ndarray:
+    arrays = [jnp.asarray(a) for a in padded_point_arrays(problem, problem.points.size)]
+    return np.asarray(jax.jacfwd(lambda v: weighted_residuals(
+        v, problem_constants(problem), *arrays, n_contrast=len(problem.scaling.contrast)))(jnp.asarray(x)))
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """A noise-free simulated file with 3 angles and the config that fits 3 physics parameters
+    (contrast and offset held at their true values, so the frame effects are not absorbed)."""
+    fixed = {p.name: TRUTH.get(p.name, p.default) for p in PHYSICS_PARAMETERS if p.name not in START}
+    path, truth = simulate(tmp_path_factory.mktemp("clean"), TRUTH, n_frames=40, noise_sigma=0.0, seed=1)
+    contrast, offset = truth_scaling(truth)
+    scaling = {"mode": "fixed", "contrast": {"initial": contrast.tolist()}, "offset": {"initial": offset.tolist()}}
+    return load_data(path, q=FIT_Q, phi=FIT_PHI), fit_config(START, fixed, scaling=scaling)
+
+
+def problem_of(data, config, c2):
+    n_frames = c2.shape[1]
+    problem, _ = build_problem(config, c2=c2, q=data.q, phi=data.phi, t=data.times[:n_frames], dt=data.dt)
+    return problem
+
+
+@pytest.mark.parametrize("block", [1, 3])
+def test_block_sums_equal_the_pairwise_definition(clean, block):
+    """M from the block-pair sums equals Σ over pairs of points (p, p′ included) of one angle that
+    share a block of ``block`` frames, computed point pair by point pair."""
+    data, config = clean
+    n_frames = 13
+    c2 = data.c2[:, :n_frames, :n_frames] + frame_noise(np.random.default_rng(0), 3, n_frames)
+    problem = problem_of(data, config, c2)
+    x = problem.initial[problem.vary] * 1.01
+    sums = ResidualEvaluator(problem).score_sums(x)
+    assert sums.block == 1
+    jacobian = full_jacobian(problem, x)
+    residual = np.asarray(weighted_residuals(
+        jnp.asarray(x), problem_constants(problem),
+        *[jnp.asarray(a) for a in padded_point_arrays(problem, problem.points.size)],
+        n_contrast=len(problem.scaling.contrast)))
+    scores = jacobian * residual[:, None]
+    points = problem.points
+    blocks = np.stack([points.i // block, points.j // block], axis=1)
+    share = (points.angle_index[:, None] == points.angle_index[None, :]) & (
+        (blocks[:, None, :, None] == blocks[None, :, None, :]).any(axis=(2, 3)))
+    brute_force = scores.T @ share.astype(float) @ scores
+    meat = block_dyadic_meat(coarsen(sums.block_scores, block))
+    np.testing.assert_allclose(meat, brute_force, rtol=1e-9, atol=1e-12 * np.abs(brute_force).max())
+    augmented = np.column_stack([jacobian, residual])
+    np.testing.assert_allclose(sums.gram, augmented.T @ augmented, rtol=1e-10)
+    per_frame = np.zeros(3 * n_frames)
+    np.add.at(per_frame, points.angle_index * n_frames + points.i, residual)
+    np.add.at(per_frame, points.angle_index * n_frames + points.j, residual)
+    np.testing.assert_allclose(sums.residuals.ravel(), per_frame, rtol=1e-10, atol=1e-12)
+
+
+def test_block_size_follows_the_frame_autocorrelation():
+    # correlated over lags 1..4 (ρ ≥ 0.1), decorrelated from lag 5: m = 2 × 4 frames
+    autocorrelation = np.concatenate([[1.0, 0.7, 0.5, 0.3, 0.15], np.full(195, 0.02)])
+    assert block_size(autocorrelation, base=1) == 8
+    assert block_size(autocorrelation, base=3) == 9          # rounded up to whole base blocks
+    assert block_size(np.concatenate([[1.0], np.zeros(199)]), base=1) == 1   # independent frames
+    assert block_size(np.ones(200), base=1) == 25            # never fewer than 8 blocks per angle
+
+
+def test_sandwich_is_h_inverse_m_h_inverse():
+    rng = np.random.default_rng(4)
+    jacobian = rng.normal(size=(300, 3)) @ np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 0.3], [0.0, 0.0, 0.7]])
+    root = rng.normal(size=(3, 3))
+    # a meat above χ² JᵀJ in every direction, so the floor at the independent-noise covariance
+    # (test_nlsq_uncertainty.py) leaves the sandwich as it is
+    meat = 1.3 * jacobian.T @ jacobian + root @ root.T
+    lower, upper = np.full(3, -10.0), np.full(3, 10.0)
+    result = parameter_uncertainties(jacobian.T @ jacobian, 1.3, np.zeros(3), lower, upper, ("a", "b", "c"), meat)
+    inverse = np.linalg.inv(jacobian.T @ jacobian)
+    np.testing.assert_allclose(result.covariance, inverse @ meat @ inverse, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_honest_stderr_matches_frame_correlated_scatter(clean, seed):
+    """8 replicates per seed. Reference: the closed-form covariance H⁻¹ JᵀΣJ H⁻¹ of this noise
+    (Σ = frame effects + independent part, JᵀΣJ = FRAME_SD² Σ_f B_f B_fᵀ + POINT_SD² JᵀJ with
+    B_f = Σ_{p ∋ f} J_p), and the scatter of the estimates."""
+    data, config = clean
+    reference_problem = problem_of(data, config, data.c2 + 1e-5 * np.random.default_rng(99).standard_normal(
+        data.c2.shape))
+    x0 = fit(reference_problem, config["optimization"]["nlsq"]).full[reference_problem.vary]
+    jacobian = full_jacobian(reference_problem, x0) * reference_problem.sigma[0]  # unweighted ∂c2/∂x
+    points = reference_problem.points
+    n_frames = data.c2.shape[1]
+    per_frame = np.zeros((3 * n_frames, jacobian.shape[1]))
+    np.add.at(per_frame, points.angle_index * n_frames + points.i, jacobian)
+    np.add.at(per_frame, points.angle_index * n_frames + points.j, jacobian)
+    inverse = np.linalg.inv(jacobian.T @ jacobian)
+    exact = inverse @ (FRAME_SD**2 * per_frame.T @ per_frame + POINT_SD**2 * jacobian.T @ jacobian) @ inverse
+    exact_sd = np.sqrt(np.diag(exact))[:3]
+
+    rng = np.random.default_rng(1000 + seed)
+    estimates, honest, independent = [], [], []
+    for _ in range(8):
+        problem = problem_of(data, config, data.c2 + frame_noise(rng, 3, n_frames))
+        result = fit(problem, config["optimization"]["nlsq"])
+        estimates.append(result.full[problem.vary][:3])
+        honest.append(result.uncertainties.stderr[:3])
+        independent.append(result.independent.stderr[:3])
+    honest_sd = np.sqrt(np.mean(np.square(honest), axis=0))
+    independent_sd = np.sqrt(np.mean(np.square(independent), axis=0))
+    # the honest stderr reproduces the closed form; the independent one is several times too small
+    assert np.all((honest_sd / exact_sd > 0.75) & (honest_sd / exact_sd < 1.25)), honest_sd / exact_sd
+    assert np.all(independent_sd / exact_sd < 0.45), independent_sd / exact_sd
+    # standardised errors against the noise-free optimum, pooled over 8 replicates x 3 parameters:
+    # rms z ≈ 1 (± 15 %) for honest error bars
+    errors = np.array(estimates) - x0[:3]
+    rms_honest = np.sqrt(np.mean(np.square(errors / np.array(honest))))
+    rms_independent = np.sqrt(np.mean(np.square(errors / np.array(independent))))
+    assert 0.65 < rms_honest < 1.5, rms_honest
+    assert rms_independent > 2.5, rms_independent
+
+
+def test_an_indefinite_meat_is_projected_onto_positive_semidefinite_matrices():
+    jtj = np.diag([4.0, 100.0])
+    meat = np.array([[4.0, 30.0], [30.0, 100.0]])   # scaled: [[1, 1.5], [1.5, 1]], eigenvalues 2.5 and −0.5
+    projected = positive_semidefinite(meat, jtj)
+    np.testing.assert_allclose(projected, 1.25 * np.array([[4.0, 20.0], [20.0, 100.0]]), rtol=1e-12)
+    psd = np.array([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(positive_semidefinite(psd, jtj), psd, rtol=1e-12)
