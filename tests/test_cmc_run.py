@@ -186,3 +186,51 @@ def test_two_shard_workers_give_the_draws_of_one_worker_with_the_same_threads_pe
         assert document["cmc"]["n_shards"] == 2
         draws[workers] = samples["shard_draws"]
     np.testing.assert_array_equal(draws["1"], draws["2"])
+
+
+def test_a_singular_shard_covariance_is_regularised_exit_2_with_every_output_and_foreign_shards_are_refused(
+        tmp_path, data_file, capsys):
+    """The issue's short run (5 warm-up steps, 20 draws) combines without a crash. A shard in which
+    a parameter never moved (pinned at a bound) has a singular covariance: cmc-combine regularises
+    it, names it in convergence_warning, exits 2 and writes everything. Shard files of another run,
+    another plan or twice the same shard are refused with one line naming the file."""
+    config = write_config(tmp_path, {"num_warmup": 5, "num_samples": 20, "num_chains": 2,
+                                     "max_points_per_shard": 2700})
+    common = ["--config", str(config), "--data", str(data_file)]
+    nlsq_dir = tmp_path / "nlsq"
+    assert main([*common, "--run-dir", str(nlsq_dir), "--method", "nlsq"]) == 0
+    files = [tmp_path / f"shard_{k}.npz" for k in range(2)]
+    for k, path in enumerate(files):
+        assert main(["cmc-shard", *common, "--nlsq", str(nlsq_dir), "--shard", str(k), "--output", str(path)]) == 0
+
+    def combine(shard_files, run_dir):
+        return main(["cmc-combine", *common, "--nlsq", str(nlsq_dir), "--shards", *map(str, shard_files),
+                     "--run-dir", str(run_dir)])
+
+    assert combine(files, tmp_path / "short") in (0, 2)
+    assert sorted(p.name for p in (tmp_path / "short").iterdir()) == ["cmc_samples.npz", "nlsq.npz", "result.json"]
+
+    with np.load(files[1], allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    pinned = dict(arrays, draws=arrays["draws"].copy())
+    pinned["draws"][..., list(arrays["names"]).index("f0")] = 1e-6  # f0 stuck at its bound in every draw
+    pinned_file = tmp_path / "pinned.npz"
+    np.savez(pinned_file, **pinned)
+    run_dir = tmp_path / "pinned-run"
+    capsys.readouterr()
+    assert combine([files[0], pinned_file], run_dir) == 2
+    document, samples = load(run_dir)
+    assert sorted(p.name for p in run_dir.iterdir()) == ["cmc_samples.npz", "nlsq.npz", "result.json"]
+    assert document["status"] == "convergence_warning" and "regularised" in document["convergence_warning"]
+    assert document["cmc"]["combination"]["regularised_shards"] == [1]
+    assert np.all(np.isfinite(samples["consensus"]))
+
+    for label, changes in (("foreign", {"run_id": np.array("0badc0de")}), ("plan", {"n_shards": np.int64(3)})):
+        path = tmp_path / f"{label}.npz"
+        np.savez(path, **{**arrays, **changes})
+        assert combine([files[0], path], tmp_path / label) == 1
+        errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("heterodyne: error")]
+        assert len(errors) == 1 and str(path) in errors[0], errors
+        assert not (tmp_path / label).exists()
+    assert combine([files[0], files[0]], tmp_path / "twice") == 1
+    assert str(files[0]) in capsys.readouterr().err

@@ -5,13 +5,13 @@ import logging
 import numpy as np
 import pytest
 
-from heterodyne.cmc import combine, geometry
+from heterodyne.cmc import barycenter, combine, geometry
 from heterodyne.cmc.plan import MAX_AUTO_POINTS, shard_plan
 from heterodyne.cmc.posterior import Priors, log_density, log_prior, model_arguments
 from heterodyne.cmc.sampler import shard_seed
 from heterodyne.jaxconfig import jax, jnp
 
-AUTO = {"max_points_per_shard": "auto", "seed": 42}
+AUTO = {"max_points_per_shard": "auto", "seed": 42, "combination": "barycenter"}
 
 
 def test_plan_is_a_pure_function_covering_every_point_once():
@@ -35,6 +35,24 @@ def test_auto_keeps_shards_at_or_below_the_ceiling_with_fewest_shards(n_points, 
     assert "auto" in plan.reason
 
 
+def test_auto_reason_records_what_was_measured_for_the_combination():
+    assert "barycenter combination matched the full-data posterior" in shard_plan(239_400, AUTO).reason
+    scott = shard_plan(239_400, {**AUTO, "combination": "scott"})
+    assert scott.n_shards == 5 and "means were measured up to 0.28 full-data sd off" in scott.reason
+    assert shard_plan(50_000, AUTO).reason == "auto: 50000 points (<= 50000) fit one shard; no split"
+
+
+def test_shards_smaller_than_measured_get_a_warning(caplog):
+    from heterodyne.cmc.plan import MIN_MEASURED_POINTS
+
+    with caplog.at_level(logging.WARNING, logger="heterodyne"):
+        shard_plan(20 * MIN_MEASURED_POINTS, {**AUTO, "max_points_per_shard": MIN_MEASURED_POINTS})
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="heterodyne"):
+        shard_plan(20 * MIN_MEASURED_POINTS, {**AUTO, "max_points_per_shard": MIN_MEASURED_POINTS - 1})
+    assert "below the" in caplog.text
+
+
 def test_large_integer_shard_size_is_accepted_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="heterodyne"):
         plan = shard_plan(120_000, {"max_points_per_shard": 60_000, "seed": 1})
@@ -53,7 +71,7 @@ def test_coordinates_round_trip_and_jacobian_matches_finite_differences():
     lower, upper = np.array([1.0, -2.0, 0.0]), np.array([1e5, 2.0, 1.0])
     x = np.array([2e4, 0.3, 0.25])
     covariance = np.diag([1e6, 1e-2, 1e-4])
-    geo = geometry.whitening(x, covariance, lower, upper, n_shards=4)
+    geo = geometry.whitening(x, covariance, lower, upper, variance_factor=4)
     arrays = [jnp.asarray(a) for a in (geo.center, geo.factor, geo.lower, geo.upper)]
     np.testing.assert_allclose(geometry.parameters_of(jnp.zeros(3), *arrays), x, rtol=1e-12)
     z = jnp.asarray(rng.standard_normal(3) * 0.5)
@@ -62,10 +80,25 @@ def test_coordinates_round_trip_and_jacobian_matches_finite_differences():
     assert float(geometry.log_abs_jacobian(z, *arrays)) == pytest.approx(expected, rel=1e-10)
 
 
-def test_whitening_scales_the_covariance_by_the_shard_count():
+def test_whitened_coordinates_invert_the_sampler_map_and_the_jacobian_matches_finite_differences():
+    lower, upper = np.array([1.0, -2.0, 0.0]), np.array([1e5, 2.0, 1.0])
+    covariance = np.array([[1e6, 10.0, 0.05], [10.0, 1e-2, 1e-4], [0.05, 1e-4, 1e-4]])
+    geo = geometry.whitening(np.array([2e4, 0.3, 0.25]), covariance, lower, upper, variance_factor=2)
+    z = np.random.default_rng(9).standard_normal((2, 5, 3))
+    x = geometry.parameters_from(z, geo)
+    arrays = [jnp.asarray(a) for a in (geo.center, geo.factor, geo.lower, geo.upper)]
+    np.testing.assert_allclose(x, np.asarray(geometry.parameters_of(jnp.asarray(z), *arrays)), rtol=1e-13)
+    np.testing.assert_allclose(geometry.whitened_of(x, geo), z, rtol=1e-8, atol=1e-8)
+    step = 1e-6
+    columns = [(geometry.parameters_from(z[0, 0] + step * e, geo) - geometry.parameters_from(z[0, 0] - step * e, geo))
+               / (2 * step) for e in np.eye(3)]
+    np.testing.assert_allclose(geometry.gaussian_jacobian(z[0, 0], geo), np.array(columns).T, rtol=1e-6)
+
+
+def test_whitening_scales_the_covariance_by_the_variance_factor():
     lower, upper = np.zeros(2), np.ones(2) * 10
     x, covariance = np.array([5.0, 5.0]), np.array([[1e-4, 5e-5], [5e-5, 1e-4]])
-    geo = geometry.whitening(x, covariance, lower, upper, n_shards=9)
+    geo = geometry.whitening(x, covariance, lower, upper, variance_factor=9)
     slope = 1.0 / (10 * 0.5 * 0.5)  # du/dx at the middle of the bounds
     np.testing.assert_allclose(geo.factor @ geo.factor.T, 9 * covariance * slope**2, rtol=1e-10)
 
@@ -73,18 +106,26 @@ def test_whitening_scales_the_covariance_by_the_shard_count():
 def test_missing_covariance_rows_fall_back_to_a_unit_scale():
     x = np.array([0.5, 0.5])
     covariance = np.array([[1e-4, np.nan], [np.nan, np.nan]])
-    geo = geometry.whitening(x, covariance, np.zeros(2), np.ones(2), n_shards=1)
+    geo = geometry.whitening(x, covariance, np.zeros(2), np.ones(2), variance_factor=1)
     spread = geo.factor @ geo.factor.T
     assert spread[1, 1] == pytest.approx(geometry.FALLBACK_U_SD**2)
     assert spread[0, 1] == 0.0
 
 
-def test_prior_is_raised_to_one_over_k_in_each_shard(tmp_path):
-    """U_normal − U_uniform at the same z is exactly −(1/K) log π(x): counted once over K shards."""
+@pytest.mark.parametrize(("combination", "likelihood_power", "prior_power"),
+                         [("scott", 1.0, 0.25), ("barycenter", 100 / 26, 1.0)])
+def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(combination, likelihood_power,
+                                                                                prior_power):
+    """log p_k = λ (−½ Σ r²) + ρ log π + log |dx/dz|, term by term: with 26 of 100 points in shard k
+    of K = 4, scott has (λ, ρ) = (1, 1/4) (the product of 4 shards has the prior once) and
+    barycenter (100/26, 1) (every shard is a full-width posterior with the prior once)."""
     from nlsq_helpers import fit_config
+    from heterodyne.cmc.posterior import powers
+    from heterodyne.nlsq.problem import weighted_residuals
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.parameters import PHYSICS_PARAMETERS
 
+    assert powers(combination, 100, 26, 4) == pytest.approx((likelihood_power, prior_power), rel=1e-15)
     fixed = {p.name: p.default for p in PHYSICS_PARAMETERS if p.name not in ("D0_ref", "v0")}
     config = fit_config({"D0_ref": 2e4, "v0": 1000.0}, fixed, scaling={"mode": "fixed"})
     rng = np.random.default_rng(1)
@@ -92,18 +133,18 @@ def test_prior_is_raised_to_one_over_k_in_each_shard(tmp_path):
     problem, _ = build_problem(config, c2=c2, q=np.full(3, 0.009), phi=np.array([0.0, 45.0, 90.0]),
                                t=np.arange(1, 21) * 1e-3, dt=1e-3)
     geo = geometry.unit_geometry(np.array([2e4, 1000.0]), problem.lower[problem.vary], problem.upper[problem.vary])
-    uniform = Priors(np.zeros(2, np.int64), np.zeros(2), np.ones(2))
     normal = Priors(np.array([1, 1]), np.array([1.9e4, 900.0]), np.array([500.0, 30.0]))
     z = jnp.array([0.1, -0.2])
-    x = geometry.parameters_of(z, *(jnp.asarray(a) for a in (geo.center, geo.factor, geo.lower, geo.upper)))
+    arrays = [jnp.asarray(a) for a in (geo.center, geo.factor, geo.lower, geo.upper)]
+    x = geometry.parameters_of(z, *arrays)
     log_pi = float(log_prior(x, jnp.asarray(normal.kind), jnp.asarray(normal.mu), jnp.asarray(normal.sigma)))
     assert log_pi < -1.0  # the prior matters at this z
-    def density(priors, n_shards):
-        constants, data = model_arguments(problem, geo, priors, n_shards, problem.points.size + 7)
-        return float(log_density(z, constants, *data, n_contrast=len(problem.scaling.contrast)))
-
-    for k in (1, 4):
-        assert density(normal, k) - density(uniform, k) == pytest.approx(log_pi / k, rel=1e-9)
+    constants, data = model_arguments(problem, geo, normal, powers(combination, 100, 26, 4), problem.points.size + 7)
+    n_contrast = len(problem.scaling.contrast)
+    residuals = np.asarray(weighted_residuals(x, constants, *data, n_contrast=n_contrast))
+    expected = (-0.5 * likelihood_power * residuals @ residuals + prior_power * log_pi
+                + float(geometry.log_abs_jacobian(z, *arrays)))
+    assert float(log_density(z, constants, *data, n_contrast=n_contrast)) == pytest.approx(expected, rel=1e-10)
 
 
 def test_padding_points_do_not_change_the_density():
@@ -123,13 +164,17 @@ def test_padding_points_do_not_change_the_density():
     z = jnp.asarray(np.random.default_rng(6).standard_normal(free.sum()) * 0.1)
     values = []
     for size in (problem.points.size, problem.points.size + 50):
-        constants, data = model_arguments(problem, geo, uniform, 1, size)
+        constants, data = model_arguments(problem, geo, uniform, (1.0, 1.0), size)
         values.append(float(log_density(z, constants, *data, n_contrast=len(problem.scaling.contrast))))
     assert values[0] == values[1]
 
 
 def gaussian_shards(rng, means, covariances, n_chains=2, n_draws=20_000):
     return [rng.multivariate_normal(m, c, size=(n_chains, n_draws)) for m, c in zip(means, covariances, strict=True)]
+
+
+def covariances_of(shards):
+    return [combine.regularised_covariance(d)[0] for d in shards]
 
 
 def test_consensus_of_gaussian_shards_is_the_exact_product():
@@ -140,31 +185,167 @@ def test_consensus_of_gaussian_shards_is_the_exact_product():
     precision = sum(np.linalg.inv(c) for c in covariances)
     exact_cov = np.linalg.inv(precision)
     exact_mean = exact_cov @ sum(np.linalg.inv(c) @ m for c, m in zip(covariances, means, strict=True))
-    combined = combine.consensus_draws(shards).reshape(-1, 2)
+    combined = combine.consensus_draws(shards, covariances_of(shards)).reshape(-1, 2)
     standard_error = np.sqrt(np.diag(exact_cov) / combined.shape[0])
     assert np.all(np.abs(combined.mean(axis=0) - exact_mean) < 4 * standard_error)
     np.testing.assert_allclose(np.cov(combined, rowvar=False), exact_cov, rtol=0.05, atol=0.01)
-    product_mean, product_cov = combine.gaussian_product(shards)
+    product_mean, product_cov = combine.gaussian_product(shards, covariances_of(shards))
     assert np.all(np.abs(product_mean - exact_mean) < 4 * standard_error)
     np.testing.assert_allclose(product_cov, exact_cov, rtol=0.05)
 
 
-def test_one_shard_consensus_is_the_shard_itself():
+def test_one_shard_combination_is_the_shard_itself():
     draws = np.random.default_rng(3).standard_normal((2, 100, 3))
-    np.testing.assert_allclose(combine.consensus_draws([draws]), draws, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(combine.consensus_draws([draws], covariances_of([draws])), draws, rtol=1e-12,
+                               atol=1e-12)
+    assert barycenter.barycenter_draws([draws], covariances_of([draws]))[0] is draws
 
 
-def test_a_shard_far_from_the_others_raises_a_warning():
+def random_covariance(rng, size):
+    root = rng.standard_normal((size, size))
+    return root @ root.T + 0.1 * np.eye(size)
+
+
+def test_gaussian_barycenter_is_the_fixed_point_and_each_transport_lands_on_it():
+    rng = np.random.default_rng(7)
+    covariances = [random_covariance(rng, 4) for _ in range(5)]
+    means = [rng.standard_normal(4) for _ in range(5)]
+    mean, target = barycenter.gaussian_barycenter(means, covariances)
+    np.testing.assert_allclose(mean, np.mean(means, axis=0), rtol=1e-12)
+    root = barycenter._power(target, 0.5)
+    fixed_point = sum(barycenter._power(root @ c @ root, 0.5) for c in covariances) / len(covariances)
+    np.testing.assert_allclose(fixed_point, target, rtol=1e-9, atol=1e-12)
+    for c in covariances:
+        a = barycenter.transport_matrix(c, target)
+        np.testing.assert_allclose(a, a.T, atol=1e-10)  # an optimal linear map is symmetric ...
+        assert np.linalg.eigvalsh(a).min() > 0         # ... and positive definite
+        np.testing.assert_allclose(a @ c @ a.T, target, rtol=1e-9, atol=1e-12)
+    # commuting covariances: the barycenter's sds are the average sds
+    diagonal = [np.diag([1.0, 4.0]), np.diag([9.0, 1.0])]
+    _, target = barycenter.gaussian_barycenter([np.zeros(2)] * 2, diagonal)
+    np.testing.assert_allclose(target, np.diag([4.0, 2.25]), rtol=1e-10)
+
+
+def skewed(rng, size):
+    """Draws of a correlated, skewed 2-d law: M g with g standardised Gamma(3) pairs."""
+    g = (rng.gamma(3.0, size=(*size, 2)) - 3.0) / np.sqrt(3.0)
+    return g @ np.array([[1.0, 0.0], [0.7, 0.5]]).T
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_barycenter_of_shifted_skewed_shards_keeps_their_shape(seed):
+    """Shards that are one skewed law shifted by different amounts: the barycenter is that law
+    shifted by the average shift. Each marginal passes a two-sample Kolmogorov-Smirnov test
+    against exact draws; the Gaussian barycenter with the same mean and covariance fails it."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    shifts = rng.standard_normal((6, 2))
+    shards = [shift + skewed(rng, (2, 3000)) for shift in shifts]
+    combined, mean, covariance = barycenter.barycenter_draws(shards, covariances_of(shards))
+    exact = shifts.mean(axis=0) + skewed(rng, (60_000,))
+    gaussian = rng.multivariate_normal(mean, covariance, size=6000)
+    for k in range(2):
+        assert stats.ks_2samp(combined[..., k].ravel(), exact[:, k]).pvalue > 1e-3
+        assert stats.ks_2samp(gaussian[:, k], exact[:, k]).pvalue < 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_barycenter_matches_the_full_posterior_where_scott_in_theta_does_not(seed):
+    """A rate near its lower bound (D0-like), correlated with a fraction; each shard's likelihood is
+    Gaussian in the logit coordinates u, so in θ the posteriors are skewed (lognormal-like).
+    With K = 8 shards whose means scatter as exchangeable shards do, the full-data posterior is
+    N(mean of shard centres, τ² C) in u. Barycenter (each shard full-width, N(μ_k, τ² C)): mean
+    within 4 Monte Carlo s.e. and sd within 4 s.e. of the exact draws'. Scott's θ-space average of
+    the 1/K-data shards N(μ_k, K τ² C) misses the mean by more than 10 s.e."""
+    from heterodyne.cmc.combination import combination_of
+
+    rng = np.random.default_rng(seed)
+    n_shards, tau, n_draws = 8, 0.2, 4000
+    lower, upper = np.array([1.0, 0.0]), np.array([1e6 + 1.0, 1.0])
+    centre = np.array([np.log(2e4 / 1e6), 0.0])
+    factor = tau * np.linalg.cholesky(np.array([[1.0, 0.8], [0.8, 1.0]]))
+    scatter = rng.standard_normal((n_shards, 2)) @ factor.T * np.sqrt(n_shards)
+    shard_centres = centre + scatter - scatter.mean(axis=0)
+
+    def draws(middle, variance_factor, size):
+        u = middle + rng.standard_normal((*size, 2)) @ factor.T * np.sqrt(variance_factor)
+        return lower + (upper - lower) / (1.0 + np.exp(-u))
+
+    exact = draws(centre, 1.0, (200_000,))
+    full = [draws(c, 1.0, (2, n_draws)) for c in shard_centres]
+    combined = combination_of("barycenter", full, geometry.Geometry(centre, factor, lower, upper))[0].reshape(-1, 2)
+    standard_error = exact.std(axis=0) / np.sqrt(combined.shape[0])
+    assert np.all(np.abs(combined.mean(axis=0) - exact.mean(axis=0)) < 4 * standard_error)
+    sd_error = 1 / np.sqrt(2 * combined.shape[0])
+    assert np.all(np.abs(combined.std(axis=0) / exact.std(axis=0) - 1) < 4 * sd_error)
+
+    partial = [draws(c, n_shards, (2, n_draws)) for c in shard_centres]
+    scott_geometry = geometry.Geometry(centre, factor * np.sqrt(n_shards), lower, upper)
+    scott = combination_of("scott", partial, scott_geometry)[0].reshape(-1, 2)
+    assert np.abs(scott.mean(axis=0) - exact.mean(axis=0))[0] > 10 * standard_error[0]
+
+
+def test_a_shard_that_does_not_move_gets_a_regularised_covariance_and_the_combinations_stay_finite():
+    rng = np.random.default_rng(8)
+    good = rng.standard_normal((2, 40, 3)) * [1e3, 1.0, 1e-2] + [2e4, 0.0, 0.3]
+    stuck = good.copy()
+    stuck[..., 2] = 0.3  # a parameter pinned (a bound, a chain that never moved)
+    few = good[:, :1]    # two draws of three parameters: rank 1
+    assert combine.regularised_covariance(good)[1] is False
+    for bad in (stuck, few):
+        covariance, regularised = combine.regularised_covariance(bad)
+        assert regularised and np.all(np.isfinite(np.linalg.inv(covariance)))
+    from heterodyne.cmc.combination import combination_of
+
+    shards = [good, stuck, np.repeat(few, 40, axis=1)]
+    lower, upper = np.array([1.0, -10.0, 0.0]), np.array([1e6, 10.0, 1.0])
+    geo = geometry.whitening(np.array([2e4, 0.0, 0.3]), np.diag([1e6, 1.0, 1e-4]), lower, upper, 1.0)
+    for method in ("barycenter", "scott"):
+        combined, mean, covariance, regularised = combination_of(method, shards, geo)
+        assert regularised == [1, 2], method
+        assert np.all(np.isfinite(combined)) and np.all(np.isfinite(mean)) and np.all(np.isfinite(covariance))
+        if method == "barycenter":  # combined in z and mapped back: inside the bounds
+            assert np.all((combined > lower) & (combined < upper))
+
+
+def exchangeable_shards(rng, n_shards, spread):
+    """Shards of 1/K of the data (Scott's sub-posteriors, sd 1 each): their means scatter with sd
+    ``spread`` (1 for exchangeable shards)."""
+    return [rng.standard_normal((2, 2000, 2)) + spread * rng.standard_normal(2) for _ in range(n_shards)]
+
+
+def test_trust_accepts_exchangeable_shards_and_names_the_shard_that_disagrees():
+    from heterodyne.cmc.trust import shard_spread
+
     rng = np.random.default_rng(4)
-    shards = gaussian_shards(rng, [np.zeros(2), np.zeros(2), np.array([0.0, 20.0])], [np.eye(2)] * 3, n_draws=2000)
-    combined = combine.consensus_draws(shards)
-    mean, _ = combine.gaussian_product(shards)
-    warnings = combine.agreement_warnings(("a", "b"), shards, combined, mean, np.full(2, 4000.0))
-    assert any("shard 2" in w and "b (" in w for w in warnings)
-    agreeing = gaussian_shards(rng, [np.zeros(2)] * 3, [np.eye(2)] * 3, n_draws=2000)
-    combined = combine.consensus_draws(agreeing)
-    mean, _ = combine.gaussian_product(agreeing)
-    assert combine.agreement_warnings(("a", "b"), agreeing, combined, mean, np.full(2, 4000.0)) == []
+    accepted = 0
+    for _ in range(20):
+        shards = exchangeable_shards(rng, 10, 1.0)
+        section, warnings = shard_spread(("a", "b"), list(range(10)), shards, [1.0] * 10, [np.full(2, 4000.0)] * 10)
+        accepted += section["trusted"] and not warnings
+    assert accepted >= 18  # false alarms at 1 % (Bonferroni over 2 parameters): 20 in 20 expected
+    shards[3] = shards[3] + np.array([0.0, 8.0])
+    section, warnings = shard_spread(("a", "b"), list(range(10)), shards, [1.0] * 10, [np.full(2, 4000.0)] * 10)
+    assert not section["trusted"] and section["spread_ratio"]["b"] > 2
+    assert len(warnings) == 1 and "b (" in warnings[0] and "shard 3" in warnings[0] and "a (" not in warnings[0]
+    # full-width shards (likelihood^K, K = 10): sds 1/√K of the above, the same spread of means
+    full_width = [(d - d.mean(axis=(0, 1))) / np.sqrt(10) + d.mean(axis=(0, 1))
+                  for d in exchangeable_shards(rng, 10, 1.0)]
+    section, _ = shard_spread(("a", "b"), list(range(10)), full_width, [10.0] * 10, [np.full(2, 4000.0)] * 10)
+    assert section["trusted"]
+    section, _ = shard_spread(("a", "b"), list(range(10)), full_width, [1.0] * 10, [np.full(2, 4000.0)] * 10)
+    assert not section["trusted"] and min(section["spread_ratio"].values()) > 2  # λ_k forgotten
+
+
+def test_trust_rejects_shards_that_agree_too_well_and_is_absent_for_one_shard():
+    from heterodyne.cmc.trust import shard_spread
+
+    rng = np.random.default_rng(5)
+    shards = exchangeable_shards(rng, 10, 0.05)  # sds 20 times the spread of their means: not sampling sds
+    section, warnings = shard_spread(("a", "b"), list(range(10)), shards, [1.0] * 10, [np.full(2, 4000.0)] * 10)
+    assert not section["trusted"] and max(section["spread_ratio"].values()) < 0.3 and warnings
+    assert shard_spread(("a", "b"), [0], shards[:1], [1.0], [np.full(2, 4000.0)]) == (None, [])
 
 
 def test_cmc_plan_command_prints_the_plan_from_a_count_or_from_the_data(tmp_path, capsys):

@@ -242,3 +242,8 @@ def test_file_errors_name_the_file(tmp_path: Path):
 def test_noise_sigma_with_lag_noise_weights_is_refused():
     with pytest.raises(HeterodyneError, match=r"optimization\.nlsq\.noise_sigma: is used with weights: uniform only"):
         resolve_config({"optimization": {"nlsq": {"weights": "lag_noise", "noise_sigma": 0.01}}}, "run.yaml")
+
+
+def test_unknown_cmc_combination_lists_the_valid_ones():
+    assert _error({"optimization": {"cmc": {"combination": "wasserstein"}}}) == (
+        "run.yaml: optimization.cmc.combination: expected one of barycenter, scott, got 'wasserstein'")

@@ -1,1 +1,1 @@
-"""Consensus Monte Carlo (spec/cmc.md): shard plan, per-shard NUTS, diagnostics, combination."""
+"""Consensus Monte Carlo (docs/cmc.md): shard plan, per-shard NUTS, diagnostics, combination."""

@@ -1,4 +1,4 @@
-"""Convergence diagnostics of one shard's chains (spec/cmc.md §3), computed with ArviZ.
+"""Convergence diagnostics of one shard's chains (docs/cmc.md), computed with ArviZ.
 
 R-hat is the rank-normalised split R-hat and ESS the bulk and tail ESS of Vehtari et al. (2021),
 per parameter and within the shard only (shards target different sub-posteriors). E-BFMI per

@@ -7,7 +7,8 @@ For the P sampled parameters x with bounds [l, h]:
 The logistic map keeps every draw strictly inside the bounds (near a bound it behaves like a
 logarithm, the natural scale of rates spanning decades). ``center`` is u at the NLSQ optimum and
 L a square root of the NLSQ covariance carried to u (Δu = Δx / ((h − l) p (1 − p)), p = σ(u)),
-multiplied by √K because a shard holds 1/K of the data. The density of z is that of x times
+times the factor by which a shard's posterior variance exceeds the full-data one (K when a shard's
+likelihood holds 1/K of the data, 1 when it is raised to the power K). The density of z is that of x times
 |dx/dz| = |det L| Π (h − l) σ(u)(1 − σ(u)); |det L| is constant and left out.
 """
 
@@ -42,8 +43,8 @@ def to_unbounded(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndar
 
 
 def whitening(x: np.ndarray, covariance: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              n_shards: int) -> Geometry:
-    """Geometry centred at ``x`` with the ``covariance`` of x (NaN rows: not available) scaled by K."""
+              variance_factor: float) -> Geometry:
+    """Geometry centred at ``x`` with the ``covariance`` of x (NaN rows: not available) times ``variance_factor``."""
     center = to_unbounded(x, lower, upper)
     fraction = 1.0 / (1.0 + np.exp(-center))
     du_dx = 1.0 / ((upper - lower) * fraction * (1.0 - fraction))
@@ -51,7 +52,7 @@ def whitening(x: np.ndarray, covariance: np.ndarray, lower: np.ndarray, upper: n
     covariance_u = np.diag(np.full(x.size, FALLBACK_U_SD ** 2))
     block = np.ix_(known, known)
     covariance_u[block] = covariance[block] * np.outer(du_dx[known], du_dx[known])
-    eigenvalues, eigenvectors = np.linalg.eigh(n_shards * covariance_u)
+    eigenvalues, eigenvectors = np.linalg.eigh(variance_factor * covariance_u)
     eigenvalues = np.maximum(eigenvalues, EIGENVALUE_FLOOR * eigenvalues[-1])
     factor = eigenvectors * np.sqrt(eigenvalues)
     return Geometry(center, factor, np.asarray(lower, float), np.asarray(upper, float))
@@ -77,3 +78,21 @@ def log_abs_jacobian(z, center, factor, lower, upper):
 
     u = center + factor @ z
     return jnp.sum(jnp.log(upper - lower) + jax.nn.log_sigmoid(u) + jax.nn.log_sigmoid(-u))
+
+
+def whitened_of(x: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """z(x) = L⁻¹ (u(x) − center), for x of shape (..., P): the inverse of :func:`parameters_of`."""
+    u = to_unbounded(x, geometry.lower, geometry.upper) - geometry.center
+    return np.linalg.solve(geometry.factor, u.reshape(-1, u.shape[-1]).T).T.reshape(u.shape)
+
+
+def parameters_from(z: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """x(z) of :func:`parameters_of` for NumPy z of shape (..., P)."""
+    u = geometry.center + z @ geometry.factor.T
+    return geometry.lower + (geometry.upper - geometry.lower) / (1.0 + np.exp(-u))
+
+
+def gaussian_jacobian(z: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """dx/dz at one z (P,): diag((h − l) σ(u) σ(−u)) L, to carry a covariance in z to x."""
+    fraction = 1.0 / (1.0 + np.exp(-(geometry.center + geometry.factor @ z)))
+    return ((geometry.upper - geometry.lower) * fraction * (1.0 - fraction))[:, None] * geometry.factor

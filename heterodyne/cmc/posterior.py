@@ -1,12 +1,15 @@
-"""One shard's log posterior in the sampler's coordinates z (spec/cmc.md §2).
+"""One shard's log posterior in the sampler's coordinates z (docs/cmc.md).
 
-    log p_k(z) = −½ Σ_{p ∈ shard k} r_p(x)²  +  (1/K) log π(x)  +  log |dx/dz|,   x = x(z)
+    log p_k(z) = −½ λ_k Σ_{p ∈ shard k} r_p(x)²  +  ρ_k log π(x)  +  log |dx/dz|,   x = x(z)
 
 with r_p = (y_p − c2_p(x)) / σ_p the weighted residuals of the NLSQ problem (σ estimated once
 from the data, the same σ as the fit), evaluated only at the shard's points through the O(N)
 cumulative integrals (no N×N array), and π the prior: uniform within the bounds (constant), or
-normal / lognormal truncated to the bounds. Raising π to 1/K makes the product of the K shard
-posteriors carry the prior exactly once.
+normal / lognormal truncated to the bounds. The powers depend on the combination:
+
+- ``barycenter``: λ_k = n / n_k (the likelihood of n_k of the n points stands in for all of
+  them), ρ_k = 1: every shard is a full-width, prior-once approximation of the posterior;
+- ``scott``: λ_k = 1, ρ_k = 1/K: the product of the K shard posteriors carries the prior once.
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
     x = parameters_of(z, *geometry)
     residuals = weighted_residuals(x, constants, angle_index, i, j, value, weight, n_contrast=n_contrast)
     prior = log_prior(x, constants["prior_kind"], constants["prior_mu"], constants["prior_sigma"])
-    return -0.5 * residuals @ residuals + constants["prior_power"] * prior + log_abs_jacobian(z, *geometry)
+    return (-0.5 * constants["likelihood_power"] * (residuals @ residuals) + constants["prior_power"] * prior
+            + log_abs_jacobian(z, *geometry))
 
 
 def shard_model(constants, angle_index, i, j, value, weight, *, n_contrast):
@@ -69,7 +73,14 @@ def shard_model(constants, angle_index, i, j, value, weight, *, n_contrast):
     numpyro.factor("log_density", log_density(z, constants, angle_index, i, j, value, weight, n_contrast=n_contrast))
 
 
-def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, n_shards: int,
+def powers(combination: str, n_points: int, shard_points: int, n_shards: int) -> tuple[float, float]:
+    """(λ_k, ρ_k): the powers of a shard's likelihood and prior under ``combination``."""
+    if combination == "barycenter":
+        return n_points / shard_points, 1.0
+    return 1.0, 1.0 / n_shards
+
+
+def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, shard_powers: tuple[float, float],
                     size: int) -> tuple[dict, tuple]:
     """(constants, point arrays) of ``problem``'s points padded to ``size`` with zero-weight points
     (frame 0 with itself, residual 0), so every shard of a plan has the same array shapes."""
@@ -84,7 +95,8 @@ def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, n_s
         "prior_kind": jnp.asarray(priors.kind),
         "prior_mu": jnp.asarray(priors.mu),
         "prior_sigma": jnp.asarray(priors.sigma),
-        "prior_power": jnp.asarray(1.0 / n_shards),
+        "likelihood_power": jnp.asarray(shard_powers[0]),
+        "prior_power": jnp.asarray(shard_powers[1]),
     }
     data = padded_point_arrays(problem, size)
     return constants, tuple(jnp.asarray(array) for array in data)

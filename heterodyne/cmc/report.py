@@ -12,11 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from heterodyne.cmc import calibration, combine, diagnostics
+from heterodyne.cmc.combination import COMBINATIONS, GAUSSIAN_CHECK, combination_of
+from heterodyne.cmc.geometry import Geometry
+from heterodyne.cmc.posterior import powers
 from heterodyne.cmc.sampler import ShardDraws
+from heterodyne.cmc.trust import shard_spread
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 
-COMBINATION = "consensus weighted average (Scott et al. 2016), Gaussian product as cross-check"
 QUANTILES = {"q05": 0.05, "q50": 0.5, "q95": 0.95}
 
 
@@ -74,11 +77,11 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
               fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
-              calibration_target: calibration.Target) -> tuple[dict, dict, str | None]:
+              geometry: Geometry, calibration_target: calibration.Target) -> tuple[dict, dict, str | None]:
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run.
 
-    The reported posterior is the consensus after the sandwich adjustment of
-    :mod:`heterodyne.cmc.calibration`; the unadjusted consensus is kept beside it."""
+    The reported posterior is the combination (``settings['combination']``) after the sandwich
+    adjustment of :mod:`heterodyne.cmc.calibration`; the unadjusted one is kept beside it."""
     max_r_hat = settings["max_r_hat"]
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
@@ -87,15 +90,24 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     if not used:
         raise HeterodyneError("every shard is flagged and drop_flagged_shards is true: nothing to combine")
     used_draws = [shards[k].draws for k in used]
-    unadjusted = combine.consensus_draws(used_draws)
+    method = settings["combination"]
+    unadjusted, gaussian_mean, gaussian_covariance, regularised = combination_of(method, used_draws, geometry)
+    regularised = [used[k] for k in regularised]
     combined, adjustment = calibration.adjust(unadjusted, calibration_target)
-    product_mean, product_covariance = combine.gaussian_product(used_draws)
     stats = diagnostics.chain_diagnostics(unadjusted)  # convergence of what was sampled
-    warnings += combine.agreement_warnings(names, used_draws, unadjusted, product_mean, stats["ess_bulk"])
+    label = GAUSSIAN_CHECK[method]
+    warnings += combine.gaussian_warnings(names, unadjusted, gaussian_mean, stats["ess_bulk"], label)
+    likelihood_powers = [powers(method, plan["n_points"], plan["shard_sizes"][k], plan["n_shards"])[0] for k in used]
+    trust, trust_warnings = shard_spread(names, used, used_draws, likelihood_powers,
+                                         [np.array(list(reports[k]["ess_bulk"].values())) for k in used])
+    warnings += trust_warnings
     flat = combined.reshape(-1, len(names))
     mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
 
     reasons = [f"shard {k} flagged: {'; '.join(reports[k]['reasons'])}" for k in flagged]
+    if regularised:
+        reasons.append(f"shard(s) {', '.join(map(str, regularised))}: draws' covariance singular or ill-conditioned "
+                       "(too few draws, a parameter that did not move); the combination used a regularised one")
     combined_r_hat = float(np.nanmax(stats["r_hat"]))
     if not combined_r_hat <= max_r_hat:
         reasons.append(f"combined max R-hat {combined_r_hat:.3f} > {max_r_hat}")
@@ -117,11 +129,13 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         shards=[{"index": s.index, "n_points": s.n_points, "seed": s.seed, "wall_seconds": s.wall_seconds,
                  "step_size": s.step_size, "mean_leapfrog_steps": float(s.num_steps.mean()), **r}
                 for s, r in zip(shards, reports, strict=True)],
-        combination=COMBINATION,
+        combination={"method": method, "description": COMBINATIONS[method],
+                     "regularised_shards": regularised},
         calibration={"method": adjustment["method"], "factor": dict(zip(names, adjustment["factor"], strict=True)),
                      "adjusted": [name for name, done in zip(names, adjustment["adjusted"], strict=True) if done]},
-        gaussian_product={"mean": dict(zip(names, product_mean, strict=True)),
-                          "sd": dict(zip(names, np.sqrt(np.diag(product_covariance)), strict=True))},
+        gaussian_check={"kind": label, "mean": dict(zip(names, gaussian_mean, strict=True)),
+                        "sd": dict(zip(names, np.sqrt(np.diag(gaussian_covariance)), strict=True))},
+        trust=trust,
         dropped_shards={"count": len(shards) - len(used),
                         "why": "drop_flagged_shards: true" if len(used) < len(shards) else None},
         kept_flagged_shards=[k for k in flagged if k in used],
@@ -130,7 +144,8 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         noise=noise,
         plan=plan,
         settings={key: settings[key] for key in ("seed", "num_warmup", "num_samples", "num_chains", "max_r_hat",
-                                                 "max_points_per_shard", "warmstart", "drop_flagged_shards")},
+                                                 "max_points_per_shard", "warmstart", "drop_flagged_shards",
+                                                 "combination")},
     )
     arrays = {
         "names": np.array(names, dtype=str),
@@ -139,7 +154,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         "shard_draws": np.stack([s.draws for s in shards]),
         "divergent": np.stack([s.diverging for s in shards]),
         "nlsq_values": np.asarray(nlsq_values, float),
-        "gaussian_mean": product_mean,
-        "gaussian_cov": product_covariance,
+        "gaussian_mean": gaussian_mean,
+        "gaussian_cov": gaussian_covariance,
     }
     return section, arrays, "; ".join(reasons) or None

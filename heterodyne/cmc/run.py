@@ -1,4 +1,4 @@
-"""CMC of one run: plan, sample every shard, combine, report (spec/cmc.md)."""
+"""CMC of one run: plan, sample every shard, combine, report (docs/cmc.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tupl
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning) of sampled shards."""
     return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
                      settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise,
+                     geometry=setup.geometry(),
                      calibration_target=target_from_nlsq(nlsq_arrays, setup.problem.points.size))
 
 

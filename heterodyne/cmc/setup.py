@@ -16,7 +16,7 @@ import numpy as np
 
 from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
 from heterodyne.cmc.plan import ShardPlan, shard_plan
-from heterodyne.cmc.posterior import Priors, model_arguments, priors_of, shard_model
+from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of, shard_model
 from heterodyne.cmc.sampler import ShardDraws, sample_shard
 from heterodyne.config import parameter_table
 from heterodyne.errors import HeterodyneError
@@ -43,12 +43,18 @@ class CmcSetup:
     def names(self) -> tuple[str, ...]:
         return self.problem.free_names
 
+    @property
+    def variance_factor(self) -> float:
+        """How much wider a shard's posterior is than the full-data one: 1 if its likelihood is
+        raised to n / n_k (``barycenter``), else K."""
+        return 1.0 if self.settings["combination"] == "barycenter" else float(self.plan.n_shards)
+
     def geometry(self) -> Geometry:
         """Whitened by the NLSQ covariance (warm start), else unit scale around the initial values."""
         vary = self.problem.vary
         lower, upper = self.problem.lower[vary], self.problem.upper[vary]
         if self.settings["warmstart"]:
-            return whitening(self.nlsq_values, self.covariance, lower, upper, self.plan.n_shards)
+            return whitening(self.nlsq_values, self.covariance, lower, upper, self.variance_factor)
         return unit_geometry(self.configured_values, lower, upper)
 
     def shard_problem(self, shard: int) -> FitProblem:
@@ -95,7 +101,8 @@ def sample_one(setup: CmcSetup, shard: int) -> ShardDraws:
     """Draws of ``shard``: its points, the run's geometry and tempered priors, NUTS."""
     problem = setup.shard_problem(shard)
     geometry = setup.geometry()
-    constants, data = model_arguments(problem, geometry, setup.priors, setup.plan.n_shards, max(setup.plan.sizes))
+    shard_powers = powers(setup.settings["combination"], setup.plan.n_points, problem.points.size, setup.plan.n_shards)
+    constants, data = model_arguments(problem, geometry, setup.priors, shard_powers, max(setup.plan.sizes))
     model = partial(shard_model, n_contrast=len(problem.scaling.contrast))
     return sample_shard(model, (constants, *data), geometry, setup.settings, shard=shard, n_shards=setup.plan.n_shards,
                         n_points=problem.points.size)

@@ -15,9 +15,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser = subparsers.add_parser(
         "cmc-combine",
         help="combine a run's CMC shard files into result.json and cmc_samples.npz (for workflow jobs)",
-        description="Check that the shard files are all the shards of this run, combine them (consensus "
-                    "weighted average), and write OUT/result.json (method cmc, with the NLSQ section), "
-                    "OUT/nlsq.npz and OUT/cmc_samples.npz. Exit 2 when a shard is flagged.",
+        description="Check that the shard files are all the shards of this run, combine them (optimization.cmc."
+                    "combination), and write OUT/result.json (method cmc, with the NLSQ section), "
+                    "OUT/nlsq.npz and OUT/cmc_samples.npz. Exit 2 when a shard is flagged or its "
+                    "covariance had to be regularised.",
     )
     add_run_arguments(parser)
     parser.add_argument("--shards", type=Path, nargs="+", required=True, metavar="SHARD.npz")

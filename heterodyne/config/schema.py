@@ -21,6 +21,7 @@ Schema = dict[str, Any]
 PRIOR_TYPES = ("uniform", "normal", "lognormal")
 SCALING_MODES = ("auto", "individual", "constant", "fourier", "fixed")
 NLSQ_WEIGHTS = ("uniform", "lag_noise")
+COMBINATIONS = ("barycenter", "scott")
 
 
 def _leaf(types: str | list[str], default: Any, description: str, **keywords: Any) -> Schema:
@@ -227,6 +228,9 @@ def _cmc() -> Schema:
                              "parallel shard workers; null = HETERODYNE_NUM_WORKERS or from cores",
                              minimum=1),
         "drop_flagged_shards": _leaf("boolean", False, "leave flagged shards out of the consensus"),
+        "combination": _leaf("string", "barycenter",
+                             "barycenter (shard likelihood^(n/n_k), Wasserstein barycenter) | scott (Scott's average)",
+                             enum=list(COMBINATIONS)),
     })
 
 

@@ -1,0 +1,40 @@
+"""The combination a run is configured with (``optimization.cmc.combination``), in one call.
+
+``barycenter``: the shards' draws are carried to the sampler's whitened coordinates z, combined
+by their Wasserstein barycenter (:mod:`heterodyne.cmc.barycenter`) and mapped back to θ; its
+Gaussian version N(m̄, S) is carried to θ by the delta method (mean x(m̄), covariance J S Jᵀ).
+``scott``: Scott's consensus average in θ and the Gaussian product (:mod:`heterodyne.cmc.combine`).
+Either way the shard covariances are regularised where singular (docs/cmc.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heterodyne.cmc import combine
+from heterodyne.cmc.barycenter import barycenter_draws
+from heterodyne.cmc.geometry import Geometry, gaussian_jacobian, parameters_from, whitened_of
+
+COMBINATIONS = {
+    "barycenter": "each shard's likelihood raised to n / n_k, prior once; Wasserstein barycenter of the shard "
+                  "posteriors in the sampler's whitened coordinates (Srivastava, Li & Dunson 2018)",
+    "scott": "each shard's prior raised to 1/K; consensus weighted average of draws (Scott et al. 2016)",
+}
+GAUSSIAN_CHECK = {"barycenter": "Gaussian barycenter", "scott": "Gaussian product"}
+
+
+def combination_of(setting: str, shard_draws: list[np.ndarray],
+                   geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(combined (C, D, P) draws, Gaussian cross-check mean and covariance in θ, indices of the shards
+    whose covariance had to be regularised) of the shards' (C, D, P) draws in θ."""
+    if setting == "barycenter":
+        shard_draws = [whitened_of(d, geometry) for d in shard_draws]
+    covariances, singular = zip(*(combine.regularised_covariance(d) for d in shard_draws), strict=True)
+    covariances, regularised = list(covariances), [k for k, s in enumerate(singular) if s]
+    if setting == "scott":
+        mean, covariance = combine.gaussian_product(shard_draws, covariances)
+        return combine.consensus_draws(shard_draws, covariances), mean, covariance, regularised
+    combined, mean, covariance = barycenter_draws(shard_draws, covariances)
+    jacobian = gaussian_jacobian(mean, geometry)
+    return (parameters_from(combined, geometry), parameters_from(mean, geometry), jacobian @ covariance @ jacobian.T,
+            regularised)
