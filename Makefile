@@ -8,7 +8,7 @@ VENV := .venv
 INSTALLED := $(VENV)/.installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env demo test lock clean
+.PHONY: env demo test lint lock clean
 
 env: $(INSTALLED)
 
@@ -27,6 +27,11 @@ demo: env
 
 test: env
 	$(VENV)/bin/python -m pytest -n 2 -q
+
+# ruff (rules in pyproject.toml) over the package, tests and benchmarks; snakefmt over the workflow.
+lint: env
+	$(VENV)/bin/ruff check heterodyne tests benchmarks
+	$(VENV)/bin/snakefmt --check Snakefile workflow
 
 lock: | $(UV)
 	$(UV) lock

@@ -10,11 +10,26 @@ the time to import ``heterodyne`` (no jax work). Prints one line per size.
 from __future__ import annotations
 
 import argparse
+import functools
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+
+def points_model(packed, *, t, q, phi, angle_index, i, j):
+    """c2 at the points (angle_index, i, j) of physics parameters, contrasts and offsets packed in one vector."""
+    from heterodyne import model
+    from heterodyne.parameters import N_PHYSICS
+
+    n_angles = q.size
+    return model.c2_points(packed[:N_PHYSICS], packed[N_PHYSICS:N_PHYSICS + n_angles], packed[N_PHYSICS + n_angles:],
+                           t=t, q=q, phi=phi, angle_index=angle_index, i=i, j=j)
+
+
+def run_ready(function, argument):
+    return function(argument).block_until_ready()
 
 
 def best_time(function, repeats: int) -> float:
@@ -42,8 +57,7 @@ def main() -> None:
     import jax
     import jax.numpy as jnp
 
-    from heterodyne import model
-    from heterodyne.parameters import N_PHYSICS, PHYSICS_PARAMETERS
+    from heterodyne.parameters import PHYSICS_PARAMETERS
 
     print(f"import heterodyne + cli: {import_time() * 1e3:.0f} ms")
     theta = jnp.array([p.default for p in PHYSICS_PARAMETERS]).at[1].set(0.3).at[7].set(0.2).at[10].set(0.5)
@@ -57,19 +71,14 @@ def main() -> None:
         i = jnp.asarray(np.tile(i, n_angles))
         j = jnp.asarray(np.tile(j, n_angles))
 
-        def evaluate(packed):
-            return model.c2_points(
-                packed[:N_PHYSICS], packed[N_PHYSICS:N_PHYSICS + n_angles], packed[N_PHYSICS + n_angles:],
-                t=t, q=q, phi=phi, angle_index=angle_index, i=i, j=j,
-            )
-
+        evaluate = functools.partial(points_model, t=t, q=q, phi=phi, angle_index=angle_index, i=i, j=j)
         value = jax.jit(evaluate)
         jacobian = jax.jit(jax.jacfwd(evaluate))
         packed = jnp.concatenate([theta, jnp.full(n_angles, 0.2), jnp.ones(n_angles)])
         value(packed).block_until_ready()
         jacobian(packed).block_until_ready()
-        t_value = best_time(lambda: value(packed).block_until_ready(), args.repeats)
-        t_jac = best_time(lambda: jacobian(packed).block_until_ready(), max(3, args.repeats // 4))
+        t_value = best_time(functools.partial(run_ready, value, packed), args.repeats)
+        t_jac = best_time(functools.partial(run_ready, jacobian, packed), max(3, args.repeats // 4))
         points = int(i.size)
         print(
             f"N={n_frames:5d} x {n_angles} angles, {points:8d} points: "

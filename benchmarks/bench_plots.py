@@ -34,8 +34,8 @@ def time_figure_kinds(run_dir: Path) -> None:
     """Seconds per figure kind of write_run_plots, in this process, and their total."""
     started = time.perf_counter()
     from heterodyne.data.configured import load_run_data
-    from heterodyne.run_directory import load_run_outputs
     from heterodyne.plots.run_plots import PLOTS_DIRECTORY, figure_writers
+    from heterodyne.run_directory import load_run_outputs
 
     outputs = load_run_outputs(run_dir)
     data = load_run_data(outputs.result)

@@ -57,10 +57,10 @@ import h5py
 import numpy as np
 
 from heterodyne import __version__
+from heterodyne.detector_maps import DetectorMaps, build_maps
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.results import atomic_destination
-from heterodyne.detector_maps import DetectorMaps, build_maps
 from heterodyne.speckle import STATIC_BINS_PER_BIN, SpeckleFrames, correlator_c2, expected_counts, simulate_counts
 
 SIMULATION_LAYOUTS = ("aps-u", "legacy")

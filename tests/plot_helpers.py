@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from nlsq_helpers import fit_config, simulate, truth_scaling
 
-from heterodyne.data.configured import load_selected_data
 from heterodyne.data import file_sha256
+from heterodyne.data.configured import load_selected_data
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import write_json, write_npz
-from nlsq_helpers import fit_config, simulate, truth_scaling
 
 TRUTH = dict(D0_ref=2e4, alpha_ref=-0.3, D0_sample=8e4, v0=1200.0, beta=0.3, f0=0.3)
 VARIED = tuple(TRUTH)

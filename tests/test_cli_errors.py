@@ -19,8 +19,8 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-
 from helpers_h5 import SMALL_FRAMES, edited_copy, replace_dataset, simulate_small
+
 from heterodyne.cli import main
 from heterodyne.data import scan_file
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
 from helpers_h5 import SMALL_FRAMES, edited_copy, replace_dataset, simulate_small
+from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate
+
 from heterodyne.config import resolve_config
 from heterodyne.data import load_data, scan_file
 from heterodyne.errors import HeterodyneError
@@ -17,7 +18,6 @@ from heterodyne.nlsq.report import nlsq_section
 from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.parameters import PHYSICS_PARAMETERS
-from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate
 
 BOOST_CORR = Path(__file__).parents[1].parent / "shared" / "data" / "boost_corr"
 APS_U_BEGIN = "/xpcs/twotime/config/begin_frame"

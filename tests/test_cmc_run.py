@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from nlsq_helpers import FIT_PHI, FIT_Q, simulate, truth_scaling
 
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
-from nlsq_helpers import FIT_PHI, FIT_Q, simulate, truth_scaling
 
 TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 START = dict(D0_ref=2.5e4, v0=1150.0, f0=0.35)
@@ -103,7 +103,7 @@ def test_cmc_recovers_truth_and_both_ways_of_running_give_identical_draws(tmp_pa
     assert without_run_details(jobs_document["cmc"]) == without_run_details(cmc)
     assert jobs_document["method"] == "cmc" and jobs_document["nlsq"] == nlsq
 
-    # the Python API of the batch guide (nlsq_result), with a different seed: different draws
+    # the Python API with nlsq_result, with a different seed: different draws
     from heterodyne.cmc.run import run_cmc
     from heterodyne.data.configured import load_selected_data
 

@@ -120,6 +120,7 @@ def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(
     of K = 4, scott has (λ, ρ) = (1, 1/4) (the product of 4 shards has the prior once) and
     barycenter (100/26, 1) (every shard is a full-width posterior with the prior once)."""
     from nlsq_helpers import fit_config
+
     from heterodyne.cmc.posterior import powers
     from heterodyne.nlsq.problem import weighted_residuals
     from heterodyne.nlsq.setup import build_problem
@@ -149,6 +150,7 @@ def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(
 
 def test_padding_points_do_not_change_the_density():
     from nlsq_helpers import fit_config
+
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.parameters import PHYSICS_PARAMETERS
 
@@ -351,8 +353,9 @@ def test_trust_rejects_shards_that_agree_too_well_and_is_absent_for_one_shard():
 def test_cmc_plan_command_prints_the_plan_from_a_count_or_from_the_data(tmp_path, capsys):
     import json
 
-    from heterodyne.cli import main
     from nlsq_helpers import simulate
+
+    from heterodyne.cli import main
 
     config = tmp_path / "run.yaml"
     config.write_text("experimental_data: {q: 0.009, phi: [-157.5, -67.5, 22.5]}\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
 from helpers_h5 import SMALL_FRAMES, edited_copy, replace_dataset, simulate_small
+
 from heterodyne.data import file_sha256, load_data, scan_file
 from heterodyne.errors import HeterodyneError
 

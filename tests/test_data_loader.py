@@ -9,7 +9,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
 from helpers_h5 import (
     SMALL_FRAMES,
     edited_copy,
@@ -20,6 +19,7 @@ from helpers_h5 import (
     stored_half,
     to_transitional,
 )
+
 from heterodyne.data import file_sha256, load_data, scan_file
 from heterodyne.simulation import SimulationSpec
 
@@ -57,7 +57,6 @@ def test_layouts_hold_identical_matrices(files):
 
 def test_noise_free_file_matches_the_model_to_float32_precision(files):
     from heterodyne.jaxconfig import jax, jnp
-
     from heterodyne.model import c2_grid
     from heterodyne.parameters import PHYSICS_NAMES
 

@@ -1,6 +1,7 @@
 """A SIGINT whose KeyboardInterrupt is swallowed (as in a garbage-collector callback) is raised
 again at the next safe point, and only inside the block that asked for it."""
 
+import contextlib
 import os
 import signal
 
@@ -12,10 +13,8 @@ from heterodyne.interrupt import raise_if_interrupted, sticky_interrupt
 def swallowed_interrupt() -> None:
     """Deliver SIGINT to this process and drop the KeyboardInterrupt, as Python does for an
     exception raised inside a gc callback."""
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)  # os.kill runs pending handlers before it returns
-    except KeyboardInterrupt:
-        pass
 
 
 def test_a_swallowed_interrupt_is_raised_at_the_next_safe_point():

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heterodyne.jaxconfig import jax, jnp
-
 from heterodyne import model
+from heterodyne.jaxconfig import jax, jnp
 from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES, PHYSICS_PARAMETERS
 
 

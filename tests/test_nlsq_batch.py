@@ -4,10 +4,10 @@ config, with the numbers of the plain run command and its exit-code contract."""
 import json
 
 import yaml
+from nlsq_helpers import FIT_PHI, FIT_Q, simulate
 
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
-from nlsq_helpers import FIT_PHI, FIT_Q, simulate
 
 PER_RUN_KEYS = ("created", "timing")  # wall-clock facts; everything else must match
 

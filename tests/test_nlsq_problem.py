@@ -3,15 +3,13 @@
 import numpy as np
 import pytest
 
-from heterodyne.jaxconfig import jax, jnp
-
-from heterodyne.config import resolve_config
+from heterodyne.config import parameter_table, resolve_config
 from heterodyne.errors import HeterodyneError
+from heterodyne.jaxconfig import jax, jnp
+from heterodyne.model import c2_points
 from heterodyne.nlsq import problem as problem_module
 from heterodyne.nlsq.problem import ResidualEvaluator, make_problem, split_full
 from heterodyne.nlsq.solve import start_points
-from heterodyne.config import parameter_table
-from heterodyne.model import c2_points
 from heterodyne.points import upper_triangle_points
 from heterodyne.scaling import build_scaling
 

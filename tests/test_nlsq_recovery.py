@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from nlsq_helpers import fit_config, run_fit, simulate, truth_scaling
 
 from heterodyne.points import upper_triangle_points
-from nlsq_helpers import fit_config, run_fit, simulate, truth_scaling
 
 NOISE = 0.002
 N_FRAMES = 120

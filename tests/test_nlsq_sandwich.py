@@ -4,6 +4,7 @@ replicates (where the independent-noise standard errors are far too small)."""
 
 import numpy as np
 import pytest
+from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
 
 from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
@@ -13,7 +14,6 @@ from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.nlsq.uncertainty import parameter_uncertainties
 from heterodyne.parameters import PHYSICS_PARAMETERS
-from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
 
 TRUTH = dict(D0_sample=8e4, v0=1200.0, f0=0.3)
 START = dict(D0_sample=5e4, v0=1100.0, f0=0.4)

@@ -1,13 +1,15 @@
 """``heterodyne plot RUN_DIR`` and the run command's plots: written when on, none when off, and the
 run's result.json byte for byte the same after replotting."""
 
+from pathlib import Path
+
 import pytest
 import yaml
+from nlsq_helpers import FIT_PHI, FIT_Q, simulate
+from plot_helpers import hand_made_run
 
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
-from nlsq_helpers import FIT_PHI, FIT_Q, simulate
-from plot_helpers import hand_made_run
 
 RUN_FIGURES = ["c2_cuts.png", "c2_fit_00.png", "c2_fit_01.png", "c2_fit_02.png", "rates.png"]
 
@@ -72,7 +74,8 @@ def test_corrupt_result_json_is_one_line(tmp_path, capsys):
     (tmp_path / "result.json").write_text("{not json")
     (tmp_path / "nlsq.npz").write_bytes(b"")
     assert main(["plot", str(tmp_path)]) == 1
-    assert capsys.readouterr().err == f"heterodyne: error: {tmp_path}/result.json: invalid JSON (Expecting property name enclosed in double quotes at line 1)\n"
+    assert capsys.readouterr().err == (f"heterodyne: error: {tmp_path}/result.json: invalid JSON "
+                                       "(Expecting property name enclosed in double quotes at line 1)\n")
 
 
 def test_several_runs_drawn_by_two_workers_match_one_process(tmp_path, capsys):
@@ -84,9 +87,9 @@ def test_several_runs_drawn_by_two_workers_match_one_process(tmp_path, capsys):
     printed = capsys.readouterr().out.split()
     assert printed == [str(run / "plots" / f"{stem}.png") for run in runs
                        for stem in ("c2_fit_00", "c2_fit_01", "c2_fit_02", "c2_cuts", "rates")]
-    drawn_by_workers = {path: open(path, "rb").read() for path in printed}
+    drawn_by_workers = {path: Path(path).read_bytes() for path in printed}
     assert main(["plot", *map(str, runs), "--threads", "1"]) == 0
-    assert {path: open(path, "rb").read() for path in printed} == drawn_by_workers
+    assert {path: Path(path).read_bytes() for path in printed} == drawn_by_workers
 
 
 def test_data_option_takes_one_run_only(tmp_path, capsys):

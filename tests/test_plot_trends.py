@@ -2,12 +2,12 @@
 ran, and one-line errors for a malformed table (hand-made CSVs in the workflow's columns)."""
 
 import pytest
+from summary_helpers import VARIED, sweep_rows, write_summary
 
 from heterodyne.cli import main
 from heterodyne.plots.agreement import agreement_figure, method_pairs
 from heterodyne.plots.summary_table import read_summary
 from heterodyne.plots.trends import trend_figure, x_positions
-from summary_helpers import VARIED, sweep_rows, write_summary
 
 
 def test_one_trend_figure_per_sweep_column_and_agreement(tmp_path, capsys):
@@ -79,4 +79,5 @@ def test_empty_or_missing_summary(tmp_path, capsys):
     assert main(["trends", str(empty), "--output-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err == f"heterodyne: error: {empty}: no rows\n"
     assert main(["trends", str(tmp_path / "none.csv"), "--output-dir", str(tmp_path)]) == 1
-    assert capsys.readouterr().err == f"heterodyne: error: {tmp_path}/none.csv: cannot read (No such file or directory)\n"
+    expected = f"heterodyne: error: {tmp_path}/none.csv: cannot read (No such file or directory)\n"
+    assert capsys.readouterr().err == expected

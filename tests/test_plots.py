@@ -4,7 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from plot_helpers import VARIED, add_cmc_samples, hand_made_run
 
+from heterodyne.data.configured import load_run_data
 from heterodyne.errors import HeterodyneError
 from heterodyne.jaxconfig import jnp
 from heterodyne.model import c2_grid, c2_points
@@ -12,11 +14,9 @@ from heterodyne.parameters import PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.plots import cuts, fit_maps, parameter_draws, rates
 from heterodyne.plots.corner import corner_figure
 from heterodyne.plots.model_values import c2_at
-from heterodyne.data.configured import load_run_data
-from heterodyne.run_directory import load_run_outputs
 from heterodyne.plots.run_plots import write_run_plots
 from heterodyne.plots.traces import trace_figure
-from plot_helpers import VARIED, add_cmc_samples, hand_made_run
+from heterodyne.run_directory import load_run_outputs
 
 NLSQ_FIGURES = ["c2_fit_00.png", "c2_fit_01.png", "c2_fit_02.png", "c2_cuts.png", "rates.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers_h5 import edited_copy
+from nlsq_helpers import fit_config, simulate
+
 from heterodyne.config import resolve_config
 from heterodyne.data import load_data
 from heterodyne.errors import HeterodyneError
@@ -14,7 +15,6 @@ from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.parameters import PHYSICS_PARAMETERS
 from heterodyne.scaling import build_scaling
-from nlsq_helpers import fit_config, simulate
 
 PHI = np.array([-150.0, -90.0, -30.0, 30.0, 90.0, 150.0])
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
 from helpers_h5 import SMALL_FRAMES, simulate_small
+
 from heterodyne.data import file_sha256
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_PARAMETERS

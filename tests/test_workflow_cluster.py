@@ -16,7 +16,6 @@ from types import SimpleNamespace
 import pytest
 import snakemake_executor_plugin_slurm as slurm_plugin
 import yaml
-
 from workflow_helpers import REPO, filled_profile, shell_commands, snakemake
 
 ANALYSIS = ("experimental_data: {q: 0.009, phi: [-157.5, -67.5, 22.5]}\n"

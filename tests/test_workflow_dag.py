@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from heterodyne.simulation import SimulationSpec, simulate_dataset
 from workflow_helpers import REPO, filled_profile, job_counts, shell_commands, snakemake
 
+from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 PHI = [-157.5, -67.5, 22.5]
 FRAMES = 30

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from workflow_helpers import BIN, REPO, SNAKEFILE, job_counts, snakemake, workflow_env, write_config
 
 from heterodyne.summary import summary_columns
-from workflow_helpers import REPO, SNAKEFILE, BIN, job_counts, workflow_env, write_config, snakemake
 
 SWEEP_KEY = "analyzer_parameters.start_frame"
 LOCAL_PROFILE = str(REPO / "profiles" / "local")

@@ -50,7 +50,8 @@ def test_resolve_config_writes_a_config_the_run_command_reads_back(tmp_path):
 
 
 @pytest.mark.parametrize("assignment, message", [
-    ("analyzer_parameters.start_frme=5", "override analyzer_parameters.start_frme: unknown key (did you mean 'start_frame'?)"),
+    ("analyzer_parameters.start_frme=5",
+     "override analyzer_parameters.start_frme: unknown key (did you mean 'start_frame'?)"),
     ("analyzer_parameters.start_frame=0", "analyzer_parameters.start_frame: expected an integer >= 1, got 0"),
     ("start_frame", "--set 'start_frame': expected KEY=VALUE"),
 ])

@@ -15,6 +15,7 @@ normal / lognormal truncated to the bounds. The powers depend on the combination
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of

@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.run_dir)
     inputs = load_run_inputs(args, 1)
 
+    from heterodyne.analysis import log_cmc_summary, new_document, set_status, write_run
     from heterodyne.cmc.report import read_shard_files
     from heterodyne.cmc.run import report
     from heterodyne.cmc.setup import prepare
-    from heterodyne.analysis import log_cmc_summary, new_document, set_status, write_run
 
     config = inputs.config
     if args.no_plots:

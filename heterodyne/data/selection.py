@@ -3,7 +3,8 @@
 Bins. ``q`` picks the stored q nearest to the requested value, accepted when
 ``|q_stored − q| ≤ q_tolerance · q``; None keeps every q. ``phi`` is None (every φ at the chosen q)
 or a list whose items are angles (each must match a stored φ within ``phi_tolerance`` degrees,
-compared modulo 360°; a single number is a one-item list) or ``[lo, hi]`` ranges in degrees (inclusive, also matched modulo 360°).
+compared modulo 360°; a single number is a one-item list) or ``[lo, hi]`` ranges in degrees
+(inclusive, also matched modulo 360°).
 Bins keep the file's key order.
 
 Frames. ``start_frame`` and ``end_frame`` are 1-based and inclusive (model.md §2); ``end_frame``

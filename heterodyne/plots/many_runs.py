@@ -17,8 +17,8 @@ from heterodyne.process_pool import map_in_processes
 def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = None) -> list[Path]:
     """Every figure of one finished run, from its saved outputs and its data; returns the paths."""
     from heterodyne.data.configured import load_run_data
-    from heterodyne.run_directory import load_run_outputs
     from heterodyne.plots.run_plots import write_run_plots
+    from heterodyne.run_directory import load_run_outputs
     from heterodyne.runtime import enable_compile_cache
 
     outputs = load_run_outputs(run_dir)

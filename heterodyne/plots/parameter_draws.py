@@ -21,7 +21,8 @@ def nlsq_draws(nlsq: dict[str, np.ndarray], n_draws: int = MAX_DRAWS) -> np.ndar
     free = list(nlsq["free_names"])
     covariance = np.asarray(nlsq["covariance"], dtype=float)
     variances = np.diagonal(covariance)
-    usable = [k for k, name in enumerate(free) if name in PHYSICS_NAMES and np.isfinite(variances[k]) and variances[k] > 0]
+    usable = [k for k, name in enumerate(free)
+              if name in PHYSICS_NAMES and np.isfinite(variances[k]) and variances[k] > 0]
     draws = np.tile(estimate, (n_draws if usable else 1, 1))
     if usable:
         columns = [PHYSICS_NAMES.index(free[k]) for k in usable]

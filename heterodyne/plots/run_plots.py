@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heterodyne.data.configured import load_run_data
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import N_PHYSICS
 from heterodyne.plots import parameter_draws
@@ -21,9 +22,8 @@ from heterodyne.plots.corner import write_corner
 from heterodyne.plots.cuts import write_cuts
 from heterodyne.plots.fit_maps import write_fit_maps
 from heterodyne.plots.rates import write_rates
-from heterodyne.data.configured import load_run_data
-from heterodyne.run_directory import RunOutputs, load_run_outputs
 from heterodyne.plots.traces import write_traces
+from heterodyne.run_directory import RunOutputs, load_run_outputs
 
 PLOTS_DIRECTORY = "plots"
 FigureWriter = Callable[[Path, str], list[Path]]

@@ -15,13 +15,13 @@ rule cmc_shard:
         f"{RUN}/logs/cmc_shard_{{shard}}.log",
     benchmark:
         f"{RUN}/logs/cmc_shard_{{shard}}.benchmark.tsv"
-    params:
-        nlsq_dir=lambda wildcards, input: os.path.dirname(input.nlsq_result),
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=lambda wildcards, attempt: attempt_mem_mb("cmc_shard", run_of(wildcards).shard_mem_mb(), attempt),
-    conda:
-        ENV
+    params:
+        nlsq_dir=lambda wildcards, input: os.path.dirname(input.nlsq_result),
     shell:
         "heterodyne cmc-shard --config {input.config} --nlsq {params.nlsq_dir} --shard {wildcards.shard}"
         " --output {output} --threads {threads} > {log} 2>&1"
@@ -42,14 +42,14 @@ rule cmc_combine:
         f"{RUN}/logs/cmc_combine.log",
     benchmark:
         f"{RUN}/logs/cmc_combine.benchmark.tsv"
-    params:
-        nlsq_dir=lambda wildcards, input: os.path.dirname(input.nlsq_result),
-        run_dir=lambda wildcards, output: os.path.dirname(output.result),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: attempt_mem_mb("cmc_combine", run_of(wildcards).combine_mem_mb(), attempt),
-    conda:
-        ENV
+    params:
+        nlsq_dir=lambda wildcards, input: os.path.dirname(input.nlsq_result),
+        run_dir=lambda wildcards, output: os.path.dirname(output.result),
     shell:
         "heterodyne cmc-combine --config {input.config} --nlsq {params.nlsq_dir} --shards {input.shards}"
         " --run-dir {params.run_dir} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"

@@ -16,7 +16,6 @@ from heterodyne.config.template import flow
 from heterodyne.errors import HeterodyneError
 from heterodyne.plots.trends import figure_stem
 
-
 try:
     validate(config, "../schemas/config.schema.yaml")
 except WorkflowError as error:
@@ -63,29 +62,35 @@ def dataset_file(wildcards):
 def simulate_arguments(wildcards):
     """`heterodyne simulate` options of a simulated dataset."""
     settings = PLAN.datasets[wildcards.name].simulation
-    options = [f"--frames {settings['frames']}", f"--seed {settings['seed']}",
-               f"--noise {settings['noise']!r}", f"--layout {settings['layout']}"]
+    options = [
+        f"--frames {settings['frames']}",
+        f"--seed {settings['seed']}",
+        f"--noise {settings['noise']!r}",
+        f"--layout {settings['layout']}",
+    ]
     options += [f"--set {name}={value!r}" for name, value in settings["truth"].items()]
     return " ".join(options)
 
 
 def override_arguments(wildcards):
     """`--set KEY=VALUE` options of a run (the dataset's overrides and the sweep values), quoted."""
-    return " ".join(f"--set {shlex.quote(f'{key}={flow(value)}')}"
-                    for key, value in run_of(wildcards).overrides.items())
+    return " ".join(
+        f"--set {shlex.quote(f'{key}={flow(value)}')}" for key, value in run_of(wildcards).overrides.items()
+    )
 
 
 def shard_files(wildcards):
     """The K shard files of a run (K from the data shape and the run's CMC settings)."""
     count = SHARDS[(wildcards.dataset, wildcards.point, int(wildcards.seed))]
-    return [f"{RESULTS}/{wildcards.dataset}/{wildcards.point}/seed{wildcards.seed}/cmc/shards/shard_{k}.npz"
-            for k in range(count)]
+    return [
+        f"{RESULTS}/{wildcards.dataset}/{wildcards.point}/seed{wildcards.seed}/cmc/shards/shard_{k}.npz"
+        for k in range(count)
+    ]
 
 
 def summary_inputs(wildcards):
     """The result.json of every run and method."""
-    return [f"{RESULTS}/{run.directory}/{method}/result.json"
-            for run in PLAN.runs.values() for method in PLAN.methods]
+    return [f"{RESULTS}/{run.directory}/{method}/result.json" for run in PLAN.runs.values() for method in PLAN.methods]
 
 
 def summary_outputs():
@@ -121,8 +126,9 @@ PLOT_RUNS = [(point, seed, method) for point, seed in RUN_POINTS for method in P
 
 def plot_results(wildcards):
     """The result.json of every run and method of the job's dataset, in PLOT_RUNS order."""
-    return [f"{RESULTS}/{wildcards.dataset}/{point}/seed{seed}/{method}/result.json"
-            for point, seed, method in PLOT_RUNS]
+    return [
+        f"{RESULTS}/{wildcards.dataset}/{point}/seed{seed}/{method}/result.json" for point, seed, method in PLOT_RUNS
+    ]
 
 
 def dataset_mem_mb(dataset, threads):
@@ -152,8 +158,11 @@ def rule_threads(rule):
 
 def job_requests():
     """The first-attempt threads and memory of every planned job that is submitted (not the local rules)."""
-    requests = [JobRequest("simulate", f"dataset {name}", rule_threads("simulate"), SIMULATE_MEM_MB)
-                for name, dataset in PLAN.datasets.items() if dataset.simulation is not None]
+    requests = [
+        JobRequest("simulate", f"dataset {name}", rule_threads("simulate"), SIMULATE_MEM_MB)
+        for name, dataset in PLAN.datasets.items()
+        if dataset.simulation is not None
+    ]
     for run in PLAN.runs.values():
         where = f"run {run.directory}"
         if config["nlsq_jobs"] == "per_run":
@@ -164,8 +173,9 @@ def job_requests():
     per_dataset = (["nlsq_dataset"] if config["nlsq_jobs"] == "per_dataset" else []) + (["plot"] if PLOTS else [])
     for rule_name in per_dataset:
         threads = rule_threads(rule_name)
-        requests += [JobRequest(rule_name, f"dataset {name}", threads, dataset_mem_mb(name, threads))
-                     for name in PLAN.datasets]
+        requests += [
+            JobRequest(rule_name, f"dataset {name}", threads, dataset_mem_mb(name, threads)) for name in PLAN.datasets
+        ]
     return requests
 
 

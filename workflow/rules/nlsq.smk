@@ -16,13 +16,13 @@ if config["nlsq_jobs"] == "per_run":
             f"{RUN}/logs/nlsq.log",
         benchmark:
             f"{RUN}/logs/nlsq.benchmark.tsv"
-        params:
-            run_dir=lambda wildcards, output: os.path.dirname(output.result),
+        conda:
+            ENV
         threads: 1
         resources:
             mem_mb=lambda wildcards, attempt: attempt_mem_mb("nlsq", run_of(wildcards).nlsq_mem_mb(), attempt),
-        conda:
-            ENV
+        params:
+            run_dir=lambda wildcards, output: os.path.dirname(output.result),
         shell:
             "heterodyne --config {input.config} --method nlsq --run-dir {params.run_dir}"
             " --threads {threads} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"
@@ -40,11 +40,12 @@ else:
             f"{RESULTS}/{{dataset}}/logs/nlsq.log",
         benchmark:
             f"{RESULTS}/{{dataset}}/logs/nlsq.benchmark.tsv"
+        conda:
+            ENV
         threads: min(8, len(RUN_POINTS))
         resources:  # per worker, as for one fit
             mem_mb=lambda wildcards, threads, attempt: attempt_mem_mb(
-                "nlsq_dataset", dataset_mem_mb(wildcards.dataset, threads), attempt),
-        conda:
-            ENV
+                "nlsq_dataset", dataset_mem_mb(wildcards.dataset, threads), attempt
+            ),
         shell:
             "heterodyne nlsq-batch {input.configs:q} --threads {threads} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"

@@ -26,14 +26,15 @@ rule plot:
         f"{RESULTS}/{{dataset}}/logs/plot.log",
     benchmark:
         f"{RESULTS}/{{dataset}}/logs/plot.benchmark.tsv"
-    params:
-        run_dirs=lambda wildcards, input: " ".join(shlex.quote(os.path.dirname(path)) for path in input.results),
+    conda:
+        ENV
     threads: min(4, len(PLOT_RUNS))
     resources:  # per worker: the data and the model on them, as in a fit
         mem_mb=lambda wildcards, threads, attempt: attempt_mem_mb(
-            "plot", dataset_mem_mb(wildcards.dataset, threads), attempt),
-    conda:
-        ENV
+            "plot", dataset_mem_mb(wildcards.dataset, threads), attempt
+        ),
+    params:
+        run_dirs=lambda wildcards, input: " ".join(shlex.quote(os.path.dirname(path)) for path in input.results),
     shell:
         "heterodyne plot {params.run_dirs} --threads {threads} > {log} 2>&1"
 
@@ -53,11 +54,11 @@ rule trends:
         },
     log:
         f"{RESULTS}/trends.log",
-    params:
-        directory=lambda wildcards, output: os.path.dirname(output[0]),
     localrule: True
-    threads: 1
     conda:
         ENV
+    threads: 1
+    params:
+        directory=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "heterodyne trends {input.summary} --output-dir {params.directory} > {log} 2>&1"

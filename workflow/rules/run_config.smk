@@ -10,12 +10,12 @@ rule run_config:
         f"{RUN}/run.yaml",
     log:
         f"{RUN}/logs/run_config.log",
-    params:
-        overrides=override_arguments,
     localrule: True
-    threads: 1
     conda:
         ENV
+    threads: 1
+    params:
+        overrides=override_arguments,
     shell:
         "heterodyne resolve-config {input.analysis} {params.overrides} --data {input.data}"
         " --seed {wildcards.seed} --output {output} > {log} 2>&1"

@@ -7,12 +7,12 @@ rule simulate:
         truth=f"{SIMULATED}/{{name}}.h5.truth.json",
     log:
         f"{SIMULATED}/{{name}}.log",
-    params:
-        options=simulate_arguments,
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=SIMULATE_MEM_MB,
-    conda:
-        ENV
+    params:
+        options=simulate_arguments,
     shell:
         "heterodyne simulate {output.data} --truth-json {output.truth} {params.options} > {log} 2>&1"

@@ -12,12 +12,12 @@ rule summary:
         },
     log:
         f"{RESULTS}/summary.log",
-    params:
-        options=summary_arguments,
     localrule: True
-    threads: 1
     conda:
         ENV
+    threads: 1
+    params:
+        options=summary_arguments,
     shell:
         "heterodyne summarize {input} {params.options} --summary {output.summary}"
         " --comparison {output.comparison} > {log} 2>&1"
