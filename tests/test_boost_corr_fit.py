@@ -7,7 +7,6 @@ scaling; 9 physics parameters vary. f2 and the three rate offsets are fixed at t
 the truth fixes them) and f3 at its true value (over 1.5 s it trades off with f0 exactly)."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import yaml
@@ -15,13 +14,11 @@ import yaml
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "boost_corr"
-DATA = SHARED / "hetflow_a0001_results.hdf"
 VARYING = ("D0_ref", "alpha_ref", "D0_sample", "alpha_sample", "v0", "beta", "f0", "f1", "phi0")
 
 
-def test_shared_correlator_file_fits_within_three_honest_stderr(tmp_path):
-    truth = json.loads((SHARED / "hetflow_a0001_truth.json").read_text())["params"]
+def test_shared_correlator_file_fits_within_three_honest_stderr(tmp_path, correlator_file):
+    truth = json.loads(correlator_file.with_name("hetflow_a0001_truth.json").read_text())["params"]
     parameters = {name: {"initial": truth[name], "vary": False} for name in PHYSICS_NAMES}
     parameters.update({name: {"initial": truth[name] * 1.1 if truth[name] else 3.0} for name in VARYING})
     config = {
@@ -34,7 +31,7 @@ def test_shared_correlator_file_fits_within_three_honest_stderr(tmp_path):
     path = tmp_path / "run.yaml"
     path.write_text(yaml.safe_dump(config))
     run_dir = tmp_path / "run"
-    assert main(["--config", str(path), "--data", str(DATA), "--run-dir", str(run_dir), "--no-plots"]) == 0
+    assert main(["--config", str(path), "--data", str(correlator_file), "--run-dir", str(run_dir), "--no-plots"]) == 0
     nlsq = json.loads((run_dir / "result.json").read_text())["nlsq"]
     assert nlsq["varied"] == list(VARYING)
     for name in VARYING:

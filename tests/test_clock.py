@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -19,7 +18,6 @@ from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.parameters import PHYSICS_PARAMETERS
 
-BOOST_CORR = Path(__file__).parents[1].parent / "shared" / "data" / "boost_corr"
 APS_U_BEGIN = "/xpcs/twotime/config/begin_frame"
 
 
@@ -105,16 +103,8 @@ def test_a_fit_on_the_correlator_clock_recovers_the_truth_and_the_old_clock_does
     assert worst["old"] > 20.0
 
 
-@pytest.fixture(scope="module")
-def correlator_file() -> Path:
-    path = BOOST_CORR / "hetflow_a0001_results.hdf"
-    if not path.is_file():
-        pytest.skip(f"the APS correlator's reference file is not beside the repository ({path})")
-    return path
-
-
 def test_the_apsu_correlator_file_loads_with_its_geometry_and_clock(correlator_file):
-    truth = json.loads((BOOST_CORR / "hetflow_a0001_truth.json").read_text())
+    truth = json.loads(correlator_file.with_name("hetflow_a0001_truth.json").read_text())
     summary = scan_file(correlator_file)
     assert summary.layout == "aps-u" and summary.n_frames == truth["n_stored_frames"] == 300
     q_centres, phi_centres = truth["q_centres"], truth["phi_centres"]

@@ -212,7 +212,6 @@ def test_cli_refuses_unknown_parameters_and_existing_outputs(tmp_path, capsys):
     assert "data file not found" in capsys.readouterr().err
 
 
-BOOST_CORR_FILE = Path(__file__).parents[1].parent / "shared" / "data" / "boost_corr" / "hetflow_a0001_results.hdf"
 KIND_CLASSES = {"i": "integer", "u": "integer", "f": "float", "b": "bool", "O": "text", "S": "text", "U": "text"}
 
 
@@ -233,12 +232,10 @@ def layout_tree(path: Path) -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("noise", ["independent", "speckle"])
-def test_aps_u_file_has_every_path_the_apsu_correlator_writes(tmp_path, noise):
-    if not BOOST_CORR_FILE.is_file():
-        pytest.skip(f"the APS correlator's reference file is not beside the repository ({BOOST_CORR_FILE})")
+def test_aps_u_file_has_every_path_the_apsu_correlator_writes(tmp_path, noise, correlator_file):
     spec = {"noise": noise, "pixels_per_bin": 40, "n_frames": 12} if noise == "speckle" else {}
     path, _ = simulate_small(tmp_path, **spec)
-    reference, simulated = layout_tree(BOOST_CORR_FILE), layout_tree(path)
+    reference, simulated = layout_tree(correlator_file), layout_tree(path)
     missing = sorted(set(reference) - set(simulated))
     assert missing == []
     differing = {name: (reference[name], simulated[name]) for name in reference if reference[name] != simulated[name]}
