@@ -13,22 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_model import best_time  # noqa: E402
 from bench_nlsq import simulate, write_config  # noqa: E402
-
-
-def best_of(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
@@ -53,12 +44,12 @@ def main() -> None:
         problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
         settings = config["optimization"]["nlsq"]
         result = fit(problem, settings)  # compiles everything
-        fit_seconds = best_of(lambda: fit(problem, settings), args.repeats)
+        fit_seconds = best_time(lambda: fit(problem, settings), args.repeats)
         evaluator = ResidualEvaluator(problem)
         x = result.full[problem.vary]
         evaluator.gram(x), evaluator.score_sums(x)
-        gram_seconds = best_of(lambda: evaluator.gram(x), args.repeats)
-        honest_seconds = best_of(lambda: frame_clustered_meat(evaluator.score_sums(x)), args.repeats)
+        gram_seconds = best_time(lambda: evaluator.gram(x), args.repeats)
+        honest_seconds = best_time(lambda: frame_clustered_meat(evaluator.score_sums(x)), args.repeats)
     added = honest_seconds - gram_seconds
     print(f"N={args.frames} x 3 ({problem.points.size} points, {x.size} free): fit {fit_seconds:.2f} s "
           f"({result.function_evaluations} evaluations); final Gram pass {gram_seconds:.3f} s; "
