@@ -109,6 +109,8 @@ def sample_shard(arguments: tuple, geometry: Geometry, settings: dict, *, n_cont
     started = time.perf_counter()
     chain = _compiled_chain(n_contrast, settings["num_warmup"], settings["num_samples"])
     chain = chain.lower(keys[0], starts[0], *arguments).compile()  # traced once, before the threads
+    log.debug("%s: sampler traced and compiled (or loaded from the cache) in %.1f s", label,
+              time.perf_counter() - started)
     with ThreadPoolExecutor(side_by_side) as pool:
         chains = list(pool.map(lambda k: jax.device_get(chain(keys[k], starts[k], *arguments)), range(n_chains)))
     z, diverging, energy, num_steps, step_size = (np.stack(values) for values in zip(*chains, strict=True))
