@@ -9,7 +9,14 @@ from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
 from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.nlsq.problem import ResidualEvaluator, padded_point_arrays, problem_constants, weighted_residuals
-from heterodyne.nlsq.sandwich import block_dyadic_meat, block_size, coarsen, positive_semidefinite
+from heterodyne.nlsq.sandwich import (
+    block_dyadic_meat,
+    block_size,
+    coarsen,
+    correlated_block_size,
+    leverage_corrected_meat,
+    positive_semidefinite,
+)
 from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
 from heterodyne.nlsq.uncertainty import parameter_uncertainties
@@ -81,6 +88,24 @@ def test_block_sums_equal_the_pairwise_definition(clean, block):
     np.add.at(per_frame, points.angle_index * n_frames + points.j, residual)
     np.testing.assert_allclose(sums.residuals.ravel(), per_frame, rtol=1e-10, atol=1e-12)
 
+    # leverage-corrected: each cluster's score sum s_g becomes H (H − H_g)⁻¹ s_g, cluster by cluster
+    jtj = jacobian.T @ jacobian
+    n_blocks = blocks.max() + 1
+    in_block = [(points.angle_index == a) & (blocks == b).any(axis=1) for a in range(3) for b in range(n_blocks)]
+    in_pair = [(points.angle_index == a) & (blocks[:, 0] == b) & (blocks[:, 1] == c)
+               for a in range(3) for b in range(n_blocks) for c in range(b + 1, n_blocks)]
+
+    def corrected(members):
+        rows = jacobian[members]
+        return jtj @ np.linalg.solve(jtj - rows.T @ rows, scores[members].sum(axis=0))
+
+    reference = (sum(np.outer(corrected(m), corrected(m)) for m in in_block)
+                 - sum(np.outer(corrected(m), corrected(m)) for m in in_pair))
+    corrected_meat, largest = leverage_corrected_meat(coarsen(sums.block_grams, block), sums.gram[:-1, :-1])
+    np.testing.assert_allclose(corrected_meat, reference, rtol=1e-8, atol=1e-10 * np.abs(reference).max())
+    leverages = [np.linalg.eigvals(np.linalg.solve(jtj, jacobian[m].T @ jacobian[m])).real.max() for m in in_block]
+    assert largest == pytest.approx(max(leverages), rel=1e-8)
+
 
 def test_block_size_follows_the_frame_autocorrelation():
     # correlated over lags 1..4 (ρ ≥ 0.1), decorrelated from lag 5: m = 2 × 4 frames
@@ -88,7 +113,11 @@ def test_block_size_follows_the_frame_autocorrelation():
     assert block_size(autocorrelation, base=1) == 8
     assert block_size(autocorrelation, base=3) == 9          # rounded up to whole base blocks
     assert block_size(np.concatenate([[1.0], np.zeros(199)]), base=1) == 1   # independent frames
-    assert block_size(np.ones(200), base=1) == 25            # never fewer than 8 blocks per angle
+    assert block_size(np.ones(200), base=1) == 50            # never fewer than 4 blocks per angle
+    # once the noise is known to be correlated: at most 8 blocks per angle, still at least 4
+    assert correlated_block_size(200, base=4) == 28
+    assert correlated_block_size(13, base=1) == 2
+    assert correlated_block_size(6, base=1) == 1
 
 
 def test_sandwich_is_h_inverse_m_h_inverse():

@@ -12,9 +12,10 @@ reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stor
 budget of T threads the points are cut into at least T chunks (of at least ``MIN_THREAD_POINTS``)
 evaluated at once in T threads (XLA releases the GIL), and the chunks' sums are added in chunk
 order: the result depends on T only through the order of that sum (round-off).
-At the optimum the same pass also sums the point scores s_p = J_pᵀ r_p over blocks of frame
-pairs and the residuals over frames, which is all the frame-clustered covariance of
-:mod:`heterodyne.nlsq.sandwich` needs (no P × n storage).
+At the optimum one more pass sums the Gram matrix of [J | r] over blocks of frame pairs (its last
+column holds the point scores s_p = J_pᵀ r_p) and the residuals over frames, which is all the
+frame-clustered covariance of :mod:`heterodyne.nlsq.sandwich` needs (one chunk of J at a time,
+so this pass runs its chunks one after another).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def _compiled(n_contrast: int):
 
 
 MAX_BLOCKS = 64
-"""Frames are summed in at most this many base blocks per angle (block pairs: A × 64² × n numbers)."""
+"""Frames are summed in at most this many base blocks per angle (block pairs: A × 64² Gram matrices)."""
 
 
 def base_block(n_frames: int) -> int:
@@ -137,47 +138,55 @@ def base_block(n_frames: int) -> int:
 
 
 @cache
-def _compiled_with_block_sums(n_contrast: int, n_angles: int, n_frames: int):
-    """Jitted (Gram matrix of [∂r/∂x | r], block-pair sums of the scores, per-frame sums of r) on one chunk.
-
-    A point (a, i, j) adds its score s_p = J_pᵀ r_p to the block pair (a, ⌊i/b⌋, ⌊j/b⌋) of base
-    blocks of b = ``base_block(N)`` frames, and its residual to the frames (a, i) and (a, j).
-    """
+def _compiled_augmented(n_contrast: int):
+    """Jitted A = [∂r/∂x | r] on one chunk (its rows are summed on the host into block pairs)."""
     from heterodyne.jaxconfig import jax, jnp
 
     residual = partial(weighted_residuals, n_contrast=n_contrast)
-    block = base_block(n_frames)
-    n_blocks = math.ceil(n_frames / block)
 
     def with_value(*args):
         value = residual(*args)
         return value, value
 
-    def gram_and_sums(x, constants, angle_index, i, j, value, weight):
-        jacobian, r = jax.jacfwd(with_value, has_aux=True)(x, constants, angle_index, i, j, value, weight)
-        augmented = jnp.concatenate([jacobian, r[:, None]], axis=1)
-        pair = (angle_index * n_blocks + i // block) * n_blocks + j // block
-        scores = jax.ops.segment_sum(jacobian * r[:, None], pair, num_segments=n_angles * n_blocks**2)
-        residuals = (jax.ops.segment_sum(r, angle_index * n_frames + i, num_segments=n_angles * n_frames)
-                     + jax.ops.segment_sum(r, angle_index * n_frames + j, num_segments=n_angles * n_frames))
-        return augmented.T @ augmented, scores, residuals
+    def augmented(*args):
+        jacobian, value = jax.jacfwd(with_value, has_aux=True)(*args)
+        return jnp.concatenate([jacobian, value[:, None]], axis=1)
 
-    return jax.jit(gram_and_sums)
+    return jax.jit(augmented)
+
+
+def add_block_pair_grams(grams: np.ndarray, augmented: np.ndarray, pair: np.ndarray) -> None:
+    """grams[g] += Σ_{p: pair_p = g} a_p a_pᵀ, for the rows a_p of ``augmented`` (points sorted by pair)."""
+    order = np.argsort(pair, kind="stable")
+    rows, pairs = augmented[order], pair[order]
+    starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
+    for start, end in zip(starts, np.r_[starts[1:], pairs.size], strict=True):
+        grams[pairs[start]] += rows[start:end].T @ rows[start:end]
 
 
 @dataclass(frozen=True)
 class ScoreSums:
     """What the frame-clustered covariance needs, from one pass at x.
 
-    ``gram`` (n+1, n+1) of [J | r]; ``block_scores`` (A, B, B, n): Z_aIJ = Σ s_p over the points of
-    angle a with ⌊i/b⌋ = I, ⌊j/b⌋ = J (zero below the diagonal, I ≤ J), b = ``block`` frames;
-    ``residuals`` (A, N): R_af = Σ_{p ∋ (a, f)} r_p.
+    ``block_grams`` (A, B, B, n+1, n+1): the Gram matrix of [J | r] over the points of angle a
+    with ⌊i/b⌋ = I, ⌊j/b⌋ = J (zero below the diagonal, I ≤ J), b = ``block`` frames; its last
+    column holds the block-pair score sums Z_aIJ = Σ s_p, s_p = J_pᵀ r_p. ``residuals`` (A, N):
+    R_af = Σ_{p ∋ (a, f)} r_p.
     """
 
-    gram: np.ndarray
-    block_scores: np.ndarray
+    block_grams: np.ndarray
     residuals: np.ndarray
     block: int
+
+    @property
+    def gram(self) -> np.ndarray:
+        """The Gram matrix of [J | r] over all points."""
+        return self.block_grams.sum(axis=(0, 1, 2))
+
+    @property
+    def block_scores(self) -> np.ndarray:
+        """Z (A, B, B, n): the score sums of the block pairs."""
+        return self.block_grams[..., :-1, -1]
 
 
 def problem_constants(problem: FitProblem) -> dict:
@@ -254,14 +263,20 @@ class ResidualEvaluator:
         return sum(self._over_chunks(lambda chunk: self._chunk_gram(x, self._constants, *chunk)))
 
     def score_sums(self, x: np.ndarray) -> ScoreSums:
-        """The Gram matrix, the block-pair sums of the scores and the per-frame sums of r at ``x``."""
+        """The Gram matrices of the block pairs and the per-frame sums of r at ``x``."""
         n_angles, n_frames = self.problem.q.size, self.problem.t.size
-        compiled = _compiled_with_block_sums(len(self.problem.scaling.contrast), n_angles, n_frames)
-        parts = self._over_chunks(lambda chunk: compiled(x, self._constants, *chunk))
-        gram, scores, residuals = (sum(part[k] for part in parts) for k in range(3))
         block = base_block(n_frames)
         n_blocks = math.ceil(n_frames / block)
-        return ScoreSums(gram, scores.reshape(n_angles, n_blocks, n_blocks, -1),
+        compiled = _compiled_augmented(len(self.problem.scaling.contrast))
+        grams = np.zeros((n_angles * n_blocks**2, x.size + 1, x.size + 1))
+        residuals = np.zeros(n_angles * n_frames)
+        for chunk in self._chunks:
+            augmented = np.asarray(compiled(x, self._constants, *chunk))
+            angle_index, i, j = (np.asarray(a) for a in chunk[:3])
+            add_block_pair_grams(grams, augmented, (angle_index * n_blocks + i // block) * n_blocks + j // block)
+            for frame in (i, j):
+                residuals += np.bincount(angle_index * n_frames + frame, augmented[:, -1], minlength=residuals.size)
+        return ScoreSums(grams.reshape(n_angles, n_blocks, n_blocks, x.size + 1, x.size + 1),
                          residuals.reshape(n_angles, n_frames), block)
 
     def square_root(self, x: np.ndarray) -> np.ndarray:

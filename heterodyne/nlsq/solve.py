@@ -162,7 +162,7 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, t
     # keeps its exactly zero column there, and is reported as such
     sums = compressed.evaluator.score_sums(best.x)
     jtj = sums.gram[:-1, :-1]
-    meat, sandwich = frame_clustered_meat(sums)
+    meat, sandwich = frame_clustered_meat(sums, chi2_reduced)
     uncertainties = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names, meat)
     independent = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names)
     warning = _warning(best, uncertainties, names, settings["max_iterations"])
