@@ -103,7 +103,7 @@ def measure(directory: Path, n_angles: int, n_frames: int, cmc: bool, shard_poin
         shard = peak_mb([HETERODYNE, "cmc-shard", "--config", str(config_path), "--nlsq", str(run_dir / "nlsq"),
                          "--shard", "0", "--output", str(run_dir / "shard_0.npz"), "--threads", "1"],
                       run_dir / "cmc_cache")
-        results.append(Measurement("cmc_shard", n_angles, n_frames, run.shard_mem_mb(), shard))
+        results.append(Measurement("cmc_shard", n_angles, n_frames, run.shard_mem_mb(1), shard))
     return results
 
 

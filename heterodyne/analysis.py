@@ -57,15 +57,15 @@ class NlsqOutcome:
     seconds: float
 
 
-def fit_nlsq(config: dict, data, *, progress: bool = True) -> NlsqOutcome:
-    """Fit the config's NLSQ problem to ``data``."""
+def fit_nlsq(config: dict, data, *, progress: bool = True, threads: int = 1) -> NlsqOutcome:
+    """Fit the config's NLSQ problem to ``data`` with ``threads`` threads."""
     from heterodyne.nlsq.progress import Progress
     from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
 
     problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    result = fit(problem, config["optimization"]["nlsq"], Progress(enabled=progress))
+    result = fit(problem, config["optimization"]["nlsq"], Progress(enabled=progress), threads)
     return NlsqOutcome(nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
                        nlsq_arrays(result, problem), result.convergence_warning, result.wall_time)
 
@@ -160,7 +160,7 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
     run_dir = Path(run_dir or output_dir / f"het_{identity}")
     enable_compile_cache(config["compute"]["jax_cache_dir"])
 
-    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or fit_nlsq(config, data)
+    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or fit_nlsq(config, data, threads=threads)
     document = new_document(config, data, identity, method, nlsq)
     arrays = {"nlsq.npz": nlsq.arrays}
     warnings = [nlsq.warning]

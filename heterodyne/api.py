@@ -152,11 +152,13 @@ def load_data(source: str | Path | Mapping[str, Any], **selection):
     return load_file(source, **selection)
 
 
-def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False) -> NlsqResult:
-    """The NLSQ fit of ``data`` under the resolved ``config`` (``progress``: log the iterations)."""
+def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False, threads: int | None = None) -> NlsqResult:
+    """The NLSQ fit of ``data`` under the resolved ``config`` (``progress``: log the iterations), its
+    residual passes in up to ``threads`` threads (default: every usable core)."""
     from heterodyne.analysis import fit_nlsq as fit
+    from heterodyne.runtime import resolve_threads
 
-    outcome = fit(dict(config), data, progress=progress)
+    outcome = fit(dict(config), data, progress=progress, threads=resolve_threads(threads))
     return NlsqResult(outcome.section, outcome.arrays)
 
 
@@ -164,8 +166,8 @@ def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Map
                threads: int | None = None) -> CmcResult:
     """The CMC posterior of ``data`` under the resolved ``config``, warm-started from
     ``nlsq_result`` (a :class:`NlsqResult`, or the arrays of a run's nlsq.npz, e.g.
-    ``numpy.load("RUN/nlsq.npz")``); shards run in up to ``threads`` cores' worth of workers
-    (default: every usable core)."""
+    ``numpy.load("RUN/nlsq.npz")``); shards and chains run side by side in up to ``threads``
+    threads (default: every usable core)."""
     from heterodyne.cmc.run import run_cmc
     from heterodyne.runtime import resolve_threads
 

@@ -158,10 +158,10 @@ def test_consensus_matches_one_unsharded_run_within_monte_carlo_error(tmp_path, 
         assert abs(sharded["sd"][name] / whole["sd"][name] - 1) < 4 * sd_error, name
 
 
-def test_two_shard_workers_give_the_draws_of_one_worker_with_the_same_threads_per_shard(tmp_path, data_file):
-    """HETERODYNE_NUM_WORKERS=2 with --threads 2 samples two shards at once, one thread each: the
-    draws equal one worker with --threads 1. (XLA partitions reductions by its thread count, so
-    draws are reproducible for a given number of threads per shard.) Both runs reuse one NLSQ result."""
+def test_the_draws_do_not_depend_on_the_layout_of_shards_and_chains(tmp_path, data_file):
+    """--threads 1 (chains one after another), --threads 2 with HETERODYNE_NUM_WORKERS=2 (two shard
+    processes of one thread), --threads 2 with one worker (two chains side by side) and --threads 3
+    (chains side by side, one thread spare): bit-identical draws. Every run reuses one NLSQ result."""
     import os
     import shutil
     import subprocess
@@ -174,8 +174,8 @@ def test_two_shard_workers_give_the_draws_of_one_worker_with_the_same_threads_pe
     nlsq_dir = tmp_path / "nlsq"
     assert main([*common, "--run-dir", str(nlsq_dir), "--method", "nlsq"]) == 0
     draws = {}
-    for workers, threads in (("1", "1"), ("2", "2")):
-        run_dir = tmp_path / f"workers{workers}"
+    for workers, threads in (("1", "1"), ("2", "2"), ("1", "2"), ("1", "3")):
+        run_dir = tmp_path / f"workers{workers}_threads{threads}"
         shutil.copytree(nlsq_dir, run_dir)
         completed = subprocess.run([heterodyne, *common, "--run-dir", str(run_dir), "--method", "cmc",
                                     "--threads", threads], capture_output=True, text=True,
@@ -184,8 +184,9 @@ def test_two_shard_workers_give_the_draws_of_one_worker_with_the_same_threads_pe
         assert "warm start from the NLSQ result" in completed.stderr
         document, samples = load(run_dir)
         assert document["cmc"]["n_shards"] == 2
-        draws[workers] = samples["shard_draws"]
-    np.testing.assert_array_equal(draws["1"], draws["2"])
+        draws[workers, threads] = samples["shard_draws"]
+    for layout, values in draws.items():
+        np.testing.assert_array_equal(values, draws["1", "1"], err_msg=str(layout))
 
 
 def test_a_singular_shard_covariance_is_regularised_exit_2_with_every_output_and_foreign_shards_are_refused(

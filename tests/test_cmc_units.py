@@ -371,17 +371,42 @@ def test_cmc_plan_command_prints_the_plan_from_a_count_or_from_the_data(tmp_path
 
 
 def test_shard_workers_come_from_config_then_environment_then_cores(monkeypatch):
-    from heterodyne.cmc.workers import resolve_workers
+    from heterodyne.cmc.workers import max_workers, shard_layout
     from heterodyne.errors import HeterodyneError
 
     monkeypatch.setenv("HETERODYNE_NUM_WORKERS", "3")
-    assert resolve_workers(None, threads=8, n_shards=10) == 3
-    assert resolve_workers(2, threads=8, n_shards=10) == 2
-    assert resolve_workers(None, threads=2, n_shards=10) == 2  # never above the thread budget
-    assert resolve_workers(None, threads=8, n_shards=1) == 1   # nor above the shards
+    assert max_workers(None) == 3 and max_workers(2) == 2
+    assert shard_layout(16, n_shards=10, n_chains=1).workers == 3   # the environment caps the workers
+    assert shard_layout(16, n_shards=10, n_chains=1, configured_workers=2).workers == 2
+    assert shard_layout(2, n_shards=10, n_chains=1).workers == 2   # never above the thread budget
+    assert shard_layout(8, n_shards=1, n_chains=1).workers == 1    # nor above the shards
     monkeypatch.setenv("HETERODYNE_NUM_WORKERS", "0")
     with pytest.raises(HeterodyneError, match="HETERODYNE_NUM_WORKERS='0'"):
-        resolve_workers(None, threads=8, n_shards=10)
+        max_workers(None)
     monkeypatch.delenv("HETERODYNE_NUM_WORKERS")
     monkeypatch.setattr("os.sched_getaffinity", lambda _: set(range(16)))
-    assert resolve_workers(None, threads=16, n_shards=10) == 7  # floor(16 / 2) - 1
+    assert max_workers(None) == 7  # floor(16 / 2) - 1
+
+
+@pytest.mark.parametrize(("cores", "threads", "shards", "chains", "workers", "per_worker", "side_by_side"), [
+    (1, 1, 1, 4, 1, 1, 1),      # one core: everything one after another
+    (2, 2, 1, 4, 1, 2, 2),      # the 2-core box: two chains at once
+    (2, 2, 5, 4, 1, 2, 2),      # 5 shards there: one worker, two chains at once (not one worker idle)
+    (2, 2, 5, 1, 1, 2, 1),      # one chain per shard: ⌊2/2⌋ − 1 = 0 → 1 worker at most by default
+    (16, 16, 1, 4, 1, 16, 4),   # one shard on 16 cores: 4 chains of 4 threads
+    (16, 16, 5, 4, 4, 4, 4),    # 5 shards: 4 workers x 4 chains, every core busy
+    (64, 64, 30, 4, 16, 4, 4),  # 30 shards on 64 cores: 16 workers x 4 chains
+    (64, 64, 30, 1, 30, 2, 1),  # one chain per shard: 30 workers (W_max 31) of 2 threads
+    (64, 64, 1, 4, 1, 64, 4),   # one shard on 64 cores: 4 chains of 16 threads
+    (64, 3, 5, 4, 1, 3, 3),     # a budget below the machine's cores is what counts
+])
+def test_the_layout_keeps_the_thread_budget_busy_for_one_shard_or_thirty(
+        monkeypatch, cores, threads, shards, chains, workers, per_worker, side_by_side):
+    from heterodyne.cmc.workers import shard_layout
+
+    monkeypatch.delenv("HETERODYNE_NUM_WORKERS", raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: set(range(cores)))
+    layout = shard_layout(threads, n_shards=shards, n_chains=chains)
+    assert (layout.workers, layout.threads, layout.side_by_side) == (workers, per_worker, side_by_side)
+    assert layout.workers * layout.threads <= threads < layout.workers * (layout.threads + 1)  # the whole budget
+    assert layout.threads_per_chain == max(1, per_worker // side_by_side)

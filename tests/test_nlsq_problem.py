@@ -73,6 +73,41 @@ def test_chunked_gram_equals_single_chunk(monkeypatch):
     np.testing.assert_allclose(chunked_evaluator.gram(x), whole, rtol=1e-12, atol=1e-12 * np.abs(whole).max())
 
 
+def test_threaded_passes_equal_the_serial_ones_to_round_off_and_fit_the_same_optimum(monkeypatch, tmp_path):
+    """The chunks of a pass evaluated in 3 threads at once: the same Gram matrix, score sums and
+    optimum as one thread (the chunks' sums are added in another grouping: round-off only)."""
+    from nlsq_helpers import fit_config, simulate
+
+    from heterodyne.data import load_data
+    from heterodyne.nlsq.setup import build_problem
+    from heterodyne.nlsq.solve import fit
+    from heterodyne.parameters import PHYSICS_NAMES
+
+    problem, _ = small_problem(n_frames=50)
+    x = problem.initial[problem.vary] * 1.05
+    serial = ResidualEvaluator(problem)
+    monkeypatch.setattr(problem_module, "MIN_THREAD_POINTS", 1000)
+    threaded = ResidualEvaluator(problem, threads=3)
+    assert len(serial._chunks) == 1 and len(threaded._chunks) == 3 and threaded.threads == 3
+    whole, parts = serial.score_sums(x), threaded.score_sums(x)
+    for name in ("gram", "block_scores", "residuals"):
+        expected, actual = getattr(whole, name), getattr(parts, name)
+        np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max(), err_msg=name)
+    np.testing.assert_allclose(threaded.gram(x), whole.gram, rtol=1e-12, atol=1e-12 * np.abs(whole.gram).max())
+
+    truth = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
+    path, _ = simulate(tmp_path, truth, n_frames=50, noise_sigma=0.002, seed=5)
+    fixed = {name: 0.0 for name in PHYSICS_NAMES if name not in truth} | {"D0_sample": truth["D0_sample"]}
+    config = fit_config(dict(D0_ref=2.6e4, v0=1000.0, f0=0.36), fixed,
+                        optimization={"nlsq": {"noise_sigma": 0.002}})
+    data = load_data(path, q=config["experimental_data"]["q"], phi=config["experimental_data"]["phi"])
+    problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
+    one, three = (fit(problem, config["optimization"]["nlsq"], threads=threads) for threads in (1, 3))
+    assert one.converged and one.function_evaluations == three.function_evaluations, one.convergence_warning
+    np.testing.assert_allclose(three.full, one.full, rtol=1e-8)
+    np.testing.assert_allclose(three.uncertainties.stderr, one.uncertainties.stderr, rtol=1e-8)
+
+
 def test_multistart_points_are_seeded_inside_bounds_and_start_at_initial():
     problem, _ = small_problem()
     first = start_points(problem, 6, seed=3)

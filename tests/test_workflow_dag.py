@@ -182,7 +182,7 @@ def test_invalid_config_fails_before_any_job_naming_the_problem(tmp_path, change
     assert not (tmp_path / "results").exists()
 
 
-PROFILE_SHARD_THREADS = {"local": 2, "slurm": 4, "pbs": 8}
+PROFILE_SHARD_THREADS = {"local": 4, "slurm": 4, "pbs": 4}  # the rule's own: 4 chains x 1 thread
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILE_SHARD_THREADS))
@@ -203,6 +203,16 @@ def test_profiles_dry_run_cmc_shards_with_their_threads(tmp_path, profile):
     commands = shell_commands(output, "cmc_shard")
     assert len(commands) == 2 * 3
     assert all(f"--threads {PROFILE_SHARD_THREADS[profile]} " in command for command in commands)
+
+
+def test_a_shard_job_asks_for_one_thread_per_chain(tmp_path):
+    """num_chains: 6 → cmc_shard jobs of 6 threads (every chain side by side), lowered to --cores."""
+    analysis = write_analysis(tmp_path)
+    analysis.write_text(analysis.read_text().replace("cmc: {", "cmc: {num_chains: 6, "))
+    config = {"analysis": str(analysis), "methods": ["nlsq", "cmc"], "seeds": [1], "datasets": simulated(["a"])}
+    for cores, threads in (("64", "6"), ("4", "4")):
+        commands = shell_commands(dry_run(tmp_path, config, "--cores", cores), "cmc_shard")
+        assert commands and all(f"--threads {threads} " in command for command in commands), commands[0]
 
 
 def test_seed_study_example_plans_five_replicates_and_a_stability_table(tmp_path):

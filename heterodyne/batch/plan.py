@@ -58,9 +58,14 @@ class Run:
         n_columns = N_PHYSICS + 2 * self.data.n_angles
         return resources.nlsq_mem_mb(self.data, n_columns, self.config["optimization"]["nlsq"]["max_points"])
 
-    def shard_mem_mb(self) -> int:
-        """Memory estimate of one CMC shard job."""
-        return resources.shard_mem_mb(self.data, self.n_shards())
+    def shard_threads(self) -> int:
+        """Threads of one CMC shard job: every chain side by side."""
+        return resources.shard_threads(self.config["optimization"]["cmc"]["num_chains"])
+
+    def shard_mem_mb(self, threads: int) -> int:
+        """Memory estimate of one CMC shard job of ``threads`` threads (that many chains at once at most)."""
+        chains_at_once = min(self.config["optimization"]["cmc"]["num_chains"], threads)
+        return resources.shard_mem_mb(self.data, self.n_shards(), chains_at_once)
 
     def combine_mem_mb(self) -> int:
         """Memory estimate of the consensus job."""

@@ -15,13 +15,15 @@ from which a subsample is drawn; the fitted points with σ (40 bytes), their pad
 and on the JAX device (2 × 40); and one chunk of at most CHUNK_POINTS points through the Jacobian
 pass, whose ∂r/∂x and [J | r] are chunk × (n + 1) float64 each. The P × n Jacobian is never held.
 
-CMC shard job, with S points in the shard:
+CMC shard job, with S points in the shard and p chains side by side (min(chains, threads)):
 
-    BASE_CMC + 8·A·N² + 40·P + (120 + NUTS_BYTES_PER_POINT)·S
+    BASE_CMC + 8·A·N² + 40·P + (120 + p · NUTS_BYTES_PER_POINT)·S
 
 the whole window's points and σ (the plan cuts the shard from them), the shard's copies as above,
-and the NUTS step's working arrays: the model's intermediate values per point, kept for the
-reverse-mode gradient. Chains run one after another, so their number does not count.
+and the NUTS step's working arrays of each running chain: the model's intermediate values per
+point, kept for the reverse-mode gradient.
+
+A shard job's threads are its chains × ``THREADS_PER_CHAIN``: every chain runs side by side.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ FITTED_POINT_BYTES = 3 * 40
 """A fitted (or shard) point and σ, its padded numpy copy and that copy on the JAX device."""
 NUTS_BYTES_PER_POINT = 8 * 100
 """float64 values of the model per point kept for the gradient of one NUTS step (measured ~770 bytes)."""
+THREADS_PER_CHAIN = 1
+"""Threads of a CMC chain in a workflow job: chains side by side scale better than threads per chain."""
 
 
 def chunk_points(n_points: int) -> int:
@@ -57,10 +61,17 @@ def nlsq_mem_mb(data: Selection, n_columns: int, max_points: int | None) -> int:
     return BASE_NLSQ_MB + math.ceil((data.data_bytes + points + chunk) / MIB)
 
 
-def shard_mem_mb(data: Selection, n_shards: int) -> int:
-    """A CMC shard job: base + data window + the window's points + the shard's arrays and NUTS work."""
+def shard_threads(n_chains: int) -> int:
+    """Threads of a CMC shard job: its chains side by side, ``THREADS_PER_CHAIN`` each."""
+    return n_chains * THREADS_PER_CHAIN
+
+
+def shard_mem_mb(data: Selection, n_shards: int, chains_at_once: int) -> int:
+    """A CMC shard job: base + data window + the window's points + the shard's arrays and the NUTS
+    work of ``chains_at_once`` chains."""
     shard_points = math.ceil(data.n_points / n_shards)
-    arrays = FULL_POINT_BYTES * data.n_points + (FITTED_POINT_BYTES + NUTS_BYTES_PER_POINT) * shard_points
+    nuts = chains_at_once * NUTS_BYTES_PER_POINT
+    arrays = FULL_POINT_BYTES * data.n_points + (FITTED_POINT_BYTES + nuts) * shard_points
     return BASE_CMC_MB + math.ceil((data.data_bytes + arrays) / MIB)
 
 

@@ -65,15 +65,6 @@ def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
             + log_abs_jacobian(z, *geometry))
 
 
-def shard_model(constants, angle_index, i, j, value, weight, *, n_contrast):
-    """The NumPyro model of one shard: z, flat over R^P, with log p_k(z) as a factor."""
-    import numpyro
-    import numpyro.distributions as dist
-
-    z = numpyro.sample("z", dist.ImproperUniform(dist.constraints.real_vector, (), constants["center"].shape))
-    numpyro.factor("log_density", log_density(z, constants, angle_index, i, j, value, weight, n_contrast=n_contrast))
-
-
 def powers(combination: str, n_points: int, shard_points: int, n_shards: int) -> tuple[float, float]:
     """(λ_k, ρ_k): the powers of a shard's likelihood and prior under ``combination``."""
     if combination == "barycenter":

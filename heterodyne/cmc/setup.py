@@ -10,13 +10,12 @@ import copy
 import dataclasses
 import logging
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
 from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
 from heterodyne.cmc.plan import ShardPlan, shard_plan
-from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of, shard_model
+from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of
 from heterodyne.cmc.sampler import ShardDraws, sample_shard
 from heterodyne.config import parameter_table
 from heterodyne.errors import HeterodyneError
@@ -97,12 +96,13 @@ def prepare(config: dict, data, nlsq_arrays: dict[str, np.ndarray]) -> CmcSetup:
     )
 
 
-def sample_one(setup: CmcSetup, shard: int) -> ShardDraws:
-    """Draws of ``shard``: its points, the run's geometry and tempered priors, NUTS."""
+def sample_one(setup: CmcSetup, shard: int, side_by_side: int = 1) -> ShardDraws:
+    """Draws of ``shard``: its points, the run's geometry and tempered priors, NUTS with
+    ``side_by_side`` chains at once (the draws do not depend on it)."""
     problem = setup.shard_problem(shard)
     geometry = setup.geometry()
     shard_powers = powers(setup.settings["combination"], setup.plan.n_points, problem.points.size, setup.plan.n_shards)
     constants, data = model_arguments(problem, geometry, setup.priors, shard_powers, max(setup.plan.sizes))
-    model = partial(shard_model, n_contrast=len(problem.scaling.contrast))
-    return sample_shard(model, (constants, *data), geometry, setup.settings, shard=shard, n_shards=setup.plan.n_shards,
-                        n_points=problem.points.size)
+    return sample_shard((constants, *data), geometry, setup.settings, n_contrast=len(problem.scaling.contrast),
+                        shard=shard, n_shards=setup.plan.n_shards, n_points=problem.points.size,
+                        side_by_side=side_by_side)

@@ -22,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add_run_arguments(parser)
     parser.add_argument("--shard", type=int, required=True, metavar="K", help="shard index, 0-based")
     parser.add_argument("--output", type=Path, required=True, metavar="SHARD.npz", help="file to write")
-    parser.add_argument("--threads", type=int, help="CPU budget of the process")
+    parser.add_argument("--threads", type=int,
+                        help="CPU budget of the process: up to N of the shard's chains run side by side")
     return parser
 
 
@@ -35,12 +36,15 @@ def run(args: argparse.Namespace) -> int:
 
     from heterodyne.cmc.report import shard_file_arrays
     from heterodyne.cmc.setup import prepare, sample_one
+    from heterodyne.cmc.workers import shard_layout
     from heterodyne.results import write_npz
+    from heterodyne.runtime import resolve_threads
 
     setup = prepare(inputs.config, inputs.data, inputs.nlsq.arrays)
     if not 0 <= args.shard < setup.plan.n_shards:
         raise HeterodyneError(f"--shard {args.shard}: the plan has shards 0..{setup.plan.n_shards - 1}")
-    draws = sample_one(setup, args.shard)
+    layout = shard_layout(resolve_threads(args.threads), 1, setup.settings["num_chains"], configured_workers=1)
+    draws = sample_one(setup, args.shard, layout.side_by_side)
     write_npz(args.output, shard_file_arrays(draws, setup.names, inputs.identity, setup.plan.n_shards))
     print(args.output)
     return 0

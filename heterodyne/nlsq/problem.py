@@ -8,15 +8,20 @@ solver sees only the varying ones, x. With σ_p the noise of point p,
 over the strict upper triangle of every angle. Residuals and the exact Jacobian ∂r/∂x
 (jax.jacfwd) are evaluated in chunks of at most ``CHUNK_POINTS`` points by one compiled function,
 so memory stays bounded for large matrices and small problems pay no padding; the Jacobian is
-reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stored whole.
+reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stored whole. With a
+budget of T threads the points are cut into at least T chunks (of at least ``MIN_THREAD_POINTS``)
+evaluated at once in T threads (XLA releases the GIL), and the chunks' sums are added in chunk
+order: the result depends on T only through the order of that sum (round-off).
 At the optimum one more pass sums the Gram matrix of [J | r] over blocks of frame pairs (its last
 column holds the point scores s_p = J_pᵀ r_p) and the residuals over frames, which is all the
-frame-clustered covariance of :mod:`heterodyne.nlsq.sandwich` needs (one chunk of J at a time).
+frame-clustered covariance of :mod:`heterodyne.nlsq.sandwich` needs (one chunk of J at a time,
+so this pass runs its chunks one after another).
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, partial
 
@@ -27,6 +32,8 @@ from heterodyne.points import PointSet
 from heterodyne.scaling import ScalingModel
 
 CHUNK_POINTS = 1 << 18
+MIN_THREAD_POINTS = 1 << 13
+"""The fewest points of a chunk given to a thread of its own: smaller ones cost more to hand out than they save."""
 
 
 @dataclass(frozen=True)
@@ -212,15 +219,22 @@ def padded_point_arrays(problem: FitProblem, size: int) -> tuple[np.ndarray, ...
             pad(points.value, 0.0), pad(1.0 / problem.sigma, 0.0))
 
 
-class ResidualEvaluator:
-    """The Gram matrix of [∂r/∂x | r] of one problem, and its square root; chunked and compiled."""
+def chunk_count(n_points: int, threads: int) -> int:
+    """Chunks of a pass over ``n_points``: ⌈n / CHUNK_POINTS⌉, raised towards ``threads`` while a
+    chunk keeps at least ``MIN_THREAD_POINTS`` points."""
+    return max(1, math.ceil(n_points / CHUNK_POINTS), min(threads, n_points // MIN_THREAD_POINTS))
 
-    def __init__(self, problem: FitProblem):
+
+class ResidualEvaluator:
+    """The Gram matrix of [∂r/∂x | r] of one problem, and its square root; chunked and compiled,
+    the chunks evaluated in up to ``threads`` threads at once."""
+
+    def __init__(self, problem: FitProblem, threads: int = 1):
         from heterodyne.jaxconfig import jnp
 
         self.problem = problem
         n_points = problem.points.size
-        n_chunks = max(1, math.ceil(n_points / CHUNK_POINTS))
+        n_chunks = chunk_count(n_points, threads)
         self.chunk = math.ceil(n_points / n_chunks)
         arrays = padded_point_arrays(problem, n_chunks * self.chunk)
         self._chunks = [
@@ -228,12 +242,25 @@ class ResidualEvaluator:
             for k in range(n_chunks)
         ]
         self.n_points = n_points
+        self.threads = min(threads, n_chunks)
         self._constants = problem_constants(problem)
         self._chunk_gram = _compiled(len(problem.scaling.contrast))
 
+    def _over_chunks(self, compiled) -> list:
+        """``compiled(chunk)`` of every chunk as numpy arrays, in chunk order, ``threads`` at once."""
+        def evaluate(chunk):
+            from heterodyne.jaxconfig import jax
+
+            return jax.device_get(compiled(chunk))
+
+        if self.threads == 1:
+            return [evaluate(chunk) for chunk in self._chunks]
+        with ThreadPoolExecutor(self.threads) as pool:
+            return list(pool.map(evaluate, self._chunks))
+
     def gram(self, x: np.ndarray) -> np.ndarray:
         """G = AᵀA, (n+1) × (n+1), of A = [∂r/∂x | r], summed chunk by chunk."""
-        return sum(np.asarray(self._chunk_gram(x, self._constants, *chunk)) for chunk in self._chunks)
+        return sum(self._over_chunks(lambda chunk: self._chunk_gram(x, self._constants, *chunk)))
 
     def score_sums(self, x: np.ndarray) -> ScoreSums:
         """The Gram matrices of the block pairs and the per-frame sums of r at ``x``."""

@@ -126,10 +126,11 @@ def noise_warnings(chi2_reduced: float, names, honest: Uncertainties, independen
     return warnings
 
 
-def fit(problem: FitProblem, settings: dict, progress: Progress | None = None) -> NlsqFit:
-    """Fit ``problem`` with the ``optimization.nlsq`` settings; every start runs to completion."""
+def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, threads: int = 1) -> NlsqFit:
+    """Fit ``problem`` with the ``optimization.nlsq`` settings, the residual passes in ``threads``
+    threads; every start runs to completion."""
     started = time.perf_counter()
-    compressed = CompressedProblem(ResidualEvaluator(problem))
+    compressed = CompressedProblem(ResidualEvaluator(problem, threads))
     n_points = problem.points.size
     lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
     progress = progress or Progress(enabled=False)

@@ -17,9 +17,11 @@ rule cmc_shard:
         f"{RUN}/logs/cmc_shard_{{shard}}.benchmark.tsv"
     conda:
         ENV
-    threads: 2
+    threads: SHARD_THREADS
     resources:
-        mem_mb=lambda wildcards, attempt: attempt_mem_mb("cmc_shard", run_of(wildcards).shard_mem_mb(), attempt),
+        mem_mb=lambda wildcards, threads, attempt: attempt_mem_mb(
+            "cmc_shard", run_of(wildcards).shard_mem_mb(threads), attempt
+        ),
     params:
         nlsq_dir=lambda wildcards, input: os.path.dirname(input.nlsq_result),
     shell:

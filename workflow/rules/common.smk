@@ -28,6 +28,8 @@ try:
     PLAN = plan_workflow(config)
     if "cmc" in PLAN.methods:
         SHARDS = {key: run.n_shards() for key, run in PLAN.runs.items()}
+    # a shard job's threads: its chains side by side (the most chains of any run)
+    SHARD_THREADS = max((run.shard_threads() for run in PLAN.runs.values()), default=1)
 except HeterodyneError as error:
     raise WorkflowError(f"invalid workflow config: {error}") from None
 
@@ -168,7 +170,9 @@ def job_requests():
         if config["nlsq_jobs"] == "per_run":
             requests.append(JobRequest("nlsq", where, rule_threads("nlsq"), run.nlsq_mem_mb()))
         if "cmc" in PLAN.methods:
-            requests.append(JobRequest("cmc_shard", where, rule_threads("cmc_shard"), run.shard_mem_mb()))
+            requests.append(
+                JobRequest("cmc_shard", where, rule_threads("cmc_shard"), run.shard_mem_mb(rule_threads("cmc_shard")))
+            )
             requests.append(JobRequest("cmc_combine", where, rule_threads("cmc_combine"), run.combine_mem_mb()))
     per_dataset = (["nlsq_dataset"] if config["nlsq_jobs"] == "per_dataset" else []) + (["plot"] if PLOTS else [])
     for rule_name in per_dataset:
