@@ -105,13 +105,8 @@ def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_cont
     return (value - c2) * weight
 
 
-@cache
-def _compiled(n_contrast: int):
-    """Jitted Gram matrix AᵀA of A = [∂r/∂x | r] on one chunk, for ``n_contrast`` coefficients.
-
-    The Jacobian comes from one forward-mode pass (jax.jacfwd) and never leaves the compiled
-    function: only the (n+1) × (n+1) Gram matrix does.
-    """
+def augmented_jacobian(n_contrast: int):
+    """(x, constants, *points) ↦ A = [∂r/∂x | r] on one chunk, from one forward-mode pass (jax.jacfwd)."""
     from heterodyne.jaxconfig import jax, jnp
 
     residual = partial(weighted_residuals, n_contrast=n_contrast)
@@ -120,10 +115,26 @@ def _compiled(n_contrast: int):
         value = residual(*args)
         return value, value
 
-    def gram(*args):
+    def augmented(*args):
         jacobian, value = jax.jacfwd(with_value, has_aux=True)(*args)
-        augmented = jnp.concatenate([jacobian, value[:, None]], axis=1)
-        return augmented.T @ augmented
+        return jnp.concatenate([jacobian, value[:, None]], axis=1)
+
+    return augmented
+
+
+@cache
+def _compiled(n_contrast: int):
+    """Jitted Gram matrix AᵀA of A = [∂r/∂x | r] on one chunk, for ``n_contrast`` coefficients.
+
+    The Jacobian never leaves the compiled function: only the (n+1) × (n+1) Gram matrix does.
+    """
+    from heterodyne.jaxconfig import jax
+
+    augmented = augmented_jacobian(n_contrast)
+
+    def gram(*args):
+        rows = augmented(*args)
+        return rows.T @ rows
 
     return jax.jit(gram)
 
@@ -140,19 +151,9 @@ def base_block(n_frames: int) -> int:
 @cache
 def _compiled_augmented(n_contrast: int):
     """Jitted A = [∂r/∂x | r] on one chunk (its rows are summed on the host into block pairs)."""
-    from heterodyne.jaxconfig import jax, jnp
+    from heterodyne.jaxconfig import jax
 
-    residual = partial(weighted_residuals, n_contrast=n_contrast)
-
-    def with_value(*args):
-        value = residual(*args)
-        return value, value
-
-    def augmented(*args):
-        jacobian, value = jax.jacfwd(with_value, has_aux=True)(*args)
-        return jnp.concatenate([jacobian, value[:, None]], axis=1)
-
-    return jax.jit(augmented)
+    return jax.jit(augmented_jacobian(n_contrast))
 
 
 def add_block_pair_grams(grams: np.ndarray, augmented: np.ndarray, pair: np.ndarray) -> None:
