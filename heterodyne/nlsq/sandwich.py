@@ -96,10 +96,9 @@ def correlated_block_size(n_frames: int, base: int) -> int:
     return min(math.ceil(n_frames / MAX_BLOCKS_PER_ANGLE / base) * base, largest)
 
 
-def largest_variance_ratio(meat: np.ndarray, jtj: np.ndarray, chi2_reduced: float) -> float:
+def largest_variance_ratio(meat: np.ndarray, whiten: np.ndarray, chi2_reduced: float) -> float:
     """max_k V_kk / (χ²_red H⁺)_kk with V = H⁺ M H⁺: the largest squared stderr ratio, honest over
-    independent-noise, on the identified directions of H = JᵀJ (H⁺ = W Wᵀ)."""
-    whiten = whitening(jtj)
+    independent-noise, on the identified directions of H = JᵀJ (H⁺ = W Wᵀ, W = ``whitening(H)``)."""
     sandwich = whiten @ (whiten.T @ meat @ whiten) @ whiten.T
     independent = chi2_reduced * np.einsum("ij,ij->i", whiten, whiten)
     usable = independent > 0.0
@@ -157,10 +156,11 @@ def deletion_changes(block_grams: np.ndarray, whiten: np.ndarray) -> tuple[np.nd
     return np.einsum("kij,kj->ki", vectors, rotated), float(leverages.max(initial=0.0))
 
 
-def leverage_corrected_meat(block_grams: np.ndarray, jtj: np.ndarray) -> tuple[np.ndarray, float]:
+def leverage_corrected_meat(block_grams: np.ndarray, jtj: np.ndarray,
+                            whiten: np.ndarray) -> tuple[np.ndarray, float]:
     """(M, largest leverage): the dyadic meat with every cluster's score sum replaced by
-    H (H − H_g)⁻¹ s_g (see the module docstring), on the identified directions of H = JᵀJ."""
-    whiten = whitening(jtj)
+    H (H − H_g)⁻¹ s_g (see the module docstring), on the identified directions of H = JᵀJ
+    (``whiten`` = ``whitening(H)``)."""
     members, leverage_members = deletion_changes(
         block_memberships(block_grams).reshape(-1, *block_grams.shape[3:]), whiten)
     pairs, leverage_pairs = deletion_changes(off_diagonal_pairs(block_grams), whiten)
@@ -183,16 +183,17 @@ def frame_clustered_meat(sums: ScoreSums, chi2_reduced: float) -> tuple[np.ndarr
     whether the noise is correlated (see the module docstring)."""
     autocorrelation = frame_autocorrelation(sums.residuals)
     jtj = sums.gram[:-1, :-1]
+    whiten = whitening(jtj)
     n_frames = sums.residuals.shape[1]
 
     def meat_for(size: int) -> tuple[np.ndarray, float, int]:
         block_grams = coarsen(sums.block_grams, size // sums.block)
-        meat, leverage = leverage_corrected_meat(block_grams, jtj)
+        meat, leverage = leverage_corrected_meat(block_grams, jtj, whiten)
         return meat, leverage, int(block_grams.shape[0] * block_grams.shape[1])
 
     size = block_size(autocorrelation, sums.block)
     meat, largest_leverage, n_clusters = meat_for(size)
-    correlated = largest_variance_ratio(meat, jtj, chi2_reduced) > CORRELATED_VARIANCE_RATIO
+    correlated = largest_variance_ratio(meat, whiten, chi2_reduced) > CORRELATED_VARIANCE_RATIO
     if correlated and size < correlated_block_size(n_frames, sums.block):
         size = correlated_block_size(n_frames, sums.block)
         meat, largest_leverage, n_clusters = meat_for(size)
