@@ -148,12 +148,12 @@ def deletion_changes(block_grams: np.ndarray, whiten: np.ndarray) -> tuple[np.nd
     ``block_grams`` (K, n+1, n+1), whose [:n, :n] is H_g and [:n, n] the score sum s_g; the
     leverages (eigenvalues of Wᵀ H_g W) are capped at ``MAX_LEVERAGE``."""
     n = whiten.shape[0]
-    leverage_matrix = np.einsum("ni,knm,mj->kij", whiten, block_grams[:, :n, :n], whiten)
+    leverage_matrix = whiten.T @ block_grams[:, :n, :n] @ whiten
     scores = block_grams[:, :n, n] @ whiten
     leverages, vectors = np.linalg.eigh(leverage_matrix)
     leverages = np.clip(leverages, 0.0, MAX_LEVERAGE)
-    rotated = np.einsum("kij,ki->kj", vectors, scores) / (1.0 - leverages)
-    return np.einsum("kij,kj->ki", vectors, rotated), float(leverages.max(initial=0.0))
+    rotated = (scores[:, None, :] @ vectors)[:, 0] / (1.0 - leverages)
+    return (vectors @ rotated[:, :, None])[..., 0], float(leverages.max(initial=0.0))
 
 
 def leverage_corrected_meat(block_grams: np.ndarray, jtj: np.ndarray,
