@@ -19,9 +19,9 @@ For frames i, j of an angle with scattering vector q and detector angle φ (degr
     c2 = offset + contrast (R + S + X) / f²
 
 Every point is evaluated from a small per-(angle, frame) table (:func:`angle_frame_table`), with
-two exponentials per point and closed-form derivatives (:func:`c2_points_jacobian` for the
-solver's Jacobian, :func:`c2_points_reverse` for the sampler's gradient). |x| is exact; its
-derivative is taken as 0 at x = 0 (the diagonal, which no fit uses).
+two exponentials per point; :func:`c2_points_reverse` gives the sampler's gradient its own
+closed-form reverse-mode rule. |x| is exact; its derivative is taken as 0 at x = 0 (the
+diagonal, which no fit uses).
 
 Arguments shared by the functions here: ``theta`` (14,) physics parameters in the canonical
 order of :mod:`heterodyne.parameters`; ``contrast``, ``offset``, ``q`` and ``phi`` (A,) per
@@ -111,7 +111,7 @@ def angle_frame_table(theta, t, q, phi):
 def pair_correlation(frame_i, frame_j):
     """(R + S + X) / f² from the table quantities of frames i and j (leading axis: the 6 of
     :func:`angle_frame_table`), with the intermediate quantities (u, w, κ, h_ref, h_s and the
-    signs of a_j − a_i and b_j − b_i) that :func:`c2_points_jacobian` reuses."""
+    signs of a_j − a_i and b_j − b_i) that :func:`_correlation_backward` reuses."""
     delta_a = frame_j[0] - frame_i[0]
     delta_b = frame_j[1] - frame_i[1]
     h_ref = jnp.exp(-jnp.abs(delta_a))
@@ -146,46 +146,6 @@ def c2_points(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
     return offset[angle_index] + contrast[angle_index] * pair_correlation(frame_i, frame_j)[0]
 
 
-def c2_points_jacobian(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
-    """(c2 (P,), ∂c2/∂θ transposed (14, P), correlation (P,)) at the points of :func:`c2_points`.
-
-    ∂c2/∂contrast of the point's own angle is the correlation and ∂c2/∂offset is 1. ∂c2/∂θ is
-    assembled from the table's own Jacobian (forward mode on the small (6, A, N) table; ' = ∂/∂θ)
-    and the closed-form derivatives of u² + w² + 2uwκ, with G_u = 2(u + wκ), G_w = 2(w + uκ), s_a
-    the sign of a_j − a_i, s_b of b_j − b_i, and sin Δ = sin(φ_j − φ_i) = sin φ_j cos φ_i − cos φ_j sin φ_i:
-
-        ∂/∂θ_ref (0–2)    = −G_u u s_a (a'_j − a'_i)
-        ∂/∂θ_sample (3–5) = −G_w w s_b (b'_j − b'_i)
-        ∂/∂θ_v (6–8, 13)  = −2uw sin Δ (φ'_j − φ'_i),   φ' = cos φ (sin φ)' − sin φ (cos φ)'
-        ∂/∂θ_f (9–12)     = G_u h_ref (ρ_j ρ'_i + ρ_i ρ'_j) + G_w h_s (σ_j σ'_i + σ_i σ'_j)
-
-    each times the contrast. A column needs only the derivatives of its own table quantity, with
-    respect to its own 3 or 4 parameters, gathered at i and j. Every quantity is a (P,) vector
-    (parameters on the leading axis), so XLA computes each one once, vectorised.
-    """
-    def table_of(th):
-        return angle_frame_table(th, t, q, phi).reshape(FRAME_COLUMNS, -1)
-
-    table = table_of(theta)
-    tangents = jnp.moveaxis(jax.jacfwd(table_of)(theta), -1, 1)               # (6, 14, A·N)
-    phase = table[2] * tangents[3] - table[3] * tangents[2]                  # (14, A·N)
-    derivatives = jnp.concatenate([tangents[0, 0:3], tangents[1, 3:6], phase[6:9], phase[13:14],
-                                   tangents[4, 9:13], tangents[5, 9:13]])     # (18, A·N)
-    frame_i, frame_j = _gathered(jnp.concatenate([table, derivatives]), *_frame_rows(t.shape[0], angle_index, i, j))
-    correlation, (u, w, kappa, h_ref, h_sample, sign_a, sign_b) = pair_correlation(frame_i, frame_j)
-    g_u = 2.0 * (u + w * kappa)
-    g_w = 2.0 * (w + u * kappa)
-    sin_delta = frame_j[3] * frame_i[2] - frame_j[2] * frame_i[3]
-    d_i, d_j = frame_i[FRAME_COLUMNS:], frame_j[FRAME_COLUMNS:]
-    ref = -g_u * u * sign_a * (d_j[0:3] - d_i[0:3])
-    sample = -g_w * w * sign_b * (d_j[3:6] - d_i[3:6])
-    velocity = -2.0 * u * w * sin_delta * (d_j[6:10] - d_i[6:10])
-    fraction = (g_u * h_ref * (frame_j[4] * d_i[10:14] + frame_i[4] * d_j[10:14])
-                + g_w * h_sample * (frame_j[5] * d_i[14:18] + frame_i[5] * d_j[14:18]))
-    jacobian = jnp.concatenate([ref, sample, velocity[:3], fraction, velocity[3:]]) * contrast[angle_index]
-    return offset[angle_index] + contrast[angle_index] * correlation, jacobian, correlation
-
-
 @partial(jax.custom_vjp, nondiff_argnums=(3,))
 def _correlation_at(table, rows_i, rows_j, n_rows):
     """(R + S + X) / f² at the points whose frames are the table columns ``rows_i`` and ``rows_j``."""
@@ -200,8 +160,13 @@ def _correlation_forward(table, rows_i, rows_j, n_rows):
 
 def _correlation_backward(n_rows, saved, cotangent):
     """∂/∂table of Σ_p e_p corr_p: the closed-form derivatives of u² + w² + 2uwκ with respect to
-    the six quantities of frames i and j (:func:`c2_points_jacobian`'s notation), summed into the
-    table's columns by one segment sum per side."""
+    the six quantities of frames i and j, summed into the table's columns by one segment sum per
+    side. With G_u = 2(u + wκ), G_w = 2(w + uκ) and s_a, s_b the signs of a_j − a_i, b_j − b_i:
+
+        ∂/∂a_i = −∂/∂a_j = G_u u s_a        ∂/∂b_i = −∂/∂b_j = G_w w s_b
+        ∂/∂cos φ_i = 2uw cos φ_j            ∂/∂sin φ_i = 2uw sin φ_j       (i ↔ j alike)
+        ∂/∂ρ_i = G_u h_ref ρ_j              ∂/∂σ_i = G_w h_s σ_j           (i ↔ j alike)
+    """
     frame_i, frame_j, (u, w, kappa, h_ref, h_sample, sign_a, sign_b), rows_i, rows_j = saved
     g_u = 2.0 * (u + w * kappa) * cotangent
     g_w = 2.0 * (w + u * kappa) * cotangent

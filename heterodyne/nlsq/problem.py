@@ -5,10 +5,9 @@ solver sees only the varying ones, x. With σ_p the noise of point p,
 
     r_p(x) = (y_p − c2(θ, contrast, offset; a_p, i_p, j_p)) / σ_p
 
-over the strict upper triangle of every angle. Residuals and the exact Jacobian ∂r/∂x (the
-closed form of :func:`heterodyne.model.c2_points_jacobian`) are evaluated in chunks of at most
-``CHUNK_POINTS`` points by one compiled function, so memory stays bounded for large matrices and
-small problems pay no padding; the Jacobian is
+over the strict upper triangle of every angle. Residuals and the exact Jacobian ∂r/∂x
+(jax.jacfwd) are evaluated in chunks of at most ``CHUNK_POINTS`` points by one compiled function,
+so memory stays bounded for large matrices and small problems pay no padding; the Jacobian is
 reduced chunk by chunk to the small Gram matrix of [J | r] instead of being stored whole. With a
 budget of T threads the points are cut into at least T chunks (of at least ``MIN_THREAD_POINTS``)
 evaluated at once in T threads (XLA releases the GIL), and the chunks' sums are added in chunk
@@ -24,7 +23,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 
@@ -114,22 +113,18 @@ def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_cont
 
 
 def augmented_jacobian(n_contrast: int):
-    """(x, constants, *points) ↦ Aᵀ, (n+1, P), of A = [∂r/∂x | r] on one chunk.
+    """(x, constants, *points) ↦ A = [∂r/∂x | r] on one chunk, from one forward-mode pass (jax.jacfwd)."""
+    from heterodyne.jaxconfig import jax, jnp
 
-    ∂c2/∂θ is :func:`heterodyne.model.c2_points_jacobian`'s closed form; with the scaling basis
-    B (A × m), ∂c2/∂(contrast coefficients) = correlation · B[a_p] and ∂c2/∂(offset coefficients)
-    = B[a_p]; ∂r/∂x = −w ∂c2/∂x on the free columns.
-    """
-    from heterodyne import model
-    from heterodyne.jaxconfig import jnp
+    residual = partial(weighted_residuals, n_contrast=n_contrast)
 
-    def augmented(x, constants, angle_index, i, j, value, weight):
-        c2, physics, correlation = model.c2_points_jacobian(
-            *scaled_parameters(x, constants, n_contrast), **point_arguments(constants, angle_index, i, j))
-        basis = constants["basis"].T[:, angle_index]
-        full = jnp.concatenate([physics, correlation * basis, basis])
-        jacobian = -weight * full[constants["free_index"]]
-        return jnp.concatenate([jacobian, ((value - c2) * weight)[None]])
+    def with_value(*args):
+        value = residual(*args)
+        return value, value
+
+    def augmented(*args):
+        jacobian, value = jax.jacfwd(with_value, has_aux=True)(*args)
+        return jnp.concatenate([jacobian, value[:, None]], axis=1)
 
     return augmented
 
@@ -151,8 +146,8 @@ def _compiled(n_contrast: int):
         n_blocks, length = cache_blocks(points[0].shape[0])
 
         def add_block(total, block):
-            columns = augmented(x, constants, *block)
-            return total + columns @ columns.T, None
+            rows = augmented(x, constants, *block)
+            return total + rows.T @ rows, None
 
         start = jnp.zeros((x.shape[0] + 1, x.shape[0] + 1))
         return jax.lax.scan(add_block, start, tuple(p.reshape(n_blocks, length) for p in points))[0]
@@ -181,7 +176,7 @@ def base_block(n_frames: int) -> int:
 
 @cache
 def _compiled_augmented(n_contrast: int):
-    """Jitted Aᵀ of A = [∂r/∂x | r] on one chunk (A's rows are summed on the host into block pairs)."""
+    """Jitted A = [∂r/∂x | r] on one chunk (its rows are summed on the host into block pairs)."""
     from heterodyne.jaxconfig import jax
 
     return jax.jit(augmented_jacobian(n_contrast))
@@ -303,7 +298,7 @@ class ResidualEvaluator:
         grams = np.zeros((n_angles * n_blocks**2, x.size + 1, x.size + 1))
         residuals = np.zeros(n_angles * n_frames)
         for chunk in self._chunks:
-            augmented = np.asarray(compiled(x, self._constants, *chunk)).T
+            augmented = np.asarray(compiled(x, self._constants, *chunk))
             angle_index, i, j = (np.asarray(a) for a in chunk[:3])
             add_block_pair_grams(grams, augmented, (angle_index * n_blocks + i // block) * n_blocks + j // block)
             for frame in (i, j):
