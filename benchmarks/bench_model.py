@@ -1,10 +1,9 @@
 """Model evaluation and Jacobian cost on the point-list path (issues: core package, every core busy).
 
 For N frames × 3 angles, all strict-upper-triangle points, after compilation: time of one
-evaluation of c2; of its 14-column physics Jacobian (jax.jacfwd of ``model.c2_points``, as the
-solver computes it); and of the gradient of a sum of squares over the physics parameters, through
-``model.c2_points_reverse``'s own rule (as the sampler computes it) and by plain reverse mode.
-Also the time to import ``heterodyne`` (no jax work). Prints one line per size.
+evaluation of c2 and of its 14-column physics Jacobian (jax.jacfwd of ``model.c2_points``, as the
+solver computes it), and the time to import ``heterodyne`` (no jax work). Prints one line per
+size. The sampler's gradient is timed where it runs, inside NUTS: ``bench_sampler_gradient.py``.
 
     .venv/bin/python benchmarks/bench_model.py [--repeats 20]
 """
@@ -51,17 +50,9 @@ def time_size(n_frames: int, theta, q, phi, repeats: int) -> str:
                   angle_index=jnp.asarray(np.repeat(np.arange(n_angles), i.size)),
                   i=jnp.asarray(np.tile(i, n_angles)), j=jnp.asarray(np.tile(j, n_angles)))
     contrast, offset = jnp.full(n_angles, 0.2), jnp.ones(n_angles)
-    data = model.c2_points(theta * 1.01, contrast, offset, **points)
-
-    def squares(c2_function, th):
-        residuals = data - c2_function(th, contrast, offset, **points)
-        return residuals @ residuals
-
     timed = {
         "value": jax.jit(lambda th: model.c2_points(th, contrast, offset, **points)),
         "jacobian": jax.jit(jax.jacfwd(lambda th: model.c2_points(th, contrast, offset, **points))),
-        "gradient, own rule": jax.jit(jax.grad(functools.partial(squares, model.c2_points_reverse))),
-        "gradient, plain": jax.jit(jax.grad(functools.partial(squares, model.c2_points))),
     }
     n_points = int(points["i"].size)
     cells = []
