@@ -80,7 +80,7 @@ def frame_terms(theta, t):
 
 
 FRAME_COLUMNS = 6
-"""Quantities of the per-(angle, frame) table: a, b, cos φ, sin φ, ρ, σ (see :func:`angle_frame_table`)."""
+"""Quantities of the per-(angle, frame) table: a, b, cos ψ, sin ψ, ρ, σ (see :func:`angle_frame_table`)."""
 
 
 def angle_frame_table(theta, t, q, phi):
@@ -89,10 +89,10 @@ def angle_frame_table(theta, t, q, phi):
     With C_ref, C_sample, V the cumulative integrals of J_ref, J_sample, v and f_s the fraction
     (:func:`frame_terms`), g_a = q_a cos(φ_a + phi0) and n_k = f_s(t_k)² + f_r(t_k)²:
 
-        a = ½ q² C_ref,  b = ½ q² C_sample,  cos φ,  sin φ (φ = g V),  ρ = f_r/√n,  σ = f_s/√n
+        a = ½ q² C_ref,  b = ½ q² C_sample,  cos ψ,  sin ψ (ψ = g V),  ρ = f_r/√n,  σ = f_s/√n
 
     so that for frames i, j of one angle, with h_ref = exp(−|a_j − a_i|), h_s = exp(−|b_j − b_i|),
-    u = ρ_i ρ_j h_ref, w = σ_i σ_j h_s and κ = cos(φ_j − φ_i) = cos φ_i cos φ_j + sin φ_i sin φ_j,
+    u = ρ_i ρ_j h_ref, w = σ_i σ_j h_s and κ = cos(ψ_j − ψ_i) = cos ψ_i cos ψ_j + sin ψ_i sin ψ_j,
 
         (R + S + X) / f² = u² + w² + 2 u w κ                       (module docstring)
 
@@ -165,7 +165,7 @@ def _correlation_backward(n_rows, saved, cotangent):
     G_u = 2(u + wκ), G_w = 2(w + uκ) and s_a, s_b the signs of a_j − a_i, b_j − b_i:
 
         ∂/∂a_i = −∂/∂a_j = G_u u s_a        ∂/∂b_i = −∂/∂b_j = G_w w s_b
-        ∂/∂cos φ_i = 2uw cos φ_j            ∂/∂sin φ_i = 2uw sin φ_j       (i ↔ j alike)
+        ∂/∂cos ψ_i = 2uw cos ψ_j            ∂/∂sin ψ_i = 2uw sin ψ_j       (i ↔ j alike)
         ∂/∂ρ_i = G_u h_ref ρ_j              ∂/∂σ_i = G_w h_s σ_j           (i ↔ j alike)
     """
     frame_i, frame_j, (u, w, kappa, h_ref, h_sample, sign_a, sign_b), rows_i, rows_j = saved
@@ -188,8 +188,8 @@ def c2_points_reverse(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
     """:func:`c2_points` with a reverse-mode rule of its own (reverse mode only; for gradients of
     scalar losses such as a log-likelihood): the per-point derivatives are the closed forms of
     :func:`_correlation_backward`, summed into the (A, N) table, which autodiff then carries back
-    to θ. Plain reverse mode through the gathers recomputes every per-point quantity for each of
-    the table's columns and costs several times more."""
+    to θ. Inside the sampler this takes half the time of plain reverse mode through the gathers
+    (benchmarks/bench_sampler_gradient.py, docs/cores.md)."""
     table = angle_frame_table(theta, t, q, phi).reshape(FRAME_COLUMNS, -1)
     correlation = _correlation_at(table, *_frame_rows(t.shape[0], angle_index, i, j), table.shape[1])
     return offset[angle_index] + contrast[angle_index] * correlation
