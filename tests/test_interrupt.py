@@ -2,8 +2,10 @@
 again at the next safe point, and only inside the block that asked for it."""
 
 import contextlib
+import gc
 import os
 import signal
+import sys
 
 import pytest
 
@@ -42,3 +44,27 @@ def test_a_result_file_is_not_moved_into_place_after_an_interrupt(tmp_path):
         with pytest.raises(KeyboardInterrupt):
             atomic_write_bytes(target, b"{}")
     assert list(tmp_path.iterdir()) == []
+
+
+class RaisesWhenCollected:
+    """An object whose finaliser raises, as a gc callback interrupted by SIGINT does: Python
+    reports such an exception through sys.unraisablehook instead of raising it."""
+
+    def __init__(self, exception: BaseException):
+        self.exception = exception
+
+    def __del__(self):
+        raise self.exception
+
+
+def test_a_recorded_interrupt_is_not_reported_as_unraisable_but_other_errors_are(monkeypatch):
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    with sticky_interrupt():
+        RaisesWhenCollected(ValueError("kept"))
+        gc.collect()
+        swallowed_interrupt()
+        RaisesWhenCollected(KeyboardInterrupt())
+        gc.collect()
+    assert [type(unraisable.exc_value) for unraisable in reported] == [ValueError]
+    assert sys.unraisablehook == reported.append
