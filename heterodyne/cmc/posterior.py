@@ -19,13 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
-from heterodyne.nlsq.problem import (
-    FitProblem,
-    padded_point_arrays,
-    point_arguments,
-    problem_constants,
-    scaled_parameters,
-)
+from heterodyne.nlsq.problem import FitProblem, padded_point_arrays, problem_constants, weighted_residuals
 
 PRIOR_KINDS = {"uniform": 0, "normal": 1, "lognormal": 2}
 
@@ -63,13 +57,10 @@ def log_prior(x, kind, mu, sigma):
 def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
     """log p_k(z). Every array is an argument, nothing is closed over: one compiled sampler serves
     every shard of the same (padded) size, in this process and through the persistent cache."""
-    from heterodyne import model
-
     geometry = (constants["center"], constants["factor"], constants["lower"], constants["upper"])
     x = parameters_of(z, *geometry)
-    c2 = model.c2_points_reverse(*scaled_parameters(x, constants, n_contrast),
-                                 **point_arguments(constants, angle_index, i, j))
-    residuals = (value - c2) * weight
+    residuals = weighted_residuals(x, constants, angle_index, i, j, value, weight, n_contrast=n_contrast,
+                                   reverse_rule=True)
     prior = log_prior(x, constants["prior_kind"], constants["prior_mu"], constants["prior_sigma"])
     return (-0.5 * constants["likelihood_power"] * (residuals @ residuals) + constants["prior_power"] * prior
             + log_abs_jacobian(z, *geometry))

@@ -87,28 +87,24 @@ def split_full(full, n_contrast: int):
     return full[:N_PHYSICS], full[N_PHYSICS:N_PHYSICS + n_contrast], full[N_PHYSICS + n_contrast:]
 
 
-def point_arguments(constants, angle_index, i, j):
-    """The keyword arguments of the model's point functions for one chunk of points."""
-    return dict(t=constants["t"], q=constants["q"], phi=constants["phi"], angle_index=angle_index, i=i, j=j)
-
-
-def scaled_parameters(x, constants, n_contrast):
-    """(θ, contrast per angle, offset per angle) of the full vector with ``x`` in its free slots."""
-    full = constants["initial"].at[constants["free_index"]].set(x)
-    theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
-    basis = constants["basis"]
-    return theta, basis @ contrast_coefficients, basis @ offset_coefficients
-
-
-def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_contrast):
+def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_contrast, reverse_rule=False):
     """(y − c2(full(x))) · w on one chunk of points; ``constants`` holds the problem's arrays.
 
     Everything is an argument (nothing is closed over), so one compiled function serves every
     problem of the same shapes, in this process and through the persistent compile cache.
+    ``reverse_rule``: c2 through :func:`heterodyne.model.c2_points_reverse` (the same values, with
+    the sampler's own reverse-mode rule; reverse mode only).
     """
     from heterodyne import model
 
-    c2 = model.c2_points(*scaled_parameters(x, constants, n_contrast), **point_arguments(constants, angle_index, i, j))
+    full = constants["initial"].at[constants["free_index"]].set(x)
+    theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
+    basis = constants["basis"]
+    c2_function = model.c2_points_reverse if reverse_rule else model.c2_points
+    c2 = c2_function(
+        theta, basis @ contrast_coefficients, basis @ offset_coefficients,
+        t=constants["t"], q=constants["q"], phi=constants["phi"], angle_index=angle_index, i=i, j=j,
+    )
     return (value - c2) * weight
 
 
