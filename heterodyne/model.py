@@ -30,8 +30,6 @@ detector angle; ``t`` (N,) frame times in seconds.
 
 from __future__ import annotations
 
-from functools import partial
-
 from heterodyne.jaxconfig import jax, jnp
 
 EXPONENT_CLIP = 100.0
@@ -135,21 +133,30 @@ def _gathered(table, rows_i, rows_j):
     return (jnp.stack([column[rows_i] for column in table]), jnp.stack([column[rows_j] for column in table]))
 
 
+def _correlation_at(table, rows_i, rows_j, n_rows):
+    """(R + S + X) / f² at the points whose frames are the columns ``rows_i`` and ``rows_j`` of
+    the flattened (6, n_rows) table."""
+    return pair_correlation(*_gathered(table, rows_i, rows_j))[0]
+
+
+def _at_points(correlation_at, theta, contrast, offset, *, t, q, phi, angle_index, i, j):
+    """c2 at the points, with the correlation computed by ``correlation_at`` (signature of
+    :func:`_correlation_at`)."""
+    table = angle_frame_table(theta, t, q, phi).reshape(FRAME_COLUMNS, -1)
+    correlation = correlation_at(table, *_frame_rows(t.shape[0], angle_index, i, j), table.shape[1])
+    return offset[angle_index] + contrast[angle_index] * correlation
+
+
 def c2_points(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
     """c2 at a list of points: angle ``angle_index[p]``, frames ``i[p]``, ``j[p]`` (indices into t).
 
     Cost O(A N + P): the table of :func:`angle_frame_table` is built once and gathered at i and
     j. Returns an array of shape (P,).
     """
-    table = angle_frame_table(theta, t, q, phi).reshape(FRAME_COLUMNS, -1)
-    frame_i, frame_j = _gathered(table, *_frame_rows(t.shape[0], angle_index, i, j))
-    return offset[angle_index] + contrast[angle_index] * pair_correlation(frame_i, frame_j)[0]
+    return _at_points(_correlation_at, theta, contrast, offset, t=t, q=q, phi=phi, angle_index=angle_index, i=i, j=j)
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(3,))
-def _correlation_at(table, rows_i, rows_j, n_rows):
-    """(R + S + X) / f² at the points whose frames are the table columns ``rows_i`` and ``rows_j``."""
-    return pair_correlation(*_gathered(table, rows_i, rows_j))[0]
+_correlation_with_own_rule = jax.custom_vjp(_correlation_at, nondiff_argnums=(3,))
 
 
 def _correlation_forward(table, rows_i, rows_j, n_rows):
@@ -181,7 +188,7 @@ def _correlation_backward(n_rows, saved, cotangent):
     return table, None, None
 
 
-_correlation_at.defvjp(_correlation_forward, _correlation_backward)
+_correlation_with_own_rule.defvjp(_correlation_forward, _correlation_backward)
 
 
 def c2_points_reverse(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
@@ -190,9 +197,8 @@ def c2_points_reverse(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
     :func:`_correlation_backward`, summed into the (A, N) table, which autodiff then carries back
     to θ. Inside the sampler this takes half the time of plain reverse mode through the gathers
     (benchmarks/bench_sampler_gradient.py, docs/cores.md)."""
-    table = angle_frame_table(theta, t, q, phi).reshape(FRAME_COLUMNS, -1)
-    correlation = _correlation_at(table, *_frame_rows(t.shape[0], angle_index, i, j), table.shape[1])
-    return offset[angle_index] + contrast[angle_index] * correlation
+    return _at_points(_correlation_with_own_rule, theta, contrast, offset, t=t, q=q, phi=phi,
+                      angle_index=angle_index, i=i, j=j)
 
 
 def c2_grid(theta, contrast, offset, *, t, q, phi):
