@@ -133,11 +133,17 @@ def block_dyadic_meat(block_scores: np.ndarray) -> np.ndarray:
     return per_block.T @ per_block - pairs.T @ pairs
 
 
-def whitening(jtj: np.ndarray) -> np.ndarray:
-    """W (n, k) with Wᵀ JᵀJ W = I on the identified directions: W = D⁻¹ V Λ^(-1/2) from the
-    eigen-decomposition V Λ Vᵀ of D⁻¹ JᵀJ D⁻¹ (D = √diag JᵀJ, 1 where 0), λ ≥ DEGENERATE_RATIO λ_max."""
+def column_scale(jtj: np.ndarray) -> np.ndarray:
+    """D = √diag JᵀJ, 1 where the diagonal is 0: the column scale of the eigen-decompositions here."""
     scale = np.sqrt(np.clip(np.diag(jtj), 0.0, None))
     scale[scale == 0.0] = 1.0
+    return scale
+
+
+def whitening(jtj: np.ndarray) -> np.ndarray:
+    """W (n, k) with Wᵀ JᵀJ W = I on the identified directions: W = D⁻¹ V Λ^(-1/2) from the
+    eigen-decomposition V Λ Vᵀ of D⁻¹ JᵀJ D⁻¹ (D = ``column_scale``), λ ≥ DEGENERATE_RATIO λ_max."""
+    scale = column_scale(jtj)
     eigenvalues, eigenvectors = np.linalg.eigh(jtj / np.outer(scale, scale))
     kept = eigenvalues >= DEGENERATE_RATIO * eigenvalues[-1]
     return eigenvectors[:, kept] / np.sqrt(eigenvalues[kept]) / scale[:, None]
@@ -170,9 +176,8 @@ def leverage_corrected_meat(block_grams: np.ndarray, jtj: np.ndarray,
 
 
 def positive_semidefinite(meat: np.ndarray, jtj: np.ndarray) -> np.ndarray:
-    """``meat`` with the negative eigenvalues of D⁻¹ M D⁻¹ (D = √diag JᵀJ, 1 where 0) set to 0."""
-    scale = np.sqrt(np.clip(np.diag(jtj), 0.0, None))
-    scale[scale == 0.0] = 1.0
+    """``meat`` with the negative eigenvalues of D⁻¹ M D⁻¹ (D = ``column_scale``) set to 0."""
+    scale = column_scale(jtj)
     eigenvalues, eigenvectors = np.linalg.eigh(meat / np.outer(scale, scale))
     clipped = (eigenvectors * np.clip(eigenvalues, 0.0, None)) @ eigenvectors.T
     return clipped * np.outer(scale, scale)
