@@ -10,11 +10,12 @@ from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.nlsq.problem import ResidualEvaluator, padded_point_arrays, problem_constants, weighted_residuals
 from heterodyne.nlsq.sandwich import (
-    block_dyadic_meat,
+    block_memberships,
     block_size,
     coarsen,
     correlated_block_size,
     leverage_corrected_meat,
+    off_diagonal_pairs,
     positive_semidefinite,
     whitening,
 )
@@ -33,6 +34,14 @@ def frame_noise(rng, n_angles: int, n_frames: int) -> np.ndarray:
     """e_aij = a_ai + a_aj + ε_aij: independent frame effects (per angle) plus independent noise."""
     a = FRAME_SD * rng.standard_normal((n_angles, n_frames))
     return a[:, :, None] + a[:, None, :] + POINT_SD * rng.standard_normal((n_angles, n_frames, n_frames))
+
+
+def block_dyadic_meat(block_scores: np.ndarray) -> np.ndarray:
+    """M = Σ_{a,B} S_aB S_aBᵀ − Σ_{a,I<J} Z_aIJ Z_aIJᵀ from the block-pair sums Z (A, B, B, n): the
+    dyadic meat before the leverage correction, from the library's block sums."""
+    per_block = block_memberships(block_scores).reshape(-1, block_scores.shape[-1])
+    pairs = off_diagonal_pairs(block_scores)
+    return per_block.T @ per_block - pairs.T @ pairs
 
 
 def full_jacobian(problem, x) -> np.ndarray:

@@ -126,13 +126,6 @@ def off_diagonal_pairs(block_sums: np.ndarray) -> np.ndarray:
     return block_sums[:, upper_i, upper_j].reshape(-1, *block_sums.shape[3:])
 
 
-def block_dyadic_meat(block_scores: np.ndarray) -> np.ndarray:
-    """M = Σ_{a,B} S_aB S_aBᵀ − Σ_{a,I<J} Z_aIJ Z_aIJᵀ from the block-pair sums Z (A, B, B, n)."""
-    per_block = block_memberships(block_scores).reshape(-1, block_scores.shape[-1])
-    pairs = off_diagonal_pairs(block_scores)
-    return per_block.T @ per_block - pairs.T @ pairs
-
-
 def column_scale(jtj: np.ndarray) -> np.ndarray:
     """D = √diag JᵀJ, 1 where the diagonal is 0: the column scale of the eigen-decompositions here."""
     scale = np.sqrt(np.clip(np.diag(jtj), 0.0, None))
