@@ -40,6 +40,20 @@ def cmc_config(directory: Path, cache: Path) -> Path:
     return path
 
 
+def fitted_problem(directory: Path, n_frames: int, **cmc_settings):
+    """(config, data, NLSQ outcome) of bench_nlsq's simulated N frames under ``cmc_config`` with
+    ``cmc_settings`` overriding its optimization.cmc keys, fitted in this process."""
+    from heterodyne.analysis import fit_nlsq
+    from heterodyne.config import load_config
+    from heterodyne.data.configured import load_selected_data
+
+    overrides = {"experimental_data.file_path": str(simulate(directory, n_frames)),
+                 **{f"optimization.cmc.{key}": value for key, value in cmc_settings.items()}}
+    config = load_config(cmc_config(directory, directory / "cache"), overrides)
+    data = load_selected_data(config)
+    return config, data, fit_nlsq(config, data, progress=False)
+
+
 def describe(run_dir: Path) -> str:
     """Shards, ESS/s, R-hat, divergences, steps, and coverage of the truth by the 99 % interval."""
     cmc = json.loads((run_dir / "result.json").read_text())["cmc"]

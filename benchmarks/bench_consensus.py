@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_cmc import VARYING, cmc_config  # noqa: E402
-from bench_nlsq import simulate  # noqa: E402
+from bench_cmc import VARYING, fitted_problem  # noqa: E402
 
 
 def sample(config: dict, data, arrays: dict, threads: int):
@@ -85,22 +84,9 @@ def main() -> None:
 
     apply_thread_budget(args.threads)
     logging.basicConfig(level=logging.WARNING)
-    import yaml
-
-    from heterodyne.commands.run import fit_nlsq, load_selected_data
-    from heterodyne.config import load_config
-
     with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        data_path = simulate(directory, args.frames)
-        raw = yaml.safe_load(cmc_config(directory, directory / "cache").read_text())
-        raw["experimental_data"]["file_path"] = str(data_path)
-        raw["optimization"]["cmc"] = {"num_warmup": args.warmup, "num_samples": args.samples,
-                                      "num_chains": args.chains}
-        (directory / "run.yaml").write_text(yaml.safe_dump(raw))
-        config = load_config(directory / "run.yaml")
-        data = load_selected_data(config)
-        nlsq = fit_nlsq(config, data)
+        config, data, nlsq = fitted_problem(Path(scratch), args.frames, num_warmup=args.warmup,
+                                            num_samples=args.samples, num_chains=args.chains)
         n_points = 3 * args.frames * (args.frames - 1) // 2
         print(f"N = {args.frames} x 3 angles ({n_points} points), {args.chains} chains x ({args.warmup} + "
               f"{args.samples}), {args.threads} threads; NLSQ chi2_red {nlsq.section['chi2_reduced']:.3f}", flush=True)

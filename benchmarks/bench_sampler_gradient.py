@@ -24,28 +24,22 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_cmc import cmc_config  # noqa: E402
-from bench_nlsq import simulate  # noqa: E402
+from bench_cmc import fitted_problem  # noqa: E402
 
 VARIANTS = ("own rule", "plain reverse mode")
 
 
 def run_variant(args) -> None:
     from heterodyne import model
-    from heterodyne.analysis import fit_nlsq
     from heterodyne.cmc.setup import prepare, sample_one
-    from heterodyne.config.resolve import load_config
-    from heterodyne.data.configured import load_selected_data
 
     if args.variant == VARIANTS[1]:
         model.c2_points_reverse = model.c2_points
     with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        overrides = {"experimental_data.file_path": str(simulate(directory, args.frames))}
-        config = load_config(cmc_config(directory, directory / "cache"), overrides)
-        config["optimization"]["cmc"].update(num_warmup=args.warmup, num_samples=args.samples, num_chains=1)
-        data = load_selected_data(config)
-        setup = prepare(config, data, fit_nlsq(config, data, progress=False).arrays)
+        config, data, nlsq = fitted_problem(Path(scratch), args.frames, num_warmup=args.warmup,
+                                            num_samples=args.samples)
+        config["optimization"]["cmc"]["num_chains"] = 1  # one chain timed; a config asks for at least 2
+        setup = prepare(config, data, nlsq.arrays)
         sample_one(setup, 0)  # compile
         started = time.perf_counter()
         draws = sample_one(setup, 0)
