@@ -63,10 +63,14 @@ def fit_nlsq(config: dict, data, *, progress: bool = True, threads: int = 1) -> 
     from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
+    from heterodyne.nlsq.starts import candidate_starts
 
+    settings = config["optimization"]["nlsq"]
     problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    result = fit(problem, config["optimization"]["nlsq"], Progress(enabled=progress), threads)
-    return NlsqOutcome(nlsq_section(result, problem, noise_info, config["scaling"]["mode"]),
+    starts, labels = candidate_starts(problem, data.c2, settings)
+    result = fit(problem, settings, Progress(enabled=progress), threads, starts)
+    start_info = {"mode": settings["start"], "labels": labels, "values": starts}
+    return NlsqOutcome(nlsq_section(result, problem, noise_info, config["scaling"]["mode"], start_info),
                        nlsq_arrays(result, problem), result.convergence_warning, result.wall_time)
 
 

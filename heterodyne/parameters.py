@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ParameterSpec:
-    """One model parameter: name, default value, closed bounds [lower, upper], unit, meaning."""
+    """One model parameter: name, default value, closed bounds [lower, upper], unit, meaning, and
+    ``fixed_because``: why the parameter is held at its default unless the config frees it
+    (empty: it varies by default)."""
 
     name: str
     default: float
@@ -20,6 +22,11 @@ class ParameterSpec:
     upper: float
     unit: str
     description: str
+    fixed_because: str = ""
+
+    @property
+    def varies_by_default(self) -> bool:
+        return not self.fixed_because
 
 
 PHYSICS_PARAMETERS: tuple[ParameterSpec, ...] = (
@@ -34,7 +41,8 @@ PHYSICS_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("v_offset", 0.0, -100.0, 100.0, "Å/s", "velocity offset"),
     ParameterSpec("f0", 0.5, 0.0, 1.0, "-", "sample-fraction amplitude"),
     ParameterSpec("f1", 0.0, -10.0, 10.0, "1/s", "sample-fraction exponential rate"),
-    ParameterSpec("f2", 0.0, -1e4, 1e4, "s", "sample-fraction time shift"),
+    ParameterSpec("f2", 0.0, -1e4, 1e4, "s", "sample-fraction time shift",
+                  "f0 exp(f1 (t - f2)) = f0 exp(-f1 f2) exp(f1 t): f0 and f2 cannot both be fitted"),
     ParameterSpec("f3", 0.0, 0.0, 1.0, "-", "sample-fraction baseline"),
     ParameterSpec("phi0", 0.0, -10.0, 10.0, "deg", "flow-angle offset added to each detector angle"),
 )

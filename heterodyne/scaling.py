@@ -6,8 +6,9 @@ For A detector angles at (q_a, φ_a), contrast = B · c and offset = B · o, wit
     constant     B = 1                                     (m = 1: one value for all angles)
     fourier      within each q:  B = [1, cos φ, sin φ, …, cos Kφ, sin Kφ]   (2K + 1 per q: smooth in φ)
     fixed        B = I_A, every coefficient held at its configured value
-    auto         within each q: individual for A_q ≤ auto_max_individual angles (or fewer than
-                 2K + 1), fourier otherwise
+    auto         individual: with the scaling solved linearly (heterodyne/nlsq/projection.py)
+                 free per-bin values cost no nonlinear dimension, and only they represent every
+                 contrast a detector gives (irregular per bin, or varying as cos 2φ)
 
 Contrast depends on q, so a Fourier series never spans several q: with several q the basis is
 block-diagonal, one block per q (angles of equal q form a group, groups in increasing q).
@@ -69,25 +70,10 @@ class ScalingModel:
         return self.basis @ contrast_coefficients, self.basis @ offset_coefficients
 
 
-def q_groups(requested: str, q: np.ndarray, auto_max_individual: int, order: int) -> tuple[QGroup, ...]:
-    """The angles of each distinct q (increasing q) and each group's concrete mode."""
-    groups = []
-    for value in np.unique(q):
-        angles = tuple(int(a) for a in np.flatnonzero(q == value))
-        if requested != "auto":
-            mode = requested
-        elif len(angles) <= auto_max_individual or len(angles) < 2 * order + 1:
-            mode = "individual"
-        else:
-            mode = "fourier"
-        groups.append(QGroup(float(value), angles, mode))
-    return tuple(groups)
-
-
-def resolved_mode(groups: tuple[QGroup, ...]) -> str:
-    """The one mode of all groups, or "individual+fourier" when auto chose differently per q."""
-    modes = sorted({group.mode for group in groups})
-    return modes[0] if len(modes) == 1 else "+".join(modes)
+def q_groups(mode: str, q: np.ndarray) -> tuple[QGroup, ...]:
+    """The angles of each distinct q (increasing q), each group with the concrete ``mode``."""
+    return tuple(QGroup(float(value), tuple(int(a) for a in np.flatnonzero(q == value)), mode)
+                 for value in np.unique(q))
 
 
 def _per_angle(initial, n_angles: int, what: str) -> np.ndarray:
@@ -124,12 +110,8 @@ def _coefficients(kind: str, mode: str, groups: tuple[QGroup, ...], settings: di
                      for a in range(n_angles))
     coefficients = []
     for index, group in enumerate(groups):
-        if group.mode == "fourier":
-            prefix = kind if len(groups) == 1 else f"{kind}[q{index}]"
-            coefficients += _fourier_coefficients(prefix, initial[list(group.angles)], lower, upper, order)
-        else:
-            coefficients += [Coefficient(f"{kind}[{a}]", float(initial[a]), lower, upper, True)
-                             for a in group.angles]
+        prefix = kind if len(groups) == 1 else f"{kind}[q{index}]"
+        coefficients += _fourier_coefficients(prefix, initial[list(group.angles)], lower, upper, order)
     return tuple(coefficients)
 
 
@@ -142,14 +124,11 @@ def _basis(mode: str, groups: tuple[QGroup, ...], phi_deg: np.ndarray, order: in
     blocks = []
     for group in groups:
         rows = list(group.angles)
-        if group.mode == "fourier":
-            phi = np.deg2rad(phi_deg[rows])
-            columns = [np.ones(len(rows))]
-            for k in range(1, order + 1):
-                columns += [np.cos(k * phi), np.sin(k * phi)]
-            block = np.stack(columns, axis=1)
-        else:
-            block = np.eye(len(rows))
+        phi = np.deg2rad(phi_deg[rows])
+        columns = [np.ones(len(rows))]
+        for k in range(1, order + 1):
+            columns += [np.cos(k * phi), np.sin(k * phi)]
+        block = np.stack(columns, axis=1)
         placed = np.zeros((n_angles, block.shape[1]))
         placed[rows] = block
         blocks.append(placed)
@@ -163,8 +142,8 @@ def build_scaling(scaling_config: dict, phi_deg: np.ndarray, q: np.ndarray | Non
     n_angles = phi_deg.size
     q = np.zeros(n_angles) if q is None else np.asarray(q, dtype=np.float64)
     order = scaling_config["fourier_order"]
-    requested = scaling_config["mode"]
-    groups = q_groups(requested, q, scaling_config["auto_max_individual"], order)
+    mode = "individual" if scaling_config["mode"] == "auto" else scaling_config["mode"]
+    groups = q_groups(mode, q)
     for group in groups:
         if group.mode == "fourier" and 2 * order + 1 > len(group.angles):
             at_q = "" if len(groups) == 1 else f" at q = {group.q:g}"
@@ -172,7 +151,6 @@ def build_scaling(scaling_config: dict, phi_deg: np.ndarray, q: np.ndarray | Non
                 f"scaling.mode: fourier of order {order} needs at least {2 * order + 1} angles{at_q}, "
                 f"{len(group.angles)} selected (use individual or constant, or lower scaling.fourier_order)"
             )
-    mode = resolved_mode(groups) if requested == "auto" else requested
     return ScalingModel(
         mode=mode,
         basis=_basis(mode, groups, phi_deg, order),

@@ -7,10 +7,13 @@ No public test data set exists, so the package writes its own. Entry point::
 :class:`SimulationSpec` holds every setting (all have defaults); ``noise`` picks the noise model:
 
 ``"independent"`` (default): the model (:func:`heterodyne.model.c2_grid`) evaluated on the stored
-frame times, plus per-bin contrast ``contrast · (1 + contrast_anisotropy · cos 2φ)``, a common
-``offset``, a shot-noise excess ``diagonal_excess`` on the diagonal c2(t, t) and independent
+frame times, plus per-bin contrast ``contrast · (1 + contrast_anisotropy · cos 2φ) · (1 + contrast_scatter · u)``,
+a common ``offset``, a shot-noise excess ``diagonal_excess`` on the diagonal c2(t, t) and independent
 Gaussian noise of standard deviation ``noise_sigma`` on the stored upper triangle (diagonal
-included), drawn from ``numpy.random.Generator(PCG64(seed))`` bin after bin in key order.
+included), drawn from ``numpy.random.Generator(PCG64(seed))`` bin after bin in key order. The irregular factor
+``u`` is uniform in [−1, 1], one per processed bin in key order, from a stream of its own
+(``PCG64(SeedSequence(seed).spawn(1)[0])``), so ``contrast_scatter`` = 0 (the default) leaves the
+file as it was and the noise is the same whatever the scatter.
 
 ``"speckle"``: pixel-level speckle fields and Poisson photon counts (:mod:`heterodyne.speckle`),
 ``pixels_per_bin`` pixels of ``speckle_modes`` modes each (contrast 1/speckle_modes, offset 1) at
@@ -65,7 +68,7 @@ from heterodyne.speckle import STATIC_BINS_PER_BIN, SpeckleFrames, correlator_c2
 
 SIMULATION_LAYOUTS = ("aps-u", "legacy")
 NOISE_MODELS = ("independent", "speckle")
-INDEPENDENT_ONLY = ("contrast", "contrast_anisotropy", "offset", "noise_sigma", "diagonal_excess")
+INDEPENDENT_ONLY = ("contrast", "contrast_anisotropy", "contrast_scatter", "offset", "noise_sigma", "diagonal_excess")
 """Spec fields that shape the independent-noise matrices only; speckle data set their own."""
 TRUTH_SUFFIX = ".truth.json"
 TRUTH_FORMAT = "heterodyne-simulation-truth/1"
@@ -118,6 +121,7 @@ class SimulationSpec:
     processed_q_rows: tuple[int, ...] = (1, 2)
     contrast: float = 0.2
     contrast_anisotropy: float = 0.1
+    contrast_scatter: float = 0.0
     offset: float = 1.0
     noise_sigma: float = 0.002
     diagonal_excess: float = 0.02
@@ -181,6 +185,8 @@ class SimulationSpec:
             raise HeterodyneError(
                 f"simulation contrast_anisotropy must be in [0, 1), got {self.contrast_anisotropy}"
             )
+        if not 0 <= self.contrast_scatter < 1:
+            raise HeterodyneError(f"simulation contrast_scatter must be in [0, 1), got {self.contrast_scatter}")
         if not (self.noise_sigma >= 0 and self.diagonal_excess >= 0):
             raise HeterodyneError(
                 "simulation noise_sigma and diagonal_excess must be >= 0, "
@@ -256,16 +262,28 @@ class SimulationSpec:
         """The non-empty cells of ``processed_q_rows``, in natural order."""
         return [cell for cell in self.non_empty_cells() if cell[0] in self.processed_q_rows]
 
+    def contrast_scatter_draws(self) -> np.ndarray:
+        """u of the processed bins in key order: uniform in [−1, 1], from the seed's own stream for
+        the per-bin contrast (independent of the noise stream ``PCG64(seed)``)."""
+        stream = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed).spawn(1)[0]))
+        return stream.uniform(-1.0, 1.0, size=len(self.processed_cells()))
+
     def processed_bins(self) -> list[SimulatedBin]:
-        """The processed bins with their APS-U compressed labels and scaling, in key order."""
+        """The processed bins with their APS-U compressed labels and scaling, in key order.
+
+        Independent noise: contrast · (1 + contrast_anisotropy · cos 2φ) · (1 + contrast_scatter · u)
+        with u from :meth:`contrast_scatter_draws`; speckle: 1/speckle_modes. Offset: ``offset`` (1 for speckle).
+        """
         labels = {cell: position + 1 for position, cell in enumerate(self.non_empty_cells())}
         bins = []
-        for q_index, phi_index in self.processed_cells():
+        draws = self.contrast_scatter_draws()
+        for position, (q_index, phi_index) in enumerate(self.processed_cells()):
             phi = self.phi_centres[phi_index]
             if self.noise == "speckle":
                 contrast, offset = 1.0 / self.speckle_modes, 1.0
             else:
                 contrast = self.contrast * (1.0 + self.contrast_anisotropy * math.cos(math.radians(2 * phi)))
+                contrast *= 1.0 + self.contrast_scatter * float(draws[position])
                 offset = self.offset
             bins.append(
                 SimulatedBin(

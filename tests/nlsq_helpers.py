@@ -30,7 +30,7 @@ def simulate(directory: Path, truth: dict, **spec_fields) -> tuple[Path, dict]:
 
 def fit_config(varying: dict[str, float], fixed: dict[str, float], **sections) -> dict:
     """A resolved config: ``varying`` start at the given values, ``fixed`` are held there."""
-    parameters = {name: {"initial": value} for name, value in varying.items()}
+    parameters = {name: {"initial": value, "vary": True} for name, value in varying.items()}
     parameters.update({name: {"initial": value, "vary": False} for name, value in fixed.items()})
     missing = set(PHYSICS_NAMES) - set(parameters)
     assert not missing, f"test must place every parameter: {missing}"

@@ -20,16 +20,18 @@ TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 NOISE = 0.002
 
 
-def write_config(directory: Path, *, max_iterations=200, start=None, extra=None) -> Path:
-    """A run config varying D0_ref, D0_sample, v0 and f0 from ``start``; the rest held at the truth."""
+def write_config(directory: Path, *, max_iterations=200, start=None, extra=None, search=True) -> Path:
+    """A run config varying D0_ref, D0_sample, v0 and f0 from ``start``; the rest held at the truth.
+    ``search`` False: one fit from ``start`` alone (no global search), to provoke a given failure."""
     start = start or dict(D0_ref=3e4, D0_sample=5e4, v0=1100.0, f0=0.4)
     parameters = {name: {"vary": False} for name in PHYSICS_NAMES}
     for name, value in start.items():
-        parameters[name] = {"initial": value}
+        parameters[name] = {"initial": value, "vary": True}
+    starts = {} if search else {"start": "initial", "multistart": 1}
     config = {
         "experimental_data": {"q": FIT_Q, "phi": FIT_PHI},
         "parameters": parameters,
-        "optimization": {"nlsq": {"max_iterations": max_iterations, "noise_sigma": NOISE}},
+        "optimization": {"nlsq": {"max_iterations": max_iterations, "noise_sigma": NOISE, **starts}},
         "compute": {"jax_cache_dir": str(directory / "jax-cache")},
     }
     config.update(extra or {})
@@ -99,7 +101,7 @@ def test_same_inputs_same_directory_and_numbers(tmp_path, data_file):
 
 def test_iteration_limit_exits_2_with_warning(tmp_path, data_file):
     far = dict(D0_ref=5e5, D0_sample=300.0, v0=50.0, f0=0.9)
-    config = write_config(tmp_path, max_iterations=3, start=far)
+    config = write_config(tmp_path, max_iterations=3, start=far, search=False)
     output = tmp_path / "out"
     code = main(["--config", str(config), "--data", str(data_file), "--output-dir", str(output)])
     assert code == 2
@@ -115,7 +117,7 @@ def test_iteration_limit_exits_2_with_warning(tmp_path, data_file):
 
 def test_parameter_pinned_at_bound_exits_2(tmp_path, data_file):
     """With f0 held above its truth, the fit wants f3 < 0: it must stop on the bound and say so."""
-    config = write_config(tmp_path, start=dict(D0_ref=3e4, D0_sample=5e4, v0=1100.0, f3=0.05))
+    config = write_config(tmp_path, start=dict(D0_ref=3e4, D0_sample=5e4, v0=1100.0, f3=0.05), search=False)
     text = yaml.safe_load(config.read_text())
     text["parameters"]["f0"] = {"initial": 0.45, "vary": False}
     config.write_text(yaml.safe_dump(text))

@@ -63,7 +63,7 @@ def test_parameter_defaults_come_from_the_registry():
     for spec in PHYSICS_PARAMETERS:
         entry = config["parameters"][spec.name]
         assert entry == {"initial": spec.default, "bounds": [spec.lower, spec.upper],
-                         "vary": True, "prior": {"type": "uniform"}}
+                         "vary": spec.varies_by_default, "prior": {"type": "uniform"}}
     for spec in SCALING_PARAMETERS:
         assert config["scaling"][spec.name] == {"initial": spec.default,
                                                 "bounds": [spec.lower, spec.upper]}

@@ -8,7 +8,8 @@ from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
 
 from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
-from heterodyne.nlsq.problem import ResidualEvaluator, padded_point_arrays, problem_constants, weighted_residuals
+from heterodyne.nlsq.problem import padded_point_arrays, problem_constants, weighted_residuals
+from heterodyne.nlsq.projection import ProjectedEvaluator
 from heterodyne.nlsq.sandwich import (
     block_memberships,
     block_size,
@@ -40,8 +41,13 @@ def block_dyadic_meat(block_scores: np.ndarray) -> np.ndarray:
     """M = Σ_{a,B} S_aB S_aBᵀ − Σ_{a,I<J} Z_aIJ Z_aIJᵀ from the block-pair sums Z (A, B, B, n): the
     dyadic meat before the leverage correction, from the library's block sums."""
     per_block = block_memberships(block_scores).reshape(-1, block_scores.shape[-1])
-    pairs = off_diagonal_pairs(block_scores)
+    pairs = off_diagonal_pairs(block_scores).reshape(-1, block_scores.shape[-1])
     return per_block.T @ per_block - pairs.T @ pairs
+
+
+def block_scores(sums) -> np.ndarray:
+    """Z_aIJ = E_a[:, :n]ᵀ G_aIJ E_a[:, n] (A, B, B, n): the score sums of the block pairs."""
+    return np.einsum("akn,abckl,al->abcn", sums.expand[:, :, :-1], sums.block_grams, sums.expand[:, :, -1])
 
 
 def full_jacobian(problem, x) -> np.ndarray:
@@ -76,7 +82,7 @@ def test_block_sums_equal_the_pairwise_definition(clean, block):
     c2 = data.c2[:, :n_frames, :n_frames] + frame_noise(np.random.default_rng(0), 3, n_frames)
     problem = problem_of(data, config, c2)
     x = problem.initial[problem.vary] * 1.01
-    sums = ResidualEvaluator(problem).score_sums(x)
+    sums = ProjectedEvaluator(problem).score_sums(x, problem.initial[len(PHYSICS_PARAMETERS):])
     assert sums.block == 1
     jacobian = full_jacobian(problem, x)
     residual = np.asarray(weighted_residuals(
@@ -89,7 +95,7 @@ def test_block_sums_equal_the_pairwise_definition(clean, block):
     share = (points.angle_index[:, None] == points.angle_index[None, :]) & (
         (blocks[:, None, :, None] == blocks[None, :, None, :]).any(axis=(2, 3)))
     brute_force = scores.T @ share.astype(float) @ scores
-    meat = block_dyadic_meat(coarsen(sums.block_scores, block))
+    meat = block_dyadic_meat(coarsen(block_scores(sums), block))
     np.testing.assert_allclose(meat, brute_force, rtol=1e-9, atol=1e-12 * np.abs(brute_force).max())
     augmented = np.column_stack([jacobian, residual])
     np.testing.assert_allclose(sums.gram, augmented.T @ augmented, rtol=1e-10)
@@ -111,7 +117,8 @@ def test_block_sums_equal_the_pairwise_definition(clean, block):
 
     reference = (sum(np.outer(corrected(m), corrected(m)) for m in in_block)
                  - sum(np.outer(corrected(m), corrected(m)) for m in in_pair))
-    corrected_meat, largest = leverage_corrected_meat(coarsen(sums.block_grams, block), jtj, whitening(jtj))
+    corrected_meat, largest = leverage_corrected_meat(coarsen(sums.block_grams, block), sums.expand, jtj,
+                                                      whitening(jtj))
     np.testing.assert_allclose(corrected_meat, reference, rtol=1e-8, atol=1e-10 * np.abs(reference).max())
     leverages = [np.linalg.eigvals(np.linalg.solve(jtj, jacobian[m].T @ jacobian[m])).real.max() for m in in_block]
     assert largest == pytest.approx(max(leverages), rel=1e-8)

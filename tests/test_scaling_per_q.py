@@ -1,4 +1,4 @@
-"""Auto scaling with several q: contrast and offset per q, never one Fourier series across q."""
+"""Scaling with several q: auto is per bin; a Fourier series is per q, never across q."""
 
 from __future__ import annotations
 
@@ -27,19 +27,22 @@ def names(model) -> list[str]:
     return [c.name for c in model.contrast]
 
 
-def test_few_angles_per_q_are_individual_even_when_many_in_all():
-    q = np.repeat([0.01, 0.02], 3)
-    model = build_scaling(scaling(), PHI, q)
-    assert model.mode == "individual" and names(model) == [f"contrast[{a}]" for a in range(6)]
-    np.testing.assert_array_equal(model.basis, np.eye(6))
-    assert [g.as_dict() for g in model.groups] == [{"q": 0.01, "angles": [0, 1, 2], "mode": "individual"},
-                                                    {"q": 0.02, "angles": [3, 4, 5], "mode": "individual"}]
+@pytest.mark.parametrize("per_q", [3, 6])
+def test_auto_is_individual_per_bin_at_any_number_of_angles(per_q):
+    q = np.repeat([0.01, 0.02], per_q)
+    phi = np.tile(PHI[:per_q], 2)
+    model = build_scaling(scaling(), phi, q)
+    assert model.mode == "individual" and names(model) == [f"contrast[{a}]" for a in range(2 * per_q)]
+    np.testing.assert_array_equal(model.basis, np.eye(2 * per_q))
+    assert [g.as_dict() for g in model.groups] == [
+        {"q": 0.01, "angles": list(range(per_q)), "mode": "individual"},
+        {"q": 0.02, "angles": list(range(per_q, 2 * per_q)), "mode": "individual"}]
 
 
-def test_many_angles_per_q_get_one_fourier_series_per_q():
+def test_fourier_is_one_series_per_q():
     q = np.tile([0.02, 0.01], 6)  # interleaved, q groups in increasing q
     phi = np.repeat(PHI, 2)
-    model = build_scaling(scaling(), phi, q)
+    model = build_scaling(scaling("fourier"), phi, q)
     assert model.mode == "fourier"
     assert names(model) == ["contrast[q0]_mean", "contrast[q0]_cos1", "contrast[q0]_sin1",
                             "contrast[q1]_mean", "contrast[q1]_cos1", "contrast[q1]_sin1"]
@@ -51,14 +54,9 @@ def test_many_angles_per_q_get_one_fourier_series_per_q():
     np.testing.assert_allclose(offset, np.where(low_q, 1.0, 1.1))
 
 
-def test_auto_chooses_per_q_and_explicit_fourier_needs_enough_angles_at_each_q():
+def test_fourier_needs_enough_angles_at_each_q():
     q = np.concatenate([np.full(3, 0.01), np.full(6, 0.02)])
     phi = np.concatenate([PHI[:3], PHI])
-    model = build_scaling(scaling(), phi, q)
-    assert model.mode == "fourier+individual"
-    assert names(model) == ["contrast[0]", "contrast[1]", "contrast[2]",
-                            "contrast[q1]_mean", "contrast[q1]_cos1", "contrast[q1]_sin1"]
-    assert model.basis.shape == (9, 6) and np.all(model.basis[:3, 3:] == 0) and np.all(model.basis[3:, :3] == 0)
     with pytest.raises(HeterodyneError, match="fourier of order 2 needs at least 5 angles at q = 0.01, 3 selected"):
         build_scaling(scaling("fourier", order=2), phi, q)
     assert build_scaling(scaling("constant"), phi, q).basis.shape == (9, 1)
@@ -78,7 +76,7 @@ def scale_contrast_of_q(factor: float, q: float, truth: dict):
     return edit
 
 
-def test_a_fit_over_two_q_recovers_each_q_contrast(tmp_path):
+def test_a_fourier_fit_over_two_q_recovers_each_q_contrast(tmp_path):
     changed = dict(D0_ref=2e4, D0_sample=6e4, v0=1000.0, f0=0.3)
     start = dict(D0_ref=3e4, D0_sample=5e4, v0=900.0, f0=0.4)
     truth = {p.name: p.default for p in PHYSICS_PARAMETERS} | changed
@@ -86,13 +84,14 @@ def test_a_fit_over_two_q_recovers_each_q_contrast(tmp_path):
                                 contrast_anisotropy=0.0)
     path = edited_copy(source, tmp_path / "two_q.h5", scale_contrast_of_q(0.5, 0.012, document))
     config = fit_config(start, {name: value for name, value in truth.items() if name not in start},
-                        optimization={"nlsq": {"noise_sigma": 0.002}}, scaling={"contrast": {"initial": 0.15}})
+                        optimization={"nlsq": {"noise_sigma": 0.002}},
+                        scaling={"mode": "fourier", "contrast": {"initial": 0.15}})
     config["experimental_data"]["q"] = None
     config["experimental_data"]["phi"] = None
     data = load_data(path)
     problem, noise = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     result = fit(problem, config["optimization"]["nlsq"])
-    section = nlsq_section(result, problem, noise, "auto")
+    section = nlsq_section(result, problem, noise, "fourier")
     assert result.converged and section["scaling"]["mode"] == "fourier"
     assert [group["q"] for group in section["scaling"]["q_groups"]] == [0.009, 0.012]
     expected = np.where(data.q == 0.012, 0.5 * 0.2, 0.2)

@@ -133,6 +133,42 @@ def test_noise_and_diagonal_excess_have_the_requested_size(tmp_path):
     assert diagonal_residual.mean() == pytest.approx(0.05, abs=0.002)
 
 
+def test_contrast_scatter_multiplies_each_bin_and_leaves_the_noise(tmp_path):
+    anisotropy, scatter = 0.2, 0.3
+    plain, plain_truth = simulate_small(tmp_path, "plain.h5", seed=4, contrast_anisotropy=anisotropy)
+    explicit, _ = simulate_small(tmp_path, "zero.h5", seed=4, contrast_anisotropy=anisotropy, contrast_scatter=0.0)
+    scattered, truth = simulate_small(tmp_path, "scattered.h5", seed=4, contrast_anisotropy=anisotropy,
+                                      contrast_scatter=scatter)
+    assert truth["spec"]["contrast_scatter"] == scatter
+    regular = np.array([0.2 * (1 + anisotropy * np.cos(np.radians(2 * b["phi"]))) for b in plain_truth["bins"]])
+    assert [b["contrast"] for b in plain_truth["bins"]] == pytest.approx(regular, rel=1e-15)
+    draws = np.array([b["contrast"] for b in truth["bins"]]) / regular - 1.0
+    assert np.all(np.abs(draws) <= scatter) and np.ptp(draws) > scatter, "one irregular factor per bin"
+    other_seed = SimulationSpec(seed=5, contrast_anisotropy=anisotropy, contrast_scatter=scatter).processed_bins()
+    assert all(info.contrast != b["contrast"] for info, b in zip(other_seed, truth["bins"], strict=True))
+    with h5py.File(plain, "r") as a, h5py.File(explicit, "r") as b, h5py.File(scattered, "r") as c:
+        for index, key in enumerate(sorted(a[C2_GROUP])):
+            before = a[f"{C2_GROUP}/{key}"][()]
+            assert before.tobytes() == b[f"{C2_GROUP}/{key}"][()].tobytes()
+            # same noise: the matrices differ by the contrast change times the model's decay, whose
+            # value on the diagonal is 1
+            change = c[f"{C2_GROUP}/{key}"][()].astype(np.float64) - before
+            expected = draws[index] * regular[index]
+            np.testing.assert_allclose(np.diagonal(change), expected, atol=1e-6)
+            assert np.all(np.abs(change) <= abs(expected) + 1e-6)
+
+
+def test_cli_contrast_scatter(tmp_path):
+    from heterodyne.cli import main
+
+    out = tmp_path / "scatter.h5"
+    assert main(["simulate", str(out), "--frames", str(SMALL_FRAMES), "--contrast-scatter", "0.25"]) == 0
+    truth = json.loads((tmp_path / "scatter.h5.truth.json").read_text())
+    assert truth["spec"]["contrast_scatter"] == 0.25
+    expected = SimulationSpec(n_frames=SMALL_FRAMES, contrast_scatter=0.25).processed_bins()
+    assert [b["contrast"] for b in truth["bins"]] == [info.contrast for info in expected]
+
+
 def test_writes_leave_no_temporary_files(simulated):
     directory = simulated["aps-u"][0].parent
     assert not [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
@@ -162,6 +198,8 @@ def test_unwritable_output_is_refused(tmp_path):
         ({"empty_cells": ((0, 9),)}, "outside the 3x8 grid"),
         ({"noise_sigma": -1.0}, "must be >= 0"),
         ({"contrast": 2.0}, "contrast 2.0 outside"),
+        ({"contrast_scatter": 1.0}, "contrast_scatter must be in"),
+        ({"noise": "speckle", "contrast_scatter": 0.2}, "contrast_scatter: not used with noise 'speckle'"),
     ],
 )
 def test_bad_specs_are_refused(fields, message):

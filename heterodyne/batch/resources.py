@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 from heterodyne.batch.shape import Selection
-from heterodyne.nlsq.problem import CHUNK_POINTS
+from heterodyne.nlsq.projection import CHUNK_POINTS
 
 MIB = 2**20
 BASE_NLSQ_MB = 400

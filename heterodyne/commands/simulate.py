@@ -2,7 +2,9 @@
 
 Options set the layout, frame count, time base and clock, noise model (``--noise speckle`` for
 pixel-level speckle data, or the sigma of independent noise), seed and any truth parameter by its
-registry name (``--set v0=500 --set contrast=0.1``); see :class:`heterodyne.simulation.SimulationSpec`.
+registry name (``--set v0=500 --set contrast=0.1``) and, for independent noise, an irregular
+per-bin contrast (``--contrast-scatter 0.3``: each bin's contrast times 1 + 0.3·u, u uniform in
+[−1, 1] drawn from the seed); see :class:`heterodyne.simulation.SimulationSpec`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--counts", type=float, default=defaults.counts_per_pixel, metavar="RATE",
                         help="speckle: mean photons per pixel and raw frame "
                         f"(default {defaults.counts_per_pixel:g}; 0.05 is photon-sparse)")
+    parser.add_argument("--contrast-scatter", type=float, default=defaults.contrast_scatter, metavar="X",
+                        help="independent noise: each bin's contrast times 1 + X*u, u uniform in [-1, 1] drawn "
+                        f"from the seed, 0 <= X < 1 (default {defaults.contrast_scatter:g})")
     parser.add_argument("--diagonal-excess", type=float, default=defaults.diagonal_excess, metavar="X",
                         help=f"shot-noise excess on the diagonal (default {defaults.diagonal_excess:g})")
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"noise seed (default {defaults.seed})")
@@ -114,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         noise=noise,
         noise_sigma=SimulationSpec.noise_sigma if sigma is None else sigma,
         diagonal_excess=args.diagonal_excess,
+        contrast_scatter=args.contrast_scatter,
         pixels_per_bin=args.pixels,
         speckle_modes=args.modes,
         counts_per_pixel=args.counts,

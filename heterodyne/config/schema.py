@@ -21,6 +21,7 @@ Schema = dict[str, Any]
 PRIOR_TYPES = ("uniform", "normal", "lognormal")
 SCALING_MODES = ("auto", "individual", "constant", "fourier", "fixed")
 NLSQ_WEIGHTS = ("uniform", "lag_noise")
+NLSQ_STARTS = ("auto", "initial")
 COMBINATIONS = ("barycenter", "scott")
 
 
@@ -95,12 +96,13 @@ def _prior_schema() -> Schema:
 
 def _parameter_schema(spec: ParameterSpec) -> Schema:
     """One physics parameter: initial value, bounds, whether it varies, and its prior."""
+    fixed = f"; fixed by default: {spec.fixed_because}" if spec.fixed_because else ""
     return _section(
-        f"{spec.description} [{spec.unit}]",
+        f"{spec.description} [{spec.unit}]{fixed}",
         {
             "initial": _leaf("number", spec.default, "starting value (the fixed value when vary is false)"),
             "bounds": _bounds(spec.lower, spec.upper, "closed interval [lower, upper], lower < upper"),
-            "vary": _leaf("boolean", True, "fit this parameter (false: hold it at initial)"),
+            "vary": _leaf("boolean", spec.varies_by_default, "fit this parameter (false: hold it at initial)"),
             "prior": _prior_schema(),
         },
         flow=True,
@@ -182,9 +184,6 @@ def _scaling() -> Schema:
         "mode": _leaf("string", "auto", "auto | individual | constant | fourier | fixed",
                       enum=list(SCALING_MODES)),
         "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode (a series per q)", minimum=0),
-        "auto_max_individual": _leaf("integer", 4,
-                                     "auto mode, per q: individual when that q has <= this many angles, "
-                                     "else fourier in phi within that q", minimum=0),
         "contrast": _scaling_parameter_schema(by_name["contrast"]),
         "offset": _scaling_parameter_schema(by_name["offset"]),
     })
@@ -194,8 +193,12 @@ def _nlsq() -> Schema:
     """``optimization.nlsq``."""
     return _section("nonlinear least squares", {
         "max_iterations": _leaf("integer", 200, "maximum function evaluations per start", minimum=1),
-        "multistart": _leaf("integer", 1,
-                            "number of starts (Latin hypercube within bounds, incl. initial)", minimum=1),
+        "start": _leaf("string", "auto", "auto: the configured initial values and an estimate read off the data; "
+                       "initial: the configured values only", enum=list(NLSQ_STARTS)),
+        "multistart": _leaf("integer", 8,
+                            "starts of the global search on a subsample: the configured values, the estimate "
+                            "(start: auto), and draws around the latter; the best 2 are refined on all points",
+                            minimum=1),
         "seed": _leaf("integer", 0, "seed of the multistart and subsampling draws", minimum=0),
         "weights": _leaf("string", "uniform", "uniform | lag_noise", enum=list(NLSQ_WEIGHTS)),
         "ftol": _leaf("number", 1.0e-8, "relative tolerance on the cost", exclusiveMinimum=0),

@@ -25,8 +25,24 @@ def _finite(names, values) -> dict[str, float]:
     return {name: float(value) for name, value in zip(names, values, strict=True) if np.isfinite(value)}
 
 
-def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_mode: str) -> dict:
-    """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else.
+def start_section(fit: NlsqFit, start_info: dict | None) -> dict:
+    """``.nlsq.multistart``: the candidate starts (label and physics values), their costs after the
+    search on the subsample, and the one whose refinement won."""
+    section = {"starts": len(fit.start_costs), "costs": fit.start_costs, "best": fit.best_start}
+    if start_info is not None:
+        section.update(
+            start=start_info["mode"],
+            labels=list(start_info["labels"]),
+            chosen=start_info["labels"][fit.best_start],
+            values=[dict(zip(PHYSICS_NAMES, map(float, values), strict=True)) for values in start_info["values"]],
+        )
+    return section
+
+
+def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_mode: str,
+                 start_info: dict | None = None) -> dict:
+    """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else;
+    ``start_info`` (mode, labels, values) describes the candidate starts of the search.
 
     ``stderr`` is the frame-clustered (honest) one; ``stderr_independent`` assumes independent
     noise per point, and ``stderr_ratio`` = stderr / stderr_independent."""
@@ -59,6 +75,7 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
         n_free=len(fit.free_names),
         converged=fit.converged,
         convergence_warning=fit.convergence_warning,
+        residual_structure=fit.residual_structure.as_dict(),
         iterations=fit.iterations,
         function_evaluations=fit.function_evaluations,
         solver="scipy.optimize.least_squares (trf, exact JAX Jacobian)",
@@ -67,7 +84,7 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
         noise=noise_info,
         condition_number=fit.uncertainties.condition_number,
         weakest_direction=list(fit.uncertainties.weakest_direction),
-        multistart={"starts": len(fit.start_costs), "costs": fit.start_costs, "best": fit.best_start},
+        multistart=start_section(fit, start_info),
     )
     return section
 

@@ -54,7 +54,7 @@ import math
 
 import numpy as np
 
-from heterodyne.nlsq.problem import ScoreSums
+from heterodyne.nlsq.projection import ScoreSums
 from heterodyne.nlsq.uncertainty import DEGENERATE_RATIO
 
 DECORRELATED = 0.1
@@ -121,9 +121,9 @@ def block_memberships(block_sums: np.ndarray) -> np.ndarray:
 
 
 def off_diagonal_pairs(block_sums: np.ndarray) -> np.ndarray:
-    """(K, …) the block pairs I < J of every angle."""
+    """(A, K, …) the K block pairs I < J of every angle."""
     upper_i, upper_j = np.triu_indices(block_sums.shape[1], k=1)
-    return block_sums[:, upper_i, upper_j].reshape(-1, *block_sums.shape[3:])
+    return block_sums[:, upper_i, upper_j]
 
 
 def column_scale(jtj: np.ndarray) -> np.ndarray:
@@ -142,27 +142,31 @@ def whitening(jtj: np.ndarray) -> np.ndarray:
     return eigenvectors[:, kept] / np.sqrt(eigenvalues[kept]) / scale[:, None]
 
 
-def deletion_changes(block_grams: np.ndarray, whiten: np.ndarray) -> tuple[np.ndarray, float]:
-    """(d_g (K, k), the largest leverage): d_g = (I − Wᵀ H_g W)⁻¹ Wᵀ s_g for the clusters g of
-    ``block_grams`` (K, n+1, n+1), whose [:n, :n] is H_g and [:n, n] the score sum s_g; the
-    leverages (eigenvalues of Wᵀ H_g W) are capped at ``MAX_LEVERAGE``."""
+def deletion_changes(cluster_grams: np.ndarray, expand: np.ndarray, whiten: np.ndarray) -> tuple[np.ndarray, float]:
+    """(d_g (A·K, k), the largest leverage): d_g = (I − Wᵀ H_g W)⁻¹ Wᵀ s_g for the K clusters g of
+    every angle a, from their local Gram matrices G_g (``cluster_grams`` (A, K, l, l)) and E_a
+    (``expand`` (A, l, n+1), :class:`heterodyne.nlsq.projection.ScoreSums`): with U_a = E_a[:, :n] W,
+    Wᵀ H_g W = U_aᵀ G_g U_a and Wᵀ s_g = U_aᵀ G_g E_a[:, n]. The leverages (eigenvalues of
+    Wᵀ H_g W) are capped at ``MAX_LEVERAGE``."""
     n = whiten.shape[0]
-    leverage_matrix = whiten.T @ block_grams[:, :n, :n] @ whiten
-    scores = block_grams[:, :n, n] @ whiten
+    projector = (expand[:, :, :n] @ whiten)[:, None]
+    leverage_matrix = projector.transpose(0, 1, 3, 2) @ cluster_grams @ projector
+    scores = (projector.transpose(0, 1, 3, 2) @ (cluster_grams @ expand[:, None, :, n:]))[..., 0]
+    leverage_matrix = leverage_matrix.reshape(-1, *leverage_matrix.shape[2:])
+    scores = scores.reshape(-1, scores.shape[-1])
     leverages, vectors = np.linalg.eigh(leverage_matrix)
     leverages = np.clip(leverages, 0.0, MAX_LEVERAGE)
     rotated = (scores[:, None, :] @ vectors)[:, 0] / (1.0 - leverages)
     return (vectors @ rotated[:, :, None])[..., 0], float(leverages.max(initial=0.0))
 
 
-def leverage_corrected_meat(block_grams: np.ndarray, jtj: np.ndarray,
+def leverage_corrected_meat(block_grams: np.ndarray, expand: np.ndarray, jtj: np.ndarray,
                             whiten: np.ndarray) -> tuple[np.ndarray, float]:
     """(M, largest leverage): the dyadic meat with every cluster's score sum replaced by
     H (H − H_g)⁻¹ s_g (see the module docstring), on the identified directions of H = JᵀJ
-    (``whiten`` = ``whitening(H)``)."""
-    members, leverage_members = deletion_changes(
-        block_memberships(block_grams).reshape(-1, *block_grams.shape[3:]), whiten)
-    pairs, leverage_pairs = deletion_changes(off_diagonal_pairs(block_grams), whiten)
+    (``whiten`` = ``whitening(H)``), from the local block-pair Gram matrices and E_a."""
+    members, leverage_members = deletion_changes(block_memberships(block_grams), expand, whiten)
+    pairs, leverage_pairs = deletion_changes(off_diagonal_pairs(block_grams), expand, whiten)
     whitened_meat = members.T @ members - pairs.T @ pairs
     back = jtj @ whiten
     return back @ whitened_meat @ back.T, max(leverage_members, leverage_pairs)
@@ -186,7 +190,7 @@ def frame_clustered_meat(sums: ScoreSums, chi2_reduced: float) -> tuple[np.ndarr
 
     def meat_for(size: int) -> tuple[np.ndarray, float, int]:
         block_grams = coarsen(sums.block_grams, size // sums.block)
-        meat, leverage = leverage_corrected_meat(block_grams, jtj, whiten)
+        meat, leverage = leverage_corrected_meat(block_grams, sums.expand, jtj, whiten)
         return meat, leverage, int(block_grams.shape[0] * block_grams.shape[1])
 
     size = block_size(autocorrelation, sums.block)

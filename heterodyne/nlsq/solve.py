@@ -4,7 +4,7 @@ Solver: SciPy's trust-region reflective method (``scipy.optimize.least_squares``
 with the exact JAX Jacobian and Jacobian-based variable scaling. It is maintained, handles
 bounds natively (the physics bounds span eight decades), and reports why it stopped.
 
-SciPy is handed the compressed problem (M₁, r_c) of ``ResidualEvaluator.square_root`` instead of
+SciPy is handed the compressed problem (M₁, r_c) of ``ProjectedEvaluator.square_root`` instead of
 the P × n Jacobian: at every x, ‖J p + r‖ = ‖M₁ p + r_c‖ for all steps p, so the cost, the
 gradient, the trust-region model and hence every step are those of the full problem, while
 SciPy's per-iteration SVD shrinks from P × n to (n+1) × n and the P × n Jacobian is never held
@@ -12,30 +12,47 @@ in memory (measured: same iterates to 12 digits as the uncompressed fit, 3× fas
 Uncertainties: the frame-clustered sandwich (:mod:`heterodyne.nlsq.sandwich`) is the reported
 one; the independent-noise covariance χ²_red (JᵀJ)⁻¹ is kept beside it, and their ratio is the
 diagnostic of how much the correlated noise removes.
-Multi-start: the initial point plus (n − 1) Latin-hypercube points inside the bounds of the
-varying parameters, drawn from the seed; the start with the lowest cost wins.
+The scaling (contrast, offset) is solved exactly at every θ (variable projection,
+:mod:`heterodyne.nlsq.projection`), so the search runs over the physics alone. Global search: the
+candidate starts (:mod:`heterodyne.nlsq.starts`) each get a short fit on a subsample, the best
+are refined on all points, and the lowest cost wins.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import least_squares
 
-from heterodyne.nlsq.problem import FitProblem, ResidualEvaluator
+from heterodyne.nlsq.goodness import ResidualStructure, residual_structure
+from heterodyne.nlsq.labelling import has_preferred_labelling, indistinguishable, mirror_image
+from heterodyne.nlsq.problem import FitProblem
 from heterodyne.nlsq.progress import Progress
+from heterodyne.nlsq.projection import ProjectedEvaluator
 from heterodyne.nlsq.sandwich import frame_clustered_meat
 from heterodyne.nlsq.uncertainty import Uncertainties, parameter_uncertainties
+from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
 
 log = logging.getLogger("heterodyne")
 
 CHI2_WARNING = 1.5
 """χ²_red above this (with σ estimated from the data) says the noise is not what σ describes."""
+CHI2_FAILURE = 10.0
+"""χ²_red above this is more than frame-correlated noise gives a right fit (measured 1.7–2.1 on the
+correlator's own file, up to about 5 on speckle simulations): the fit is not converged."""
 RATIO_WARNING = 1.5
 """An honest / independent-noise stderr ratio above this says the noise is not independent."""
+COARSE_POINTS = 20_000
+"""Points of the subsample on which the global search compares its starts."""
+COARSE_EVALUATIONS = 25
+"""Function evaluations each start of the global search gets on the subsample."""
+REFINED = 2
+"""The best starts of the global search that are refined on all points."""
+SAME_COST = 1e-6
+"""Two starts of the search whose costs differ by less than this (relative) ended in one minimum."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class NlsqFit:
     message: str
     converged: bool
     convergence_warning: str | None
+    residual_structure: ResidualStructure
     start_costs: tuple[float, ...]
     best_start: int
     wall_time: float
@@ -65,7 +83,7 @@ class NlsqFit:
 class CompressedProblem:
     """r_c(x) and M₁(x) for SciPy, from one evaluation per x (the Jacobian call reuses it)."""
 
-    def __init__(self, evaluator: ResidualEvaluator):
+    def __init__(self, evaluator: ProjectedEvaluator):
         self.evaluator = evaluator
         self._x: bytes | None = None
         self._factor: np.ndarray | None = None
@@ -83,21 +101,13 @@ class CompressedProblem:
         return self._factor_at(x)[:, :-1]
 
 
-def start_points(problem: FitProblem, n_starts: int, seed: int) -> np.ndarray:
-    """(n_starts, n_free): the initial point, then Latin-hypercube points within the bounds."""
-    x0 = problem.initial[problem.vary]
-    if n_starts == 1:
-        return x0[None, :]
-    from scipy.stats import qmc  # heavy import, only for multi-start
-
-    lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
-    unit = qmc.LatinHypercube(d=x0.size, seed=np.random.default_rng(seed)).random(n_starts - 1)
-    return np.vstack([x0, qmc.scale(unit, lower, upper)])
-
-
-def _warning(result, uncertainties: Uncertainties, names, max_iterations: int) -> str | None:
+def _warning(result, uncertainties: Uncertainties, names, max_iterations: int,
+             structure: ResidualStructure, chi2_reduced: float) -> str | None:
     """Why the fit does not count as converged, or None."""
-    reasons = []
+    reasons = [] if structure.passed else [structure.message()]
+    if chi2_reduced > CHI2_FAILURE:
+        reasons.append(f"reduced chi2 {chi2_reduced:.3g} > {CHI2_FAILURE:g}: more than correlated noise explains, "
+                       "the fit is in a wrong minimum or the model does not describe the data")
     if result.status == 0:
         reasons.append(f"iteration limit reached ({max_iterations} function evaluations) before convergence")
     elif result.status < 0:
@@ -126,51 +136,68 @@ def noise_warnings(chi2_reduced: float, names, honest: Uncertainties, independen
     return warnings
 
 
-def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, threads: int = 1) -> NlsqFit:
-    """Fit ``problem`` with the ``optimization.nlsq`` settings, the residual passes in ``threads``
-    threads; every start runs to completion."""
+def _solve(evaluator, x0: np.ndarray, lower, upper, settings: dict, max_evaluations: int,
+           progress: Progress, label: str):
+    """One bounded trust-region fit of the projected problem of ``evaluator`` from ``x0``."""
+    compressed = CompressedProblem(evaluator)
+    progress.begin(label)
+    result = least_squares(
+        progress.wrap_residuals(compressed.residuals),
+        x0,
+        jac=progress.wrap_jacobian(compressed.jacobian),
+        bounds=(lower, upper),
+        method="trf",
+        x_scale="jac",
+        max_nfev=max_evaluations,
+        ftol=settings["ftol"],
+        xtol=settings["xtol"],
+        gtol=settings["gtol"],
+    )
+    progress.end()
+    return result
+
+
+def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, threads: int = 1,
+        starts: np.ndarray | None = None) -> NlsqFit:
+    """Fit ``problem`` with the ``optimization.nlsq`` settings, the passes in ``threads`` threads.
+
+    The physics θ is searched with the scaling projected out (:mod:`heterodyne.nlsq.projection`)
+    from every row of ``starts`` ((K, 14) physics vectors; default: the configured initial
+    values): with several, each runs ``COARSE_EVALUATIONS`` evaluations on a subsample of at most
+    ``COARSE_POINTS`` points, and the ``REFINED`` best are refined on all points; the lowest cost
+    wins, reported in the labelling of the components the configuration asks for
+    (:mod:`heterodyne.nlsq.labelling`). The uncertainties are those of the joint problem (physics
+    and scaling) at the optimum.
+    """
     started = time.perf_counter()
-    compressed = CompressedProblem(ResidualEvaluator(problem, threads))
-    n_points = problem.points.size
-    lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
     progress = progress or Progress(enabled=False)
-    starts = start_points(problem, settings["multistart"], settings["seed"])
-    results = []
-    for k, x0 in enumerate(starts):
-        progress.begin(f"start {k + 1}/{len(starts)}" if len(starts) > 1 else "")
-        results.append(least_squares(
-            progress.wrap_residuals(compressed.residuals),
-            x0,
-            jac=progress.wrap_jacobian(compressed.jacobian),
-            bounds=(lower, upper),
-            method="trf",
-            x_scale="jac",
-            max_nfev=settings["max_iterations"],
-            ftol=settings["ftol"],
-            xtol=settings["xtol"],
-            gtol=settings["gtol"],
-        ))
-        progress.end()
-    costs = [r.cost if np.isfinite(r.cost) else np.inf for r in results]
-    best_index = int(np.argmin(costs))
+    physics_vary = problem.vary[:N_PHYSICS]
+    lower, upper = problem.lower[:N_PHYSICS][physics_vary], problem.upper[:N_PHYSICS][physics_vary]
+    starts = problem.initial[None, :N_PHYSICS] if starts is None else np.atleast_2d(starts)
+    candidates = np.clip(starts[:, physics_vary], lower, upper)
+    coarse_costs = coarse_search(problem, candidates, settings, progress, threads) if len(candidates) > 1 else None
+    ranked = [0] if coarse_costs is None else distinct_best(coarse_costs, REFINED)
+    evaluator = ProjectedEvaluator(problem, threads)
+    results = {}
+    for rank, index in enumerate(ranked):
+        label = f"refine {rank + 1}/{len(ranked)}" if len(ranked) > 1 else ""
+        results[int(index)] = _solve(evaluator, candidates[index], lower, upper, settings,
+                                     settings["max_iterations"], progress, label)
+    best_index = min(results, key=lambda k: results[k].cost if np.isfinite(results[k].cost) else np.inf)
     best = results[best_index]
-    n_free = best.x.size
-    dof = max(n_points - n_free, 1)
-    chi2_reduced = float(2.0 * best.cost / dof)
+    optimum = at_optimum(problem, evaluator, best)
+    mirrored = preferred_labelling(problem, evaluator, best, optimum, settings, progress)
+    if mirrored is not None:
+        best, optimum = mirrored, at_optimum(problem, evaluator, mirrored)
+    full, chi2_reduced, uncertainties, independent, sandwich, structure = optimum
     names = problem.free_names
-    # JᵀJ from the Gram matrix itself, not from its square root: a parameter without effect
-    # keeps its exactly zero column there, and is reported as such
-    sums = compressed.evaluator.score_sums(best.x)
-    jtj = sums.gram[:-1, :-1]
-    meat, sandwich = frame_clustered_meat(sums, chi2_reduced)
-    uncertainties = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names, meat)
-    independent = parameter_uncertainties(jtj, chi2_reduced, best.x, lower, upper, names)
-    warning = _warning(best, uncertainties, names, settings["max_iterations"])
+    warning = _warning(best, uncertainties, names, settings["max_iterations"], structure, chi2_reduced)
     warnings = tuple(noise_warnings(chi2_reduced, names, uncertainties, independent))
     for message in warnings:
         log.warning("nlsq: %s", message)
+    n_points = problem.points.size
     return NlsqFit(
-        full=problem.full_vector(best.x),
+        full=full,
         free_names=names,
         uncertainties=uncertainties,
         independent=independent,
@@ -185,7 +212,93 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, t
         message=str(best.message),
         converged=warning is None,
         convergence_warning=warning,
-        start_costs=tuple(float(c) for c in costs),
+        residual_structure=structure,
+        start_costs=(float(best.cost),) if coarse_costs is None else tuple(float(c) for c in coarse_costs),
         best_start=best_index,
         wall_time=time.perf_counter() - started,
     )
+
+
+def at_optimum(problem: FitProblem, evaluator: ProjectedEvaluator, result) -> tuple:
+    """(full vector, χ²_red, honest and independent-noise uncertainties, the sandwich's description,
+    the residual structure) of the joint problem at the optimum ``result`` of the projected one."""
+    full = evaluator.full_vector(result.x)
+    x = full[problem.vary]
+    chi2_reduced = float(2.0 * result.cost / max(problem.points.size - x.size, 1))
+    names = problem.free_names
+    lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
+    # JᵀJ of the joint problem from the Gram matrix itself, not from its square root: a parameter
+    # without effect keeps its exactly zero column there, and is reported as such
+    sums = evaluator.score_sums(result.x, full[N_PHYSICS:])
+    jtj = sums.gram[:-1, :-1]
+    meat, sandwich = frame_clustered_meat(sums, chi2_reduced)
+    uncertainties = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names, meat)
+    independent = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names)
+    structure = residual_structure(*sums.points, problem.q.size, problem.t.size)
+    return full, chi2_reduced, uncertainties, independent, sandwich, structure
+
+
+def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best, optimum: tuple, settings: dict,
+                        progress: Progress):
+    """The refined mirror image of ``best`` when ``best`` has the other labelling than the
+    configuration asks for and the data cannot tell the two apart (:mod:`heterodyne.nlsq.labelling`);
+    None otherwise."""
+    configured, t = problem.initial[:N_PHYSICS], problem.t
+    full, chi2_reduced, uncertainties, independent = optimum[:4]
+    if has_preferred_labelling(full[:N_PHYSICS], configured, t):
+        return None
+    vary = problem.vary[:N_PHYSICS]
+    lower, upper = problem.lower[:N_PHYSICS], problem.upper[:N_PHYSICS]
+    mirror = mirror_image(full[:N_PHYSICS], vary, lower, upper, t)
+    if mirror is None:
+        return None
+    result = _solve(evaluator, mirror[vary], lower[vary], upper[vary], settings, settings["max_iterations"],
+                    progress, "other labelling")
+    theta = problem.initial[:N_PHYSICS].copy()
+    theta[vary] = result.x
+    physics = np.array([name in PHYSICS_NAMES for name in problem.free_names])
+    ratio = (uncertainties.stderr / independent.stderr)[physics]
+    inflation = max(float(np.median(ratio[np.isfinite(ratio)] ** 2)), 1.0) if np.isfinite(ratio).any() else 1.0
+    if has_preferred_labelling(theta, configured, t) and indistinguishable(best.cost, result.cost, chi2_reduced,
+                                                                           inflation):
+        log.info("nlsq: reporting the other labelling of the components (reference the slower), cost %.6g "
+                 "against %.6g", result.cost, best.cost)
+        return result
+    return None
+
+
+def coarse_search(problem: FitProblem, candidates: np.ndarray, settings: dict, progress: Progress,
+                  threads: int) -> np.ndarray:
+    """The cost of each candidate start after ``COARSE_EVALUATIONS`` evaluations of the projected
+    problem on a seeded subsample of ``COARSE_POINTS`` points; each candidate moves to where its
+    search ended."""
+    physics_vary = problem.vary[:N_PHYSICS]
+    lower, upper = problem.lower[:N_PHYSICS][physics_vary], problem.upper[:N_PHYSICS][physics_vary]
+    evaluator = ProjectedEvaluator(subsampled(problem, COARSE_POINTS, settings["seed"]), threads)
+    costs = []
+    for k, x0 in enumerate(candidates):
+        result = _solve(evaluator, x0, lower, upper, settings, COARSE_EVALUATIONS, progress,
+                        f"search {k + 1}/{len(candidates)}")
+        candidates[k] = result.x
+        costs.append(result.cost if np.isfinite(result.cost) else np.inf)
+    return np.array(costs)
+
+
+def distinct_best(costs: np.ndarray, count: int) -> list[int]:
+    """The indices of the ``count`` lowest costs, leaving out any within ``SAME_COST`` (relative)
+    of one already taken: starts that ended in the same minimum are refined once."""
+    chosen: list[int] = []
+    for index in np.argsort(costs, kind="stable"):
+        if len(chosen) == count:
+            break
+        if all(abs(costs[index] - costs[k]) > SAME_COST * abs(costs[k]) for k in chosen):
+            chosen.append(int(index))
+    return chosen
+
+
+def subsampled(problem: FitProblem, max_points: int, seed: int) -> FitProblem:
+    """``problem`` on a reproducible uniform subsample of at most ``max_points`` of its points."""
+    if problem.points.size <= max_points:
+        return problem
+    chosen = np.sort(np.random.default_rng(seed).choice(problem.points.size, size=max_points, replace=False))
+    return replace(problem, points=problem.points.subset(chosen), sigma=problem.sigma[chosen])
