@@ -71,6 +71,18 @@ def run_config(directory: Path, data: Path, n_angles: int, max_points_per_shard:
     return path
 
 
+PEAK_OF_CHILD = """
+import os, subprocess, sys
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(process.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+sys.stderr.write(process.stderr.read().decode())
+"""
+"""Runs a command and prints its exit code and peak RSS (KiB). A forked child's peak counts the
+pages of its parent before the exec, so the job is started from this small process, never from a
+large one (a test worker that has fitted in-process)."""
+
+
 def peak_mb(arguments: list[str], cache: Path) -> float:
     """Peak resident memory of one child process, MiB (exit 0 or 2, else the run stops).
 
@@ -78,12 +90,12 @@ def peak_mb(arguments: list[str], cache: Path) -> float:
     compiles its functions (the first job of its shape; XLA's compiler needs memory too).
     """
     environment = dict(os.environ, HETERODYNE_NUM_WORKERS="1", HETERODYNE_JAX_CACHE_DIR=str(cache))
-    process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
-    _, status, usage = os.wait4(process.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
+    report = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, *arguments], capture_output=True, text=True,
+                            env=environment, check=True)
+    code, peak_kib = (int(value) for value in report.stdout.split())
     if code not in (0, 2):
-        raise SystemExit(f"{' '.join(arguments)}: exit {code}\n{process.stderr.read().decode()}")
-    return usage.ru_maxrss / 1024
+        raise SystemExit(f"{' '.join(arguments)}: exit {code}\n{report.stderr}")
+    return peak_kib / 1024
 
 
 def measure(directory: Path, n_angles: int, n_frames: int, cmc: bool, shard_points: int) -> list[Measurement]:
