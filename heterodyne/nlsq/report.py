@@ -78,7 +78,7 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
         residual_structure=fit.residual_structure.as_dict(),
         iterations=fit.iterations,
         function_evaluations=fit.function_evaluations,
-        solver="scipy.optimize.least_squares (trf, exact JAX Jacobian)",
+        solver="scipy.optimize.least_squares (trf; scaling by variable projection, Kaufman Jacobian from JAX)",
         solver_status=fit.status,
         message=fit.message,
         noise=noise_info,

@@ -261,7 +261,7 @@ def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best
     inflation = max(float(np.median(ratio[np.isfinite(ratio)] ** 2)), 1.0) if np.isfinite(ratio).any() else 1.0
     if has_preferred_labelling(theta, configured, t) and indistinguishable(best.cost, result.cost, chi2_reduced,
                                                                            inflation):
-        log.info("nlsq: reporting the other labelling of the components (reference the slower), cost %.6g "
+        log.info("nlsq: reporting the configured labelling of the components (the mirror image), cost %.6g "
                  "against %.6g", result.cost, best.cost)
         return result
     return None
