@@ -8,6 +8,7 @@ from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
 
 from heterodyne.data import load_data
 from heterodyne.jaxconfig import jax, jnp
+from heterodyne.nlsq import sandwich
 from heterodyne.nlsq.problem import padded_point_arrays, problem_constants, weighted_residuals
 from heterodyne.nlsq.projection import ProjectedEvaluator
 from heterodyne.nlsq.sandwich import (
@@ -74,7 +75,7 @@ def problem_of(data, config, c2):
 
 
 @pytest.mark.parametrize("block", [1, 3])
-def test_block_sums_equal_the_pairwise_definition(clean, block):
+def test_block_sums_equal_the_pairwise_definition(clean, block, monkeypatch):
     """M from the block-pair sums equals Σ over pairs of points (p, p′ included) of one angle that
     share a block of ``block`` frames, computed point pair by point pair."""
     data, config = clean
@@ -119,6 +120,9 @@ def test_block_sums_equal_the_pairwise_definition(clean, block):
                  - sum(np.outer(corrected(m), corrected(m)) for m in in_pair))
     corrected_meat, largest = leverage_corrected_meat(coarsen(sums.block_grams, block), sums.expand, jtj,
                                                       whitening(jtj))
+    monkeypatch.setattr(sandwich, "CLUSTER_BATCH", 2)  # the clusters a few at a time: the same meat
+    batched, _ = leverage_corrected_meat(coarsen(sums.block_grams, block), sums.expand, jtj, whitening(jtj))
+    np.testing.assert_allclose(batched, corrected_meat, rtol=1e-12, atol=1e-12 * np.abs(corrected_meat).max())
     np.testing.assert_allclose(corrected_meat, reference, rtol=1e-8, atol=1e-10 * np.abs(reference).max())
     leverages = [np.linalg.eigvals(np.linalg.solve(jtj, jacobian[m].T @ jacobian[m])).real.max() for m in in_block]
     assert largest == pytest.approx(max(leverages), rel=1e-8)

@@ -63,6 +63,8 @@ MAX_BLOCKS_PER_ANGLE = 8
 CORRELATED_VARIANCE_RATIO = 1.5**2
 """The noise counts as correlated when an honest stderr exceeds the independent-noise one by more
 than 1.5 (the threshold of the result's warning)."""
+CLUSTER_BATCH = 128
+"""Clusters of each angle whose leverage matrices are formed at once (memory, not numbers)."""
 MAX_LEVERAGE = 0.99
 """A cluster holding more of the information in a direction counts as holding this much (its
 deletion change is at most 100 times its score)."""
@@ -147,17 +149,21 @@ def deletion_changes(cluster_grams: np.ndarray, expand: np.ndarray, whiten: np.n
     every angle a, from their local Gram matrices G_g (``cluster_grams`` (A, K, l, l)) and E_a
     (``expand`` (A, l, n+1), :class:`heterodyne.nlsq.projection.ScoreSums`): with U_a = E_a[:, :n] W,
     Wᵀ H_g W = U_aᵀ G_g U_a and Wᵀ s_g = U_aᵀ G_g E_a[:, n]. The leverages (eigenvalues of
-    Wᵀ H_g W) are capped at ``MAX_LEVERAGE``."""
+    Wᵀ H_g W) are capped at ``MAX_LEVERAGE``. Clusters are taken ``CLUSTER_BATCH`` at a time, so
+    the k × k leverage matrices of many clusters and parameters never fill the memory at once."""
     n = whiten.shape[0]
     projector = (expand[:, :, :n] @ whiten)[:, None]
-    leverage_matrix = projector.transpose(0, 1, 3, 2) @ cluster_grams @ projector
-    scores = (projector.transpose(0, 1, 3, 2) @ (cluster_grams @ expand[:, None, :, n:]))[..., 0]
-    leverage_matrix = leverage_matrix.reshape(-1, *leverage_matrix.shape[2:])
-    scores = scores.reshape(-1, scores.shape[-1])
-    leverages, vectors = np.linalg.eigh(leverage_matrix)
-    leverages = np.clip(leverages, 0.0, MAX_LEVERAGE)
-    rotated = (scores[:, None, :] @ vectors)[:, 0] / (1.0 - leverages)
-    return (vectors @ rotated[:, :, None])[..., 0], float(leverages.max(initial=0.0))
+    changes, largest = [], 0.0
+    for start in range(0, cluster_grams.shape[1], CLUSTER_BATCH):
+        grams = cluster_grams[:, start:start + CLUSTER_BATCH]
+        leverage_matrix = projector.transpose(0, 1, 3, 2) @ grams @ projector
+        scores = (projector.transpose(0, 1, 3, 2) @ (grams @ expand[:, None, :, n:]))[..., 0]
+        leverages, vectors = np.linalg.eigh(leverage_matrix)
+        leverages = np.clip(leverages, 0.0, MAX_LEVERAGE)
+        rotated = (scores[..., None, :] @ vectors)[..., 0, :] / (1.0 - leverages)
+        changes.append((vectors @ rotated[..., None])[..., 0])
+        largest = max(largest, float(leverages.max(initial=0.0)))
+    return np.concatenate(changes, axis=1).reshape(-1, whiten.shape[1]), largest
 
 
 def leverage_corrected_meat(block_grams: np.ndarray, expand: np.ndarray, jtj: np.ndarray,

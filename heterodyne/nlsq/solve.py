@@ -51,6 +51,8 @@ COARSE_EVALUATIONS = 25
 """Function evaluations each start of the global search gets on the subsample."""
 REFINED = 2
 """The best starts of the global search that are refined on all points."""
+STRUCTURE_POINTS = 2_000_000
+"""At most this many points go into the residual-structure check (a fixed subsample beyond)."""
 SAME_COST = 1e-6
 """Two starts of the search whose costs differ by less than this (relative) ended in one minimum."""
 
@@ -234,8 +236,17 @@ def at_optimum(problem: FitProblem, evaluator: ProjectedEvaluator, result) -> tu
     meat, sandwich = frame_clustered_meat(sums, chi2_reduced)
     uncertainties = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names, meat)
     independent = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names)
-    structure = residual_structure(*sums.points, problem.q.size, problem.t.size)
+    structure = residual_structure(*checked_points(sums.points), problem.q.size, problem.t.size)
     return full, chi2_reduced, uncertainties, independent, sandwich, structure
+
+
+def checked_points(points: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The points (angle, i, j, r) the residual-structure check reads: all of them, or a fixed
+    uniform subsample of ``STRUCTURE_POINTS`` (the check's memory grows with the points)."""
+    if points[0].size <= STRUCTURE_POINTS:
+        return points
+    chosen = np.sort(np.random.default_rng(0).choice(points[0].size, size=STRUCTURE_POINTS, replace=False))
+    return tuple(column[chosen] for column in points)
 
 
 def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best, optimum: tuple, settings: dict,
