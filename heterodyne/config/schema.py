@@ -181,8 +181,9 @@ def _scaling() -> Schema:
     """``scaling``: how per-angle contrast and offset are modelled."""
     by_name = {spec.name: spec for spec in SCALING_PARAMETERS}
     return _section("per-angle contrast and offset", {
-        "mode": _leaf("string", "auto", "auto | individual | constant | fourier | fixed",
-                      enum=list(SCALING_MODES)),
+        "mode": _leaf("string", "auto",
+                      "auto (every bin its own contrast and offset, solved linearly) | individual | constant | "
+                      "fourier | fixed", enum=list(SCALING_MODES)),
         "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode (a series per q)", minimum=0),
         "contrast": _scaling_parameter_schema(by_name["contrast"]),
         "offset": _scaling_parameter_schema(by_name["offset"]),
