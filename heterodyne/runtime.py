@@ -48,8 +48,9 @@ def resolve_threads(requested: int | None) -> int:
     return requested
 
 
-def apply_thread_budget(threads: int) -> None:
-    """Hold the process to ``threads`` cores: BLAS/OpenMP pools and XLA's CPU thread pool.
+def apply_thread_budget(threads: int, xla_threads: int | None = None) -> None:
+    """Hold the process to ``threads`` cores: BLAS/OpenMP pools and XLA's CPU thread pool of
+    ``xla_threads`` workers (default ``threads``).
 
     Must run before numpy and jax are imported (the command line guarantees it); called later
     in a process (the Python API, tests) it changes nothing for this process.
@@ -59,6 +60,11 @@ def apply_thread_budget(threads: int) -> None:
     every thread is released to all of them again: the pool has ``threads`` workers, and the
     operating system still places them on whichever cores are free (pinning for the whole run
     would stack concurrent jobs of a batch onto the same cores).
+
+    An NLSQ run asks for a pool of one worker: its passes evaluate their chunks in ``threads``
+    threads of their own, and XLA's threaded dot product splits a contraction by the size of its
+    pool, which would make the last bits of a pass, and so the point where a search stops,
+    depend on ``--threads``.
     """
     if "jax" in sys.modules:
         log.debug("jax already imported: the thread budget applies to child processes only")
@@ -67,9 +73,10 @@ def apply_thread_budget(threads: int) -> None:
         os.environ[name] = str(threads)
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     allowed = os.sched_getaffinity(0)
-    if threads >= len(allowed):
+    pool = threads if xla_threads is None else xla_threads
+    if pool >= len(allowed):
         return
-    os.sched_setaffinity(0, sorted(allowed)[:threads])
+    os.sched_setaffinity(0, sorted(allowed)[:pool])
     try:
         from heterodyne.jaxconfig import jax
 

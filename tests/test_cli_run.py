@@ -210,6 +210,23 @@ def test_threads_one_holds_the_process_to_one_core():
     assert int(allowed) == len(os.sched_getaffinity(0))
 
 
+def test_nlsq_processes_at_one_and_two_threads_give_the_same_numbers(tmp_path):
+    """Separate processes with --threads 1 and 2: XLA's pool is one worker for an NLSQ run (its
+    passes thread over their own chunks), so the search and its optimum are the same bit for bit.
+    (200 frames: blocks of about 10 000 points, whose contraction a pool of two splits.)"""
+    data_file, _ = simulate(tmp_path, TRUTH, n_frames=200, noise_sigma=NOISE, seed=6)
+    config = write_config(tmp_path)
+    documents = []
+    for threads in ("1", "2"):
+        run_dir = tmp_path / f"threads{threads}"
+        subprocess.run([sys.executable, "-m", "heterodyne.cli", "--config", str(config), "--data", str(data_file),
+                        "--run-dir", str(run_dir), "--method", "nlsq", "--threads", threads],
+                       capture_output=True, text=True, check=True)
+        documents.append(json.loads((run_dir / "result.json").read_text())["nlsq"])
+    for key in ("cost", "multistart", "D0_ref", "v0", "stderr"):
+        assert documents[0][key] == documents[1][key], key
+
+
 def test_run_dir_is_used_exactly_and_no_plots_overrides_config(tmp_path, data_file):
     config = write_config(tmp_path, extra={"output": {"plots": True}})
     run_dir = tmp_path / "runs" / "fixed-name"

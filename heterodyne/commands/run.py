@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.config is None:
         raise HeterodyneError("missing --config RUN.yaml (or a subcommand; see heterodyne --help)")
     threads = resolve_threads(args.threads)
-    apply_thread_budget(threads)
+    apply_thread_budget(threads, xla_threads=1 if args.method == "nlsq" else threads)
 
     from heterodyne.analysis import run_analysis
     from heterodyne.config import load_config
