@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
+from heterodyne.nlsq.start_estimate import rates_at
 from heterodyne.parameters import PHYSICS_NAMES
 
 REFERENCE = ("D0_ref", "alpha_ref", "D_offset_ref")
@@ -29,12 +30,9 @@ _INDEX = {name: k for k, name in enumerate(PHYSICS_NAMES)}
 
 
 def mean_rates(theta: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-    """The mean of J_ref(t) and of J_sample(t) = max(D0 t^α + D_offset, 0) over the frame times."""
-    def mean_rate(names):
-        d0, alpha, offset = (theta[_INDEX[name]] for name in names)
-        return float(np.mean(np.maximum(d0 * t**alpha + offset, 0.0)))
-
-    return mean_rate(REFERENCE), mean_rate(SAMPLE)
+    """The mean of J_ref(t) and of J_sample(t) over the frame times."""
+    rate_ref, rate_sample, _, _ = rates_at(theta, t)
+    return float(np.mean(rate_ref)), float(np.mean(rate_sample))
 
 
 def reference_is_slower(configured: np.ndarray, t: np.ndarray) -> bool:
@@ -46,12 +44,6 @@ def reference_is_slower(configured: np.ndarray, t: np.ndarray) -> bool:
 def has_preferred_labelling(theta: np.ndarray, configured: np.ndarray, t: np.ndarray) -> bool:
     reference, sample = mean_rates(theta, t)
     return (reference <= sample) == reference_is_slower(configured, t)
-
-
-def sample_fraction(theta: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """f_s(t) of :func:`heterodyne.model.sample_fraction`, in numpy."""
-    f0, f1, f2, f3 = (theta[_INDEX[name]] for name in ("f0", "f1", "f2", "f3"))
-    return np.clip(f0 * np.exp(np.clip(f1 * (t - f2), -100.0, 100.0)) + f3, 0.0, 1.0)
 
 
 def mirror_image(theta: np.ndarray, vary: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -67,12 +59,12 @@ def mirror_image(theta: np.ndarray, vary: np.ndarray, lower: np.ndarray, upper: 
         return None
     mirror = theta.copy()
     mirror[reference], mirror[sample] = theta[sample], theta[reference]
-    target = 1.0 - sample_fraction(theta, t)
+    target = 1.0 - rates_at(theta, t)[3]
 
     def misfit(values):
         trial = mirror.copy()
         trial[fraction] = values
-        return sample_fraction(trial, t) - target
+        return rates_at(trial, t)[3] - target
 
     start = np.clip([np.mean(target) if k == _INDEX["f0"] else 0.0 for k in fraction], lower[fraction],
                     upper[fraction])
