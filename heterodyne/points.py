@@ -43,9 +43,13 @@ def upper_triangle_points(c2: np.ndarray) -> PointSet:
     return PointSet(angle_index, i_all, j_all, np.asarray(c2, dtype=np.float64)[angle_index, i_all, j_all])
 
 
+def random_index(size: int, max_points: int, seed: int) -> np.ndarray:
+    """Sorted indices of a reproducible uniform subsample of at most ``max_points`` of ``size`` items."""
+    if size <= max_points:
+        return np.arange(size)
+    return np.sort(np.random.default_rng(seed).choice(size, size=max_points, replace=False))
+
+
 def random_subset(points: PointSet, max_points: int, seed: int) -> PointSet:
     """A reproducible uniform subsample of at most ``max_points`` points (sorted, so order is stable)."""
-    if points.size <= max_points:
-        return points
-    chosen = np.random.default_rng(seed).choice(points.size, size=max_points, replace=False)
-    return points.subset(np.sort(chosen))
+    return points if points.size <= max_points else points.subset(random_index(points.size, max_points, seed))

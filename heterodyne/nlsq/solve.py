@@ -35,6 +35,7 @@ from heterodyne.nlsq.projection import ProjectedEvaluator
 from heterodyne.nlsq.sandwich import frame_clustered_meat
 from heterodyne.nlsq.uncertainty import Uncertainties, parameter_uncertainties
 from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
+from heterodyne.points import random_index
 
 log = logging.getLogger("heterodyne")
 
@@ -245,7 +246,7 @@ def checked_points(points: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     uniform subsample of ``STRUCTURE_POINTS`` (the check's memory grows with the points)."""
     if points[0].size <= STRUCTURE_POINTS:
         return points
-    chosen = np.sort(np.random.default_rng(0).choice(points[0].size, size=STRUCTURE_POINTS, replace=False))
+    chosen = random_index(points[0].size, STRUCTURE_POINTS, seed=0)
     return tuple(column[chosen] for column in points)
 
 
@@ -311,5 +312,5 @@ def subsampled(problem: FitProblem, max_points: int, seed: int) -> FitProblem:
     """``problem`` on a reproducible uniform subsample of at most ``max_points`` of its points."""
     if problem.points.size <= max_points:
         return problem
-    chosen = np.sort(np.random.default_rng(seed).choice(problem.points.size, size=max_points, replace=False))
+    chosen = random_index(problem.points.size, max_points, seed)
     return replace(problem, points=problem.points.subset(chosen), sigma=problem.sigma[chosen])
