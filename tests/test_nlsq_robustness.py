@@ -28,11 +28,11 @@ CASES = {
 }
 
 
-def fit_file(path, **settings):
+def fit_file(path, threads=1, **settings):
     config = resolve_config(settings)
     config["experimental_data"]["file_path"] = str(path)
     data = load_data(path)
-    return fit_nlsq(config, data, progress=False)
+    return fit_nlsq(config, data, progress=False, threads=threads)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -48,6 +48,10 @@ def test_a_fit_from_the_defaults_reaches_the_fit_started_at_the_truth(tmp_path, 
     # a right fit passes the residual check; it may still warn of a parameter the data cannot place
     # (a rate offset trading off with its prefactor runs to a bound), never of structure
     assert default.section["residual_structure"]["passed"], default.warning
+    # the same search at two threads: the same numbers, bit for bit
+    two_threads = fit_file(path, threads=2)
+    assert two_threads.section["cost"] == default.section["cost"]
+    assert two_threads.section["multistart"] == default.section["multistart"]
 
 
 def test_a_wrong_model_is_never_called_converged(tmp_path):
