@@ -5,7 +5,7 @@ import logging
 import numpy as np
 import pytest
 
-from heterodyne.cmc import barycenter, combine, geometry
+from heterodyne.cmc import barycenter, calibration, combine, geometry
 from heterodyne.cmc.plan import MAX_AUTO_POINTS, shard_plan
 from heterodyne.cmc.posterior import Priors, log_density, log_prior, model_arguments
 from heterodyne.cmc.sampler import shard_seed
@@ -112,6 +112,13 @@ def test_missing_covariance_rows_fall_back_to_a_unit_scale():
     assert spread[0, 1] == 0.0
 
 
+def unadjusted(geo):
+    """The likelihood adjustment without an honest covariance: the identity."""
+    nan = np.full((geo.center.size,) * 2, np.nan)
+    center = geometry.parameters_from(np.zeros_like(geo.center), geo)
+    return calibration.adjustment(calibration.Target(nan, nan, center), geo)
+
+
 @pytest.mark.parametrize(("combination", "likelihood_power", "prior_power"),
                          [("scott", 1.0, 0.25), ("barycenter", 100 / 26, 1.0)])
 def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(combination, likelihood_power,
@@ -140,7 +147,8 @@ def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(
     x = geometry.parameters_of(z, *arrays)
     log_pi = float(log_prior(x, jnp.asarray(normal.kind), jnp.asarray(normal.mu), jnp.asarray(normal.sigma)))
     assert log_pi < -1.0  # the prior matters at this z
-    constants, data = model_arguments(problem, geo, normal, powers(combination, 100, 26, 4), problem.points.size + 7)
+    constants, data = model_arguments(problem, geo, unadjusted(geo), normal, powers(combination, 100, 26, 4),
+                                      problem.points.size + 7)
     n_contrast = len(problem.scaling.contrast)
     residuals = np.asarray(weighted_residuals(x, constants, *data, n_contrast=n_contrast))
     expected = (-0.5 * likelihood_power * residuals @ residuals + prior_power * log_pi
@@ -166,7 +174,7 @@ def test_padding_points_do_not_change_the_density():
     z = jnp.asarray(np.random.default_rng(6).standard_normal(free.sum()) * 0.1)
     values = []
     for size in (problem.points.size, problem.points.size + 50):
-        constants, data = model_arguments(problem, geo, uniform, (1.0, 1.0), size)
+        constants, data = model_arguments(problem, geo, unadjusted(geo), uniform, (1.0, 1.0), size)
         values.append(float(log_density(z, constants, *data, n_contrast=len(problem.scaling.contrast))))
     assert values[0] == values[1]
 

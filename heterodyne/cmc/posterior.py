@@ -1,11 +1,13 @@
 """One shard's log posterior in the sampler's coordinates z (docs/cmc.md).
 
-    log p_k(z) = −½ λ_k Σ_{p ∈ shard k} r_p(x)²  +  ρ_k log π(x)  +  log |dx/dz|,   x = x(z)
+    log p_k(z) = −½ λ_k Σ_{p ∈ shard k} r_p(x_adj)²  +  ρ_k log π(x)  +  log |dx/dz|,   x = x(z)
 
-with r_p = (y_p − c2_p(x)) / σ_p the weighted residuals of the NLSQ problem (σ estimated once
+with r_p = (y_p − c2_p) / σ_p the weighted residuals of the NLSQ problem (σ estimated once
 from the data, the same σ as the fit), evaluated only at the shard's points through the O(N)
-cumulative integrals (no N×N array), and π the prior: uniform within the bounds (constant), or
-normal / lognormal truncated to the bounds. The powers depend on the combination:
+cumulative integrals (no N×N array), at the adjusted point x_adj(x) of
+:mod:`heterodyne.cmc.calibration` (the likelihood's curvature is the honest one), and π the
+prior: uniform within the bounds (constant), or normal / lognormal truncated to the bounds. The
+powers depend on the combination:
 
 - ``barycenter``: λ_k = n / n_k (the likelihood of n_k of the n points stands in for all of
   them), ρ_k = 1: every shard is a full-width, prior-once approximation of the posterior;
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heterodyne.cmc.calibration import Adjustment
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
 from heterodyne.nlsq.problem import FitProblem, padded_point_arrays, problem_constants, weighted_residuals
 
@@ -54,13 +57,25 @@ def log_prior(x, kind, mu, sigma):
     return jnp.sum(jnp.where(kind == 1, normal, jnp.where(kind == 2, lognormal, 0.0)))
 
 
+def adjusted_point(z, x, constants):
+    """x_adj of :mod:`heterodyne.cmc.calibration` at z (and x = x(z)): through u where ``in_u``,
+    u_adj = shift + F z with F = C_u L and shift = û + C_u (center − û); elsewhere in θ,
+    x̂ + c (x − x̂)."""
+    from heterodyne.jaxconfig import jnp
+
+    through_u = parameters_of(z, constants["likelihood_shift"], constants["likelihood_factor"], constants["lower"],
+                              constants["upper"])
+    in_theta = constants["anchor"] + constants["contraction"] * (x - constants["anchor"])
+    return jnp.where(constants["in_u"], through_u, in_theta)
+
+
 def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
     """log p_k(z). Every array is an argument, nothing is closed over: one compiled sampler serves
     every shard of the same (padded) size, in this process and through the persistent cache."""
     geometry = (constants["center"], constants["factor"], constants["lower"], constants["upper"])
     x = parameters_of(z, *geometry)
-    residuals = weighted_residuals(x, constants, angle_index, i, j, value, weight, n_contrast=n_contrast,
-                                   reverse_rule=True)
+    residuals = weighted_residuals(adjusted_point(z, x, constants), constants, angle_index, i, j, value, weight,
+                                   n_contrast=n_contrast, reverse_rule=True)
     prior = log_prior(x, constants["prior_kind"], constants["prior_mu"], constants["prior_sigma"])
     return (-0.5 * constants["likelihood_power"] * (residuals @ residuals) + constants["prior_power"] * prior
             + log_abs_jacobian(z, *geometry))
@@ -73,8 +88,8 @@ def powers(combination: str, n_points: int, shard_points: int, n_shards: int) ->
     return 1.0, 1.0 / n_shards
 
 
-def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, shard_powers: tuple[float, float],
-                    size: int) -> tuple[dict, tuple]:
+def model_arguments(problem: FitProblem, geometry: Geometry, adjustment: Adjustment, priors: Priors,
+                    shard_powers: tuple[float, float], size: int) -> tuple[dict, tuple]:
     """(constants, point arrays) of ``problem``'s points padded to ``size`` with zero-weight points
     (frame 0 with itself, residual 0), so every shard of a plan has the same array shapes."""
     from heterodyne.jaxconfig import jnp
@@ -85,6 +100,12 @@ def model_arguments(problem: FitProblem, geometry: Geometry, priors: Priors, sha
         "factor": jnp.asarray(geometry.factor),
         "lower": jnp.asarray(geometry.lower),
         "upper": jnp.asarray(geometry.upper),
+        "likelihood_shift": jnp.asarray(adjustment.anchor_u + adjustment.matrix @ (geometry.center
+                                                                                  - adjustment.anchor_u)),
+        "likelihood_factor": jnp.asarray(adjustment.matrix @ geometry.factor),
+        "anchor": jnp.asarray(adjustment.anchor),
+        "contraction": jnp.asarray(adjustment.contraction),
+        "in_u": jnp.asarray(adjustment.in_u),
         "prior_kind": jnp.asarray(priors.kind),
         "prior_mu": jnp.asarray(priors.mu),
         "prior_sigma": jnp.asarray(priors.sigma),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.cmc import calibration, combine, diagnostics
+from heterodyne.cmc import combine, diagnostics
 from heterodyne.cmc.combination import COMBINATIONS, GAUSSIAN_CHECK, combination_of
 from heterodyne.cmc.geometry import Geometry
 from heterodyne.cmc.posterior import powers
@@ -77,11 +77,12 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
               fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
-              geometry: Geometry, calibration_target: calibration.Target) -> tuple[dict, dict, str | None]:
+              geometry: Geometry, calibration: dict, chi2_reduced: float) -> tuple[dict, dict, str | None]:
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run.
 
-    The reported posterior is the combination (``settings['combination']``) after the sandwich
-    adjustment of :mod:`heterodyne.cmc.calibration`; the unadjusted one is kept beside it."""
+    The reported posterior is the combination (``settings['combination']``) of the shards' draws,
+    sampled with the curvature-adjusted likelihood described by ``calibration``
+    (:mod:`heterodyne.cmc.calibration`); χ²_red of the NLSQ fit sets the trust test's expected spread."""
     max_r_hat = settings["max_r_hat"]
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
@@ -91,15 +92,14 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         raise HeterodyneError("every shard is flagged and drop_flagged_shards is true: nothing to combine")
     used_draws = [shards[k].draws for k in used]
     method = settings["combination"]
-    unadjusted, gaussian_mean, gaussian_covariance, regularised = combination_of(method, used_draws, geometry)
+    combined, gaussian_mean, gaussian_covariance, regularised = combination_of(method, used_draws, geometry)
     regularised = [used[k] for k in regularised]
-    combined, adjustment = calibration.adjust(unadjusted, calibration_target)
-    stats = diagnostics.chain_diagnostics(unadjusted)  # convergence of what was sampled
+    stats = diagnostics.chain_diagnostics(combined)
     label = GAUSSIAN_CHECK[method]
-    warnings += combine.gaussian_warnings(names, unadjusted, gaussian_mean, stats["ess_bulk"], label)
+    warnings += combine.gaussian_warnings(names, combined, gaussian_mean, stats["ess_bulk"], label)
     likelihood_powers = [powers(method, plan["n_points"], plan["shard_sizes"][k], plan["n_shards"])[0] for k in used]
     trust, trust_warnings = shard_spread(names, used, used_draws, likelihood_powers,
-                                         [np.array(list(reports[k]["ess_bulk"].values())) for k in used])
+                                         [np.array(list(reports[k]["ess_bulk"].values())) for k in used], chi2_reduced)
     warnings += trust_warnings
     flat = combined.reshape(-1, len(names))
     mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
@@ -131,8 +131,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
                 for s, r in zip(shards, reports, strict=True)],
         combination={"method": method, "description": COMBINATIONS[method],
                      "regularised_shards": regularised},
-        calibration={"method": adjustment["method"], "factor": dict(zip(names, adjustment["factor"], strict=True)),
-                     "adjusted": [name for name, done in zip(names, adjustment["adjusted"], strict=True) if done]},
+        calibration=calibration,
         gaussian_check={"kind": label, "mean": dict(zip(names, gaussian_mean, strict=True)),
                         "sd": dict(zip(names, np.sqrt(np.diag(gaussian_covariance)), strict=True))},
         trust=trust,
@@ -150,7 +149,6 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     arrays = {
         "names": np.array(names, dtype=str),
         "consensus": combined,
-        "consensus_unadjusted": unadjusted,
         "shard_draws": np.stack([s.draws for s in shards]),
         "divergent": np.stack([s.diverging for s in shards]),
         "nlsq_values": np.asarray(nlsq_values, float),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heterodyne.cmc.calibration import Adjustment, Target, adjustment, target_from_nlsq
 from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
 from heterodyne.cmc.plan import ShardPlan, shard_plan
 from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of
@@ -27,14 +28,14 @@ log = logging.getLogger("heterodyne")
 
 @dataclass(frozen=True)
 class CmcSetup:
-    """The whole-data problem (fixed parameters at their NLSQ values), the plan and the geometry."""
+    """The whole-data problem (fixed parameters at their NLSQ values), the plan, the calibration
+    target and the geometry."""
 
     problem: FitProblem
     noise: dict
     plan: ShardPlan
     priors: Priors
-    nlsq_values: np.ndarray   # (P,) NLSQ estimate of the sampled parameters
-    covariance: np.ndarray    # (P, P) NLSQ independent-noise covariance, the likelihood's (NaN: not available)
+    target: Target            # NLSQ estimate, likelihood curvature⁻¹ and honest covariance of the sampled parameters
     configured_values: np.ndarray  # (P,) the config's initial values of the sampled parameters
     settings: dict            # the resolved optimization.cmc section
 
@@ -43,18 +44,27 @@ class CmcSetup:
         return self.problem.free_names
 
     @property
+    def nlsq_values(self) -> np.ndarray:
+        """(P,) the NLSQ estimate of the sampled parameters."""
+        return self.target.center
+
+    @property
     def variance_factor(self) -> float:
         """How much wider a shard's posterior is than the full-data one: 1 if its likelihood is
         raised to n / n_k (``barycenter``), else K."""
         return 1.0 if self.settings["combination"] == "barycenter" else float(self.plan.n_shards)
 
     def geometry(self) -> Geometry:
-        """Whitened by the NLSQ covariance (warm start), else unit scale around the initial values."""
+        """Whitened by the NLSQ honest covariance (warm start), else unit scale around the initial values."""
         vary = self.problem.vary
         lower, upper = self.problem.lower[vary], self.problem.upper[vary]
         if self.settings["warmstart"]:
-            return whitening(self.nlsq_values, self.covariance, lower, upper, self.variance_factor)
+            return whitening(self.nlsq_values, self.target.honest, lower, upper, self.variance_factor)
         return unit_geometry(self.configured_values, lower, upper)
+
+    def adjustment(self) -> Adjustment:
+        """The likelihood's curvature adjustment (:mod:`heterodyne.cmc.calibration`)."""
+        return adjustment(self.target, self.geometry())
 
     def shard_problem(self, shard: int) -> FitProblem:
         """The problem restricted to the points of ``shard``."""
@@ -89,8 +99,7 @@ def prepare(config: dict, data, nlsq_arrays: dict[str, np.ndarray]) -> CmcSetup:
         noise=noise,
         plan=shard_plan(problem.points.size, settings),
         priors=priors_of(problem, parameter_table(config)),
-        nlsq_values=np.asarray(nlsq_arrays["free_values"], float),
-        covariance=np.asarray(nlsq_arrays["covariance_independent"], float),
+        target=target_from_nlsq(nlsq_arrays, problem.points.size),
         configured_values=configured_values,
         settings=settings,
     )
@@ -102,7 +111,8 @@ def sample_one(setup: CmcSetup, shard: int, side_by_side: int = 1) -> ShardDraws
     problem = setup.shard_problem(shard)
     geometry = setup.geometry()
     shard_powers = powers(setup.settings["combination"], setup.plan.n_points, problem.points.size, setup.plan.n_shards)
-    constants, data = model_arguments(problem, geometry, setup.priors, shard_powers, max(setup.plan.sizes))
+    constants, data = model_arguments(problem, geometry, setup.adjustment(), setup.priors, shard_powers,
+                                      max(setup.plan.sizes))
     return sample_shard((constants, *data), geometry, setup.settings, n_contrast=len(problem.scaling.contrast),
                         shard=shard, n_shards=setup.plan.n_shards, n_points=problem.points.size,
                         side_by_side=side_by_side)
