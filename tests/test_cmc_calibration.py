@@ -27,13 +27,26 @@ def honest_of(rng, model, inflation):
     return root @ stretch @ stretch.T @ root.T
 
 
+def nearly_degenerate_covariance(rng, scales):
+    """A covariance whose correlation matrix has eigenvalues from 1e-6 to about 5 (parameters that
+    trade off, as contrast, offset and the transport do in a fit)."""
+    size = scales.size
+    rotation = np.linalg.qr(rng.standard_normal((size, size)))[0]
+    correlation = rotation @ np.diag(np.geomspace(1e-6, 1.0, size)) @ rotation.T
+    correlation /= np.sqrt(np.outer(np.diag(correlation), np.diag(correlation)))
+    return correlation * np.outer(scales, scales)
+
+
 def test_the_map_carries_the_honest_covariance_onto_the_model_one_whatever_the_order():
     rng = np.random.default_rng(0)
-    model = random_covariance(rng, 5, np.array([1e4, 0.3, 1e-3, 20.0, 0.05]))
+    model = nearly_degenerate_covariance(rng, np.array([1e4, 0.3, 1e-3, 20.0, 0.05]))
     honest = honest_of(rng, model, 30.0)
     c = honest_to_model(model, honest)
-    np.testing.assert_allclose(c @ honest @ c.T, model, rtol=1e-8, atol=1e-12 * np.abs(model).max())
-    np.testing.assert_allclose(c.T @ np.linalg.inv(model) @ c, np.linalg.inv(honest), rtol=1e-6)
+    # exact in the metric of the model covariance, even along its thinnest direction
+    whiten = np.linalg.inv(np.linalg.cholesky(model))
+    np.testing.assert_allclose(whiten @ c @ honest @ c.T @ whiten.T, np.eye(5), atol=1e-7)
+    whiten_honest = np.linalg.cholesky(honest).T
+    np.testing.assert_allclose(whiten_honest @ c.T @ np.linalg.inv(model) @ c @ whiten_honest.T, np.eye(5), atol=1e-6)
     order = rng.permutation(5)
     permuted = honest_to_model(model[np.ix_(order, order)], honest[np.ix_(order, order)])
     np.testing.assert_allclose(permuted, c[np.ix_(order, order)], rtol=1e-9, atol=1e-15)

@@ -8,15 +8,17 @@ frame-correlated data. Every shard's log-likelihood ℓ is therefore evaluated a
     ℓ_adj(θ) = ℓ(θ̂ + C (θ − θ̂)),      Cᵀ H C = Σ_honest⁻¹,
 
 so that the likelihood has the honest curvature at θ̂, while the prior, the bounds and the
-model's nonlinearity act on θ itself at the honest scale. C is the symmetric map that carries
-N(0, Σ_honest) onto N(0, Σ_model) (the optimal transport between them), computed on the
-correlation scale of Σ_model:
+model's nonlinearity act on θ itself at the honest scale. C carries N(0, Σ_honest) onto
+N(0, Σ_model); on the correlation scale of Σ_model it shrinks each direction of the honest
+covariance whitened by the model one:
 
-    C = D S_h^-½ (S_h^½ S_m S_h^½)^½ S_h^-½ D⁻¹,   S = D⁻¹ Σ D⁻¹,   D = √diag Σ_model.
+    C = D S_m^½ (S_m^-½ S_h S_m^-½)^-½ S_m^-½ D⁻¹,   S = D⁻¹ Σ D⁻¹,   D = √diag Σ_model.
 
-Then C Σ_honest Cᵀ = Σ_model, hence Cᵀ Σ_model⁻¹ C = Σ_honest⁻¹. Matrix functions of symmetric
-matrices commute with permutations, so C, unlike a Cholesky factor, does not depend on the order
-of the parameters.
+Then C Σ_honest Cᵀ = Σ_model, hence Cᵀ Σ_model⁻¹ C = Σ_honest⁻¹. S_m^-½ S_h S_m^-½ has the
+eigenvalues of Σ_model⁻¹ Σ_honest (the squared sd ratios, 1–1000), so no step squares the
+condition number of S_m (10⁴–10⁶ here, which the symmetric optimal-transport formula would).
+Matrix functions of symmetric matrices commute with permutations, so C, unlike a Cholesky
+factor, does not depend on the order of the parameters.
 
 C acts in the sampler's logistic coordinates u (:mod:`heterodyne.cmc.geometry`):
 u_adj = û + C_u (u − û) with C_u = J⁻¹ C J, J = diag(dx/du) at û. The adjusted point is then
@@ -98,13 +100,25 @@ def _symmetric_power(matrix: np.ndarray, exponent: float) -> np.ndarray:
     return (eigenvectors * eigenvalues ** exponent) @ eigenvectors.T
 
 
-def honest_to_model(model: np.ndarray, honest: np.ndarray) -> np.ndarray:
-    """C with C Σ_honest Cᵀ = Σ_model, symmetric on the correlation scale of Σ_model (module docstring)."""
+def _model_frame(model: np.ndarray, honest: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(D, S_m^½, S_m^-½, S_m^-½ S_h S_m^-½) on the correlation scale of Σ_model (module docstring)."""
     scale = np.sqrt(np.diag(model))
-    scaled_model, scaled_honest = model / np.outer(scale, scale), honest / np.outer(scale, scale)
-    root, inverse_root = _symmetric_power(scaled_honest, 0.5), _symmetric_power(scaled_honest, -0.5)
-    transport = inverse_root @ _symmetric_power(root @ scaled_model @ root, 0.5) @ inverse_root
-    return scale[:, None] * transport / scale[None, :]
+    scaled_model = model / np.outer(scale, scale)
+    inverse_root = _symmetric_power(scaled_model, -0.5)
+    ratios = inverse_root @ (honest / np.outer(scale, scale)) @ inverse_root
+    return scale, _symmetric_power(scaled_model, 0.5), inverse_root, ratios
+
+
+def honest_to_model(model: np.ndarray, honest: np.ndarray) -> np.ndarray:
+    """C with C Σ_honest Cᵀ = Σ_model (module docstring)."""
+    scale, root, inverse_root, ratios = _model_frame(model, honest)
+    shrink = root @ _symmetric_power(ratios, -0.5) @ inverse_root
+    return scale[:, None] * shrink / scale[None, :]
+
+
+def largest_inflation(model: np.ndarray, honest: np.ndarray) -> float:
+    """κ: the largest eigenvalue of Σ_model⁻¹ Σ_honest."""
+    return float(np.linalg.eigvalsh(_model_frame(model, honest)[3])[-1])
 
 
 def known(target: Target) -> np.ndarray:
@@ -124,7 +138,5 @@ def adjustment(target: Target, geometry: Geometry) -> Adjustment:
         fraction = 1.0 / (1.0 + np.exp(-anchor_u[in_u]))
         dx_du = (geometry.upper - geometry.lower)[in_u] * fraction * (1.0 - fraction)
         matrix[block] = honest_to_model(target.model[block], target.honest[block]) * dx_du[None, :] / dx_du[:, None]
-        model_root_inverse = _symmetric_power(target.model[block], -0.5)
-        inflation = np.linalg.eigvalsh(model_root_inverse @ target.honest[block] @ model_root_inverse)[-1]
-        contraction[~in_u] = min(1.0, float(inflation) ** -0.5)
+        contraction[~in_u] = min(1.0, largest_inflation(target.model[block], target.honest[block]) ** -0.5)
     return Adjustment(anchor=target.center, anchor_u=anchor_u, matrix=matrix, contraction=contraction, in_u=in_u)

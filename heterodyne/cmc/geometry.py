@@ -23,7 +23,7 @@ EDGE = 1e-6
 FALLBACK_U_SD = 0.5
 """Scale (in u) of a parameter whose NLSQ standard error is not available (at a bound, degenerate)."""
 EIGENVALUE_FLOOR = 1e-10
-"""Covariance eigenvalues below this fraction of the largest are raised to it (regularisation)."""
+"""Eigenvalues of a correlation matrix below this fraction of the largest are raised to it (regularisation)."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,10 @@ def whitening(x: np.ndarray, covariance: np.ndarray, lower: np.ndarray, upper: n
     covariance_u = np.diag(np.full(x.size, FALLBACK_U_SD ** 2))
     block = np.ix_(known, known)
     covariance_u[block] = covariance[block] * np.outer(du_dx[known], du_dx[known])
-    eigenvalues, eigenvectors = np.linalg.eigh(variance_factor * covariance_u)
+    scale = np.sqrt(variance_factor * np.diag(covariance_u))
+    eigenvalues, eigenvectors = np.linalg.eigh(variance_factor * covariance_u / np.outer(scale, scale))
     eigenvalues = np.maximum(eigenvalues, EIGENVALUE_FLOOR * eigenvalues[-1])
-    factor = eigenvectors * np.sqrt(eigenvalues)
+    factor = scale[:, None] * eigenvectors * np.sqrt(eigenvalues)
     return Geometry(center, factor, np.asarray(lower, float), np.asarray(upper, float))
 
 
