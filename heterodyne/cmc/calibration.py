@@ -8,7 +8,9 @@ frame-correlated data. Every shard's log-likelihood ℓ is therefore evaluated a
     ℓ_adj(θ) = ℓ(θ̂ + C (θ − θ̂)),      Cᵀ H C = Σ_honest⁻¹,
 
 so that the likelihood has the honest curvature at θ̂, while the prior, the bounds and the
-model's nonlinearity act on θ itself at the honest scale. C carries N(0, Σ_honest) onto
+logistic geometry act on θ itself at the honest scale. (The likelihood is still probed over the
+region its own curvature allows, so the model's nonlinearity enters as it is over that region,
+stretched by C⁻¹.) C carries N(0, Σ_honest) onto
 N(0, Σ_model); on the correlation scale of Σ_model it shrinks each direction of the honest
 covariance whitened by the model one:
 
@@ -44,8 +46,9 @@ import numpy as np
 from heterodyne.cmc.geometry import EIGENVALUE_FLOOR, Geometry, to_unbounded
 
 METHOD = ("curvature-adjusted likelihood (Chandler & Bate 2007): each shard's log-likelihood at "
-          "theta_hat + C (theta - theta_hat), C^T H C = Sigma_honest^-1, C symmetric, applied in the "
-          "sampler's logistic coordinates; prior and bounds act on theta")
+          "theta_hat + C (theta - theta_hat), C^T H C = Sigma_honest^-1 (H: the likelihood's curvature, "
+          "Sigma_honest: the NLSQ sandwich covariance), applied in the sampler's logistic coordinates; "
+          "prior and bounds act on theta")
 
 
 @dataclass(frozen=True)
