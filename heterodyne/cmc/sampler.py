@@ -37,7 +37,11 @@ log = logging.getLogger("heterodyne")
 
 START_JITTER = 0.3
 """Standard deviation of the chains' starting points around the optimum, in whitened units."""
-TARGET_ACCEPT = 0.8
+TARGET_ACCEPT = 0.9
+"""NUTS's target acceptance rate for the step-size adaptation. On the demo's posterior (80 frames,
+the D0_ref–alpha_ref–f0 banana), seeds 1–6: at 0.8, 8–43 divergent draws of 4 000 (156 in all) and a
+bulk ESS of 335–571; at 0.9, 1–13 (22 in all) and 481–617, for 5–60 % more leapfrog steps per
+draw. R-hat stayed below 1.02 at both."""
 
 
 @dataclass(frozen=True)
