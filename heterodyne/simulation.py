@@ -19,7 +19,10 @@ file as it was and the noise is the same whatever the scatter.
 ``pixels_per_bin`` pixels of ``speckle_modes`` modes each (contrast 1/speckle_modes, offset 1) at
 ``counts_per_pixel`` mean photons per pixel and raw frame (about 10 is photon-rich, 0.05
 photon-sparse), reduced to c2 as the APS correlator does. Its noise is that of measured data:
-elements sharing a frame, or on nearby frames, are correlated. Example (3 bins at one q)::
+elements sharing a frame, or on nearby frames, are correlated. ``shared_speckle`` (default 0) is
+the fraction of each bin's pixels whose speckle fields are common to all processed bins at the
+same q: their frame effects, and so their noise, are then partly shared between angles, as when
+bins overlap. Example (3 bins at one q)::
 
     spec = SimulationSpec(noise="speckle", n_frames=200, q_centres=(0.01,), phi_centres=(0, 45, 90),
                           empty_cells=(), processed_q_rows=(0,), pixels_per_bin=2000,
@@ -132,6 +135,7 @@ class SimulationSpec:
     pixels_per_bin: int = 2000
     speckle_modes: int = 4
     counts_per_pixel: float = 10.0
+    shared_speckle: float = 0.0
     params: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -205,6 +209,11 @@ class SimulationSpec:
             raise HeterodyneError(f"simulation speckle_modes must be >= 1, got {self.speckle_modes}")
         if not (math.isfinite(self.counts_per_pixel) and self.counts_per_pixel > 0):
             raise HeterodyneError(f"simulation counts_per_pixel must be positive, got {self.counts_per_pixel}")
+        if isinstance(self.shared_speckle, bool) or not (
+                isinstance(self.shared_speckle, numbers.Real) and 0.0 <= self.shared_speckle < 1.0):
+            raise HeterodyneError(f"simulation shared_speckle must be in [0, 1), got {self.shared_speckle!r}")
+        if self.shared_speckle > 0.0 and self.noise != "speckle":
+            raise HeterodyneError("simulation shared_speckle: only used with noise 'speckle'")
         if self.noise == "speckle":
             changed = [
                 f.name for f in fields(self) if f.name in INDEPENDENT_ONLY and getattr(self, f.name) != f.default
@@ -224,6 +233,11 @@ class SimulationSpec:
             spec = BY_NAME[name]
             if not spec.lower <= value <= spec.upper:
                 raise HeterodyneError(f"truth {name} = {value} is outside its bounds [{spec.lower:g}, {spec.upper:g}]")
+
+    @property
+    def shared_pixel_count(self) -> int:
+        """Pixels of each bin whose speckle fields the bins at its q share: ⌊shared_speckle · pixels_per_bin⌋."""
+        return math.floor(self.shared_speckle * self.pixels_per_bin)
 
     @property
     def dt(self) -> float:
@@ -371,6 +385,7 @@ def speckle_frames(spec: SimulationSpec) -> SpeckleFrames:
         modes=spec.speckle_modes,
         counts_per_pixel=spec.counts_per_pixel,
         seed=spec.seed,
+        shared_pixels=spec.shared_pixel_count,
     )
 
 

@@ -32,9 +32,19 @@ is divided by the mean count of its static bin in the same stored frame, then
     c2_ij = n_pix Σ_p I_pi I_pj / (Σ_p I_pi · Σ_p I_pj).
 
 Each dynamic bin is split into :data:`STATIC_BINS_PER_BIN` static bins of equal pixel counts.
+
+Noise shared between bins (``shared_pixels`` > 0): the first ``shared_pixels`` pixels of every bin
+carry the same reference and sample processes R_pm, S_pm as those of the first bin at the same q
+(bins at one q decorrelate at one rate), as if the bins shared those pixels' speckle; each bin
+still applies its own phase Φ(t) and draws its own photon counts. Every bin's pixels keep their
+distribution, so its mean c2 is unchanged, but the frame effects of the c2 of bins at one q are
+then partly common: noise shared between angles.
+
 Random numbers come from one ``numpy.random.Generator(PCG64(seed))`` in a fixed order (initial
 fields, then per raw frame: counts, field steps), all bins at once, so the same inputs give
-byte-identical output. Work is vectorised over bins × pixels × modes; the loop runs over raw frames.
+byte-identical output (sharing overwrites draws and takes none, so ``shared_pixels`` = 0 gives the
+output of the simulator without it). Work is vectorised over bins × pixels × modes; the loop runs
+over raw frames.
 """
 
 from __future__ import annotations
@@ -113,8 +123,11 @@ def simulate_counts(
     modes: int,
     counts_per_pixel: float,
     seed: int,
+    shared_pixels: int = 0,
 ) -> SpeckleFrames:
-    """Photon counts of K bins at (q, φ) (Å⁻¹, degrees) for the 14 physics parameters ``theta``."""
+    """Photon counts of K bins at (q, φ) (Å⁻¹, degrees) for the 14 physics parameters ``theta``;
+    the first ``shared_pixels`` pixels of every bin share the fields of the first bin at its q
+    (module docstring)."""
     times = raw_frame_times(n_frames, frame_time, stride, average, begin)
     c_ref, c_sample, c_velocity, f_s = _frame_quantities(theta, times)
     f_r = 1.0 - f_s
@@ -126,15 +139,23 @@ def simulate_counts(
 
     rng = np.random.Generator(np.random.PCG64(seed))
     shape = (q.shape[0], pixels, modes)
-    reference, sample = _complex_normal(rng, shape), _complex_normal(rng, shape)
+    source = np.array([np.flatnonzero(q[:, 0] == value)[0] for value in q[:, 0]])   # first bin at each bin's q
+
+    def share(state: np.ndarray) -> np.ndarray:
+        """``state`` (K, P, M) with the first ``shared_pixels`` pixels of every bin set to those of its source bin."""
+        if shared_pixels:
+            state[:, :shared_pixels] = state[source, :shared_pixels]
+        return state
+
+    reference, sample = share(_complex_normal(rng, shape)), share(_complex_normal(rng, shape))
     counts = np.zeros((q.shape[0], n_frames, pixels))
     for raw in range(times.size):
         field = f_r[raw] * reference + (f_s[raw] * phase[:, raw])[:, None, None] * sample
         intensity = np.mean(field.real**2 + field.imag**2, axis=2)
         counts[:, raw // average] += rng.poisson(rate * intensity)
         if raw + 1 < times.size:
-            reference = _step(rng, reference, rho_ref[:, raw])
-            sample = _step(rng, sample, rho_sample[:, raw])
+            reference = share(_step(rng, reference, rho_ref[:, raw]))
+            sample = share(_step(rng, sample, rho_sample[:, raw]))
     return SpeckleFrames(counts / average)
 
 

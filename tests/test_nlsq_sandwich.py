@@ -15,10 +15,10 @@ from heterodyne.nlsq.sandwich import (
     block_memberships,
     block_size,
     coarsen,
-    correlated_block_size,
-    leverage_corrected_meat,
+    grid_shifts,
+    grid_variance,
     off_diagonal_pairs,
-    positive_semidefinite,
+    positive_part,
     whitening,
 )
 from heterodyne.nlsq.setup import build_problem
@@ -105,40 +105,49 @@ def test_block_sums_equal_the_pairwise_definition(clean, block, monkeypatch):
     np.add.at(per_frame, points.angle_index * n_frames + points.j, residual)
     np.testing.assert_allclose(sums.residuals.ravel(), per_frame, rtol=1e-10, atol=1e-12)
 
-    # leverage-corrected: each cluster's score sum s_g becomes H (H − H_g)⁻¹ s_g, cluster by cluster
+    # leverage-corrected (CR2): each cluster's whitened score sum Wᵀs_g becomes (I − A_g)^(-1/2) Wᵀs_g,
+    # A_g = WᵀH_gW, cluster by cluster from the full Jacobian (the library works from the local rows and E_a)
     jtj = jacobian.T @ jacobian
+    whiten = whitening(jtj)
     n_blocks = blocks.max() + 1
     in_block = [(points.angle_index == a) & (blocks == b).any(axis=1) for a in range(3) for b in range(n_blocks)]
     in_pair = [(points.angle_index == a) & (blocks[:, 0] == b) & (blocks[:, 1] == c)
                for a in range(3) for b in range(n_blocks) for c in range(b + 1, n_blocks)]
 
     def corrected(members):
-        rows = jacobian[members]
-        return jtj @ np.linalg.solve(jtj - rows.T @ rows, scores[members].sum(axis=0))
+        rows = jacobian[members] @ whiten
+        values, vectors = np.linalg.eigh(rows.T @ rows)
+        return (vectors / np.sqrt(1.0 - values)) @ vectors.T @ (rows.T @ residual[members])
 
     reference = (sum(np.outer(corrected(m), corrected(m)) for m in in_block)
                  - sum(np.outer(corrected(m), corrected(m)) for m in in_pair))
-    corrected_meat, largest = leverage_corrected_meat(coarsen(sums.block_grams, block), sums.expand, jtj,
-                                                      whitening(jtj))
-    monkeypatch.setattr(sandwich, "CLUSTER_BATCH", 2)  # the clusters a few at a time: the same meat
-    batched, _ = leverage_corrected_meat(coarsen(sums.block_grams, block), sums.expand, jtj, whitening(jtj))
-    np.testing.assert_allclose(batched, corrected_meat, rtol=1e-12, atol=1e-12 * np.abs(corrected_meat).max())
-    np.testing.assert_allclose(corrected_meat, reference, rtol=1e-8, atol=1e-10 * np.abs(reference).max())
+    corrected_variance, _, largest = grid_variance(coarsen(sums.block_grams, block), sums.expand, whiten)
+    monkeypatch.setattr(sandwich, "CLUSTER_BATCH", 2)  # the block pairs a few at a time: the same numbers
+    batched, _, _ = grid_variance(coarsen(sums.block_grams, block), sums.expand, whiten)
+    np.testing.assert_allclose(batched, corrected_variance, rtol=1e-12, atol=1e-12 * np.abs(batched).max())
+    np.testing.assert_allclose(corrected_variance, reference, rtol=1e-8, atol=1e-10 * np.abs(reference).max())
     leverages = [np.linalg.eigvals(np.linalg.solve(jtj, jacobian[m].T @ jacobian[m])).real.max() for m in in_block]
     assert largest == pytest.approx(max(leverages), rel=1e-8)
 
 
 def test_block_size_follows_the_frame_autocorrelation():
-    # correlated over lags 1..4 (ρ ≥ 0.1), decorrelated from lag 5: m = 2 × 4 frames
+    # correlated over lags 1..4 (ρ ≥ 0.1), decorrelated from lag 5: m = 4 × 4 frames
     autocorrelation = np.concatenate([[1.0, 0.7, 0.5, 0.3, 0.15], np.full(195, 0.02)])
-    assert block_size(autocorrelation, base=1) == 8
-    assert block_size(autocorrelation, base=3) == 9          # rounded up to whole base blocks
+    assert block_size(autocorrelation, base=1) == 16
+    assert block_size(autocorrelation, base=3) == 18         # rounded up to whole base blocks
     assert block_size(np.concatenate([[1.0], np.zeros(199)]), base=1) == 1   # independent frames
-    assert block_size(np.ones(200), base=1) == 50            # never fewer than 4 blocks per angle
-    # once the noise is known to be correlated: at most 8 blocks per angle, still at least 4
-    assert correlated_block_size(200, base=4) == 28
-    assert correlated_block_size(13, base=1) == 2
-    assert correlated_block_size(6, base=1) == 1
+    assert block_size(np.ones(200), base=1) == 66            # never fewer than 3 blocks per angle
+    assert block_size(np.ones(200), base=4) == 64
+    # the second grid is shifted by half a block, in whole base blocks
+    assert grid_shifts(12, base=4) == (0, 2)
+    assert grid_shifts(4, base=4) == (0,)
+
+
+def test_grids_shifted_by_a_part_of_a_block_group_the_base_blocks_from_the_shift():
+    """coarsen(·, factor 3, shift 1): blocks {0}, {1, 2, 3}, {4} of 5 base blocks (sums of 1s count them)."""
+    ones = np.ones((1, 5, 5))
+    np.testing.assert_array_equal(coarsen(ones, 3, shift=1)[0], np.outer([1, 3, 1], [1, 3, 1]))
+    np.testing.assert_array_equal(coarsen(ones, 3)[0], np.outer([3, 2], [3, 2]))
 
 
 def test_sandwich_is_h_inverse_m_h_inverse():
@@ -195,10 +204,8 @@ def test_honest_stderr_matches_frame_correlated_scatter(clean, seed):
     assert rms_independent > 2.5, rms_independent
 
 
-def test_an_indefinite_meat_is_projected_onto_positive_semidefinite_matrices():
-    jtj = np.diag([4.0, 100.0])
-    meat = np.array([[4.0, 30.0], [30.0, 100.0]])   # scaled: [[1, 1.5], [1.5, 1]], eigenvalues 2.5 and −0.5
-    projected = positive_semidefinite(meat, jtj)
-    np.testing.assert_allclose(projected, 1.25 * np.array([[4.0, 20.0], [20.0, 100.0]]), rtol=1e-12)
+def test_the_positive_part_sets_negative_eigenvalues_to_zero():
+    matrix = np.array([[1.0, 1.5], [1.5, 1.0]])   # eigenvalues 2.5 (along (1, 1)) and −0.5
+    np.testing.assert_allclose(positive_part(matrix), 1.25 * np.ones((2, 2)), rtol=1e-12)
     psd = np.array([[2.0, 1.0], [1.0, 3.0]])
-    np.testing.assert_allclose(positive_semidefinite(psd, jtj), psd, rtol=1e-12)
+    np.testing.assert_allclose(positive_part(psd), psd, rtol=1e-12)

@@ -72,3 +72,23 @@ def test_sandwich_is_never_below_the_independent_noise_covariance_in_any_directi
     covariance = parameter_uncertainties(jtj, chi2, x, lower, upper, names, meat=meat).covariance
     in_basis = vectors.T @ (covariance * np.outer(scale, scale)) @ vectors
     np.testing.assert_allclose(in_basis, np.diag(chi2 / values * [9.0, 1.0]), rtol=1e-10, atol=1e-14)
+
+
+def test_intervals_use_student_t_quantiles_of_the_degrees_of_freedom():
+    """90 % intervals x ∓ t_ν(0.95) · stderr: t₁(0.95) = tan(0.45π) (Cauchy), t₂(0.95) = 0.9/√0.095;
+    without degrees of freedom (independent noise) the normal 1.6449; none where the stderr is not
+    reportable."""
+    rng = np.random.default_rng(5)
+    jacobian = rng.normal(size=(200, 3))
+    jtj = jacobian.T @ jacobian
+    x = np.array([1.0, 2.0, UPPER[2]])
+    honest = parameter_uncertainties(jtj, 1.0, x, LOWER, UPPER, NAMES, meat=2.0 * jtj,
+                                     degrees_of_freedom=np.array([1.0, 2.0, 3.0]))
+    lower, upper = honest.interval(x)
+    half = np.array([np.tan(0.45 * np.pi), 0.9 / np.sqrt(0.095)]) * honest.stderr[:2]
+    np.testing.assert_allclose(lower[:2], x[:2] - half, rtol=1e-10)
+    np.testing.assert_allclose(upper[:2], x[:2] + half, rtol=1e-10)
+    assert np.isnan(honest.degrees_of_freedom[2]) and np.isnan(lower[2]) and np.isnan(upper[2])
+    independent = parameter_uncertainties(jtj, 1.0, x, LOWER, UPPER, NAMES)
+    np.testing.assert_allclose(independent.interval(x)[1][:2] - x[:2], 1.6448536 * independent.stderr[:2],
+                               rtol=1e-6)

@@ -48,12 +48,13 @@ def worst_t(replicates: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(deviations.mean(axis=0)) / standard_error))
 
 
-@pytest.mark.parametrize(("first_seed", "modes"), [(0, 1), (1000, 3)])
-def test_pixel_averaged_c2_matches_the_model_with_contrast_one_over_modes(first_seed, modes):
+@pytest.mark.parametrize(("first_seed", "modes", "shared"), [(0, 1, 0), (1000, 3, 0), (2000, 2, 1000)])
+def test_pixel_averaged_c2_matches_the_model_with_contrast_one_over_modes(first_seed, modes, shared):
+    """Also when the two bins (one q) share the speckle fields of half their pixels."""
     replicates = np.stack([
         correlator_c2(simulate_counts(truth(), Q, PHI, n_frames=N_FRAMES, frame_time=FRAME_TIME, stride=STRIDE,
                                       average=1, begin=BEGIN, pixels=2000, modes=modes, counts_per_pixel=10.0,
-                                      seed=first_seed + r))
+                                      seed=first_seed + r, shared_pixels=shared))
         for r in range(REPLICATES)
     ]).astype(np.float64)
     dt = FRAME_TIME * STRIDE
@@ -63,6 +64,22 @@ def test_pixel_averaged_c2_matches_the_model_with_contrast_one_over_modes(first_
     # The comparison has the power to see a 10 % contrast error and the clock without its origin.
     assert worst_t(replicates, model(1.1 / modes, times)) > 5.0
     assert worst_t(replicates, model(1.0 / modes, np.arange(1, N_FRAMES + 1) * dt)) > 5.0
+
+
+def test_bins_at_one_q_share_the_fields_of_their_shared_pixels_only():
+    """Two bins at one (q, φ), 1000 photons per pixel (Poisson scatter 3 %): the counts of the
+    shared pixels follow one speckle pattern in both bins, those of the others are independent;
+    a bin at another q shares nothing."""
+    q, phi = np.array([0.012, 0.012, 0.02]), np.array([40.0, 40.0, 40.0])
+    counts = simulate_counts(truth(), q, phi, n_frames=10, frame_time=FRAME_TIME, stride=STRIDE, average=1, begin=0,
+                             pixels=400, modes=1, counts_per_pixel=1000.0, seed=5, shared_pixels=100).counts
+
+    def correlation(first, second):
+        return np.corrcoef(first.ravel(), second.ravel())[0, 1]
+
+    assert correlation(counts[0, :, :100], counts[1, :, :100]) > 0.99
+    assert abs(correlation(counts[0, :, 100:], counts[1, :, 100:])) < 0.1
+    assert abs(correlation(counts[0, :, :100], counts[2, :, :100])) < 0.1
 
 
 def test_raw_frames_follow_the_correlator_clock():
@@ -131,6 +148,10 @@ def test_a_static_bin_without_photons_is_refused():
         ({"noise": "speckle", "counts_per_pixel": 0.0}, "counts_per_pixel must be positive"),
         ({"noise": "speckle", "contrast": 0.1, "noise_sigma": 0.1}, "contrast, noise_sigma: not used with noise"),
         ({"begin_frame": -1}, "begin_frame >= 0"),
+        ({"noise": "speckle", "shared_speckle": 1.0}, r"shared_speckle must be in \[0, 1\)"),
+        ({"noise": "speckle", "shared_speckle": -0.1}, r"shared_speckle must be in \[0, 1\)"),
+        ({"noise": "speckle", "shared_speckle": True}, r"shared_speckle must be in \[0, 1\)"),
+        ({"shared_speckle": 0.5}, "shared_speckle: only used with noise 'speckle'"),
     ],
 )
 def test_bad_speckle_specs_are_refused(fields, message):
@@ -143,9 +164,10 @@ def test_cli_writes_speckle_data(tmp_path, capsys):
 
     out = tmp_path / "cli.h5"
     assert main(["simulate", str(out), "--noise", "speckle", "--frames", "12", "--pixels", "400", "--modes", "2",
-                 "--counts", "0.5", "--begin-frame", "100"]) == 0
+                 "--counts", "0.5", "--begin-frame", "100", "--shared-speckle", "0.25"]) == 0
     assert "speckle noise" in capsys.readouterr().out
     truth_text = (tmp_path / "cli.h5.truth.json").read_text()
     assert '"speckle_modes": 2' in truth_text and '"begin_frame": 100' in truth_text
+    assert '"shared_speckle": 0.25' in truth_text
     with pytest.raises(SystemExit):
         main(["simulate", str(out), "--noise", "gauss"])

@@ -55,6 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--counts", type=float, default=defaults.counts_per_pixel, metavar="RATE",
                         help="speckle: mean photons per pixel and raw frame "
                         f"(default {defaults.counts_per_pixel:g}; 0.05 is photon-sparse)")
+    parser.add_argument("--shared-speckle", type=float, default=defaults.shared_speckle, metavar="FRACTION",
+                        help="speckle: fraction of each bin's pixels whose speckle fields the bins at the same q "
+                        "share (noise shared between angles; default 0)")
     parser.add_argument("--contrast-scatter", type=float, default=defaults.contrast_scatter, metavar="X",
                         help="independent noise: each bin's contrast times 1 + X*u, u uniform in [-1, 1] drawn "
                         f"from the seed, 0 <= X < 1 (default {defaults.contrast_scatter:g})")
@@ -123,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         pixels_per_bin=args.pixels,
         speckle_modes=args.modes,
         counts_per_pixel=args.counts,
+        shared_speckle=args.shared_speckle,
         seed=args.seed,
         layout=args.layout,
         params=physics,

@@ -45,8 +45,11 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
     ``start_info`` (mode, labels, values) describes the candidate starts of the search.
 
     ``stderr`` is the frame-clustered (honest) one; ``stderr_independent`` assumes independent
-    noise per point, and ``stderr_ratio`` = stderr / stderr_independent."""
+    noise per point, and ``stderr_ratio`` = stderr / stderr_independent. ``degrees_of_freedom``
+    are those of the honest stderr, and ``q05`` / ``q95`` the bounds of the 90 % Student-t intervals."""
     stderr_free = _finite(fit.free_names, fit.uncertainties.stderr)
+    freedom_free = _finite(fit.free_names, fit.uncertainties.degrees_of_freedom)
+    lower, upper = (_finite(fit.free_names, bound) for bound in fit.uncertainties.interval(fit.full[problem.vary]))
     independent_free = _finite(fit.free_names, fit.independent.stderr)
     ratio_free = _finite(fit.free_names, fit.uncertainties.stderr / fit.independent.stderr)
     contrast, offset = per_angle_scaling(fit, problem)
@@ -55,6 +58,9 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
         stderr={name: stderr_free.get(name) for name in PHYSICS_NAMES},
         stderr_independent={name: independent_free.get(name) for name in PHYSICS_NAMES},
         stderr_ratio={name: ratio_free.get(name) for name in PHYSICS_NAMES},
+        degrees_of_freedom={name: freedom_free.get(name) for name in PHYSICS_NAMES},
+        q05={name: lower.get(name) for name in PHYSICS_NAMES},
+        q95={name: upper.get(name) for name in PHYSICS_NAMES},
         uncertainty=fit.sandwich,
         warnings=list(fit.noise_warnings),
         parameter_status=parameter_status(fit, problem),
@@ -90,8 +96,10 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
 
 
 def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
-    """Plain arrays of nlsq.npz: every parameter, the free ones with covariance, per-angle scaling."""
+    """Plain arrays of nlsq.npz: every parameter, the free ones with covariance, degrees of freedom
+    and 90 % Student-t interval bounds (q05, q95), per-angle scaling."""
     contrast, offset = per_angle_scaling(fit, problem)
+    lower, upper = fit.uncertainties.interval(fit.full[problem.vary])
     return {
         "names": np.array(problem.names, dtype=str),
         "values": fit.full,
@@ -102,6 +110,9 @@ def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
         "covariance": fit.uncertainties.covariance,
         "stderr_independent": fit.independent.stderr,
         "covariance_independent": fit.independent.covariance,
+        "degrees_of_freedom": fit.uncertainties.degrees_of_freedom,
+        "q05": lower,
+        "q95": upper,
         "contrast": np.asarray(contrast, dtype=float),
         "offset": np.asarray(offset, dtype=float),
         "q": problem.q,

@@ -1,51 +1,56 @@
 """The frame-clustered ("dyadic") sandwich: a covariance of the fit that holds when the noise of
-c2 is shared by the elements of a common frame and of nearby frames (docs/uncertainty.md).
+c2 is shared by the elements of a common frame and of nearby frames (docs/uncertainty.md), with
+the degrees of freedom of its standard errors.
 
 Every frame's intensities enter a whole row and column of a measured c2, so the noise of points
 that share a frame is correlated, and so is that of points whose frames are close while the
 speckle has not decorrelated. With r_p the weighted residuals, J_p their gradient, H = JᵀJ and
 the scores s_p = J_pᵀ r_p, the covariance is V = H⁻¹ M H⁻¹ with the dyadic cluster-robust meat
-(Aronow, Samii & Assenova 2015) over blocks of m consecutive frames of one angle:
+(Aronow, Samii & Assenova 2015) over blocks of m consecutive frames:
 
-    M = Σ_{p, p′ share a block} s_p s_p′ᵀ = Σ_{a,B} S_aB S_aBᵀ − Σ_{a, I<J} Z_aIJ Z_aIJᵀ,
+    M = Σ_{p, p′ share a block} s_p s_p′ᵀ = Σ_B S_B S_Bᵀ − Σ_{I<J} Z_IJ Z_IJᵀ,
 
-where point (a, i, j) belongs to the blocks ⌊i/m⌋ and ⌊j/m⌋ of angle a, S_aB sums the scores of
-the points that belong to block B (once each), and Z_aIJ those of the points in blocks I and J:
-Σ_B S_B S_Bᵀ counts a pair once per block in common, which is twice exactly for two points of
-the same block pair I < J. m = 1 is the clustering by frame. Angles do not share noise (their
-bins have distinct pixels). Sharing a block stands for "a frame in common or within a few
-frames": a kernel over frame distance Σ_{f,g} k(|f − g|) S_f S_gᵀ counts the pairs that share a
-frame and are close in the other frame twice (measured: error bars 1.3–1.9× too large).
+where point (a, i, j) belongs to the blocks ⌊i/m⌋ and ⌊j/m⌋, S_B sums the scores of the points
+that belong to block B (once each), and Z_IJ those of the points in blocks I and J: Σ_B S_B S_Bᵀ
+counts a pair once per block in common, which is twice exactly for two points of the same block
+pair I < J. A block is a block of frames of one angle, or, when the angles share noise
+(:func:`shared_across_angles`), a block of frames of all angles together.
 
-Leverage correction (CR3, the jackknife form of cluster-robust variance; Bell & McCaffrey
-2002, MacKinnon, Nielsen & Webb 2023): residuals are smaller than the errors, because the fit
-absorbs part of the noise of every cluster, and with few clusters for many parameters the meat
-is far too small (measured on speckle replicates: 0.5–0.85 of the true score variance at
-m = 24). Every cluster sum s_g (S_aB or Z_aIJ) is therefore replaced by H (H − H_g)⁻¹ s_g, with
-H_g the JᵀJ of the cluster's points, so that
+Leverage correction (CR2, Bell & McCaffrey 2002): residuals are smaller than the errors, because
+the fit absorbs part of the noise of every cluster. In the whitened coordinates of H (W with
+WᵀHW = I on the identified directions), cluster g's leverage matrix is A_g = Wᵀ H_g W (H_g the
+JᵀJ of its points) and its score Wᵀ s_g becomes
 
-    V = H⁻¹ M H⁻¹ = Σ_{a,B} d_aB d_aBᵀ − Σ_{a,I<J} d_aIJ d_aIJᵀ,   d_g = (H − H_g)⁻¹ s_g,
+    d_g = (I − A_g)^(-1/2) Wᵀ s_g,     Ṽ = Σ_B d_B d_Bᵀ − Σ_{I<J} d_IJ d_IJᵀ,    V = W Ṽ Wᵀ,
 
-where d_g is the one-step change of the estimate when the points of cluster g are left out.
-It is computed in the whitened coordinates of H (identified directions only), where H − H_g is
-I − A_g; leverages (eigenvalues of A_g) are capped at ``MAX_LEVERAGE``.
+leverages capped at ``MAX_LEVERAGE``. For independent noise and clusters that do not overlap,
+(I − A_g)^(-1/2) makes the meat unbiased; the jackknife form (I − A_g)^(-1) (CR3) overshoots by
+30–75 % once a cluster holds most of the information in a direction (docs/uncertainty.md).
+Ṽ is projected onto the positive semi-definite cone in these whitened coordinates (negative
+eigenvalues set to 0), where the projection does not depend on the units of the parameters and
+adds nothing to a direction the data determine well.
 
-Block size (from the data): with ρ(d) the autocorrelation over frames of the per-frame residual
-sums R_af (frame effects), pooled over angles, ℓ = the last lag before ρ(d) < ``DECORRELATED``
-and m = 2ℓ, rounded up to the base block of the pass, at most N / ``MIN_BLOCKS`` frames. When
-the sandwich at that m shows correlated noise (an honest stderr above 1.5 times the
-independent-noise one), m is at least N / ``MAX_BLOCKS_PER_ANGLE``: frame correlations too weak
-to see in one data set's residual sums still count. On photon-sparse speckle data (0.05 photons
-per pixel and frame) ρ(1) ≈ 0.01, yet the scores of points up to 25 frames apart are correlated
-enough to add 25–60 % to the variance. On independent noise the sandwich stays at the base
-block, where the leverage correction is nearly exact (0.95–1.2 of the true variance; 1.2–1.5
-with blocks of N/8). The upper limit keeps 4 clusters per angle; with the leverage correction
-few large blocks are better than many short ones (60-frame speckle replicates: rms z 1.0–1.1
-with blocks up to N/4, 1.6–1.9 with blocks up to N/8).
+Block size: ρ(d) is the autocorrelation over frames of the per-frame residual sums R_af
+(the frame effects), pooled over angles; ℓ = the last lag before ρ(d) < ``DECORRELATED`` and
+m = ``BLOCK_LAGS`` · ℓ, rounded up to the base block of the pass, at most N / ``MIN_BLOCKS``
+frames. Blocks miss the correlation of points further apart than a block (for frame effects
+with ρ(d) = ρ^d about 2ρ / (m (1 − ρ²)) of the variance), so they are several correlation lengths
+long; on short runs, where the speckle stays correlated for more than N/4 frames, blocks of N/3
+leave 3 clusters per angle and few degrees of freedom, which the t intervals then carry. The meat
+is averaged over two block grids, the second shifted by m/2, so that the arbitrary block
+boundaries count less (two points just either side of a boundary are linked in one of the grids).
 
-The difference of sums is not always positive semi-definite; M is projected onto the positive
-semi-definite cone in column-scaled coordinates (negative eigenvalues of D⁻¹ M D⁻¹, D = √diag H,
-set to 0; Cameron, Gelbach & Miller 2011).
+Degrees of freedom (Bell & McCaffrey 2002): the variance estimate of parameter k is a quadratic
+form in the noise e, V̂_k = eᵀ Q_k e with Q_k = Σ_g w_g u_g u_gᵀ, w_g = +1 for a block and −1 for
+a block pair, u_g = (I − P) J̃_g b_g, J̃ = J W, P = J̃ J̃ᵀ and b_g = (I − A_g)^(-1/2) (row k of W).
+For e with independent entries of one variance its Satterthwaite degrees of freedom are
+ν_k = (tr Q_k)² / tr(Q_k²), with
+
+    u_gᵀ u_h = b_gᵀ A_{g∩h} b_h − (A_g b_g)ᵀ (A_h b_h),
+
+A_{g∩h} the leverage matrix of the points the two clusters share (a block pair, or nothing),
+so ν_k comes from the block-pair sums alone. With two grids, ν_k is the mean of theirs. Intervals
+use Student-t quantiles with ν_k degrees of freedom.
 """
 
 from __future__ import annotations
@@ -58,18 +63,24 @@ from heterodyne.nlsq.projection import ScoreSums
 from heterodyne.nlsq.uncertainty import DEGENERATE_RATIO
 
 DECORRELATED = 0.1
-MIN_BLOCKS = 4
-MAX_BLOCKS_PER_ANGLE = 8
+BLOCK_LAGS = 4
+"""m = BLOCK_LAGS · ℓ frames (measured on AR(1) frame effects at N = 200: 2ℓ left the stderr 10–25 %
+low, 4ℓ 0–15 %)."""
+MIN_BLOCKS = 3
 CORRELATED_VARIANCE_RATIO = 1.5**2
 """The noise counts as correlated when an honest stderr exceeds the independent-noise one by more
 than 1.5 (the threshold of the result's warning)."""
+SHARED_SIGNIFICANCE = 3.0
+"""Angles share noise when the mean cross-angle correlation of the residual sums lies this many
+of its standard errors above 0."""
 CLUSTER_BATCH = 128
-"""Clusters of each angle whose leverage matrices are formed at once (memory, not numbers)."""
+"""Block pairs of each angle whose leverage matrices are formed at once (memory, not numbers)."""
 MAX_LEVERAGE = 0.99
-"""A cluster holding more of the information in a direction counts as holding this much (its
-deletion change is at most 100 times its score)."""
-METHOD = ("frame-clustered (dyadic) sandwich H^-1 M H^-1, leverage-corrected (CR3); clusters: blocks of "
-          "frames of each angle")
+"""A cluster holding more of the information in a direction counts as holding this much."""
+LEVERAGE_POWER = 0.5
+"""d_g = (I − A_g)^(−LEVERAGE_POWER) Wᵀ s_g: 1/2 is CR2 (Bell–McCaffrey)."""
+METHOD = ("frame-clustered (dyadic) sandwich H^-1 M H^-1, leverage-corrected (CR2, Bell-McCaffrey), "
+          "averaged over two block grids; degrees of freedom: Bell-McCaffrey")
 
 
 def frame_autocorrelation(residual_sums: np.ndarray) -> np.ndarray:
@@ -82,20 +93,42 @@ def frame_autocorrelation(residual_sums: np.ndarray) -> np.ndarray:
     return np.array([np.sum(centred[:, d:] * centred[:, :n_frames - d]) / variance for d in range(n_frames)])
 
 
-def block_size(autocorrelation: np.ndarray, base: int) -> int:
-    """m = 2ℓ frames (see the module docstring), a multiple of ``base``, at most N / ``MIN_BLOCKS``."""
-    n_frames = autocorrelation.size
+def cross_angle_correlation(residual_sums: np.ndarray) -> float:
+    """The mean over pairs of angles a < b of the correlation over frames of R_af and R_bf (0 for one angle)."""
+    n_angles = residual_sums.shape[0]
+    if n_angles < 2:
+        return 0.0
+    centred = residual_sums - residual_sums.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1)
+    norms[norms == 0.0] = 1.0
+    correlation = (centred @ centred.T) / np.outer(norms, norms)
+    return float(np.mean(correlation[np.triu_indices(n_angles, k=1)]))
+
+
+def shared_across_angles(residual_sums: np.ndarray, autocorrelation: np.ndarray, correlation: float) -> bool:
+    """Whether the angles share noise: the mean cross-angle correlation of the residual sums exceeds
+    ``SHARED_SIGNIFICANCE`` standard errors √(τ / (N K)) of K = A(A−1)/2 pairs of N frames, with
+    τ = 1 + 2 Σ_{d ≤ ℓ} ρ(d) (ℓ of :func:`correlated_lags`) for the frame correlation."""
+    n_angles, n_frames = residual_sums.shape
+    if n_angles < 2:
+        return False
+    lags = correlated_lags(autocorrelation)
+    tau = max(1.0, 1.0 + 2.0 * float(np.sum(autocorrelation[1:lags + 1])))
+    pairs = n_angles * (n_angles - 1) // 2
+    return correlation > SHARED_SIGNIFICANCE * math.sqrt(tau / (n_frames * pairs))
+
+
+def correlated_lags(autocorrelation: np.ndarray) -> int:
+    """ℓ: the last lag before ρ(d) < ``DECORRELATED`` (0 when ρ(1) is already below it)."""
     below = np.flatnonzero(autocorrelation[1:] < DECORRELATED)
-    correlated_lags = int(below[0]) if below.size else n_frames - 1
-    largest = max(base, (n_frames // MIN_BLOCKS) // base * base)
-    return min(max(base, math.ceil(2 * correlated_lags / base) * base), largest)
+    return int(below[0]) if below.size else autocorrelation.size - 1
 
 
-def correlated_block_size(n_frames: int, base: int) -> int:
-    """The smallest block once the noise is known to be correlated: N / ``MAX_BLOCKS_PER_ANGLE``
-    frames, a multiple of ``base``, at most N / ``MIN_BLOCKS``."""
+def block_size(autocorrelation: np.ndarray, base: int) -> int:
+    """m = ``BLOCK_LAGS`` · ℓ frames (module docstring), a multiple of ``base``, at most N / ``MIN_BLOCKS``."""
+    n_frames = autocorrelation.size
     largest = max(base, (n_frames // MIN_BLOCKS) // base * base)
-    return min(math.ceil(n_frames / MAX_BLOCKS_PER_ANGLE / base) * base, largest)
+    return min(max(base, math.ceil(BLOCK_LAGS * correlated_lags(autocorrelation) / base) * base), largest)
 
 
 def largest_variance_ratio(meat: np.ndarray, whiten: np.ndarray, chi2_reduced: float) -> float:
@@ -107,12 +140,14 @@ def largest_variance_ratio(meat: np.ndarray, whiten: np.ndarray, chi2_reduced: f
     return float(np.max(np.diag(sandwich)[usable] / independent[usable], initial=0.0))
 
 
-def coarsen(block_sums: np.ndarray, factor: int) -> np.ndarray:
-    """Block-pair sums (A, B, B, …) summed over ``factor`` × ``factor`` groups of blocks."""
+def coarsen(block_sums: np.ndarray, factor: int, shift: int = 0) -> np.ndarray:
+    """Block-pair sums (A, B, B, …) summed over ``factor`` × ``factor`` groups of blocks, the grid
+    shifted by ``shift`` blocks (0 ≤ shift < factor): the first group then holds blocks 0 … shift − 1."""
     n_angles, n_blocks, _, *rest = block_sums.shape
-    padded = math.ceil(n_blocks / factor) * factor
+    lead = (factor - shift) % factor
+    padded = math.ceil((n_blocks + lead) / factor) * factor
     grid = np.zeros((n_angles, padded, padded, *rest))
-    grid[:, :n_blocks, :n_blocks] = block_sums
+    grid[:, lead:lead + n_blocks, lead:lead + n_blocks] = block_sums
     return grid.reshape(n_angles, padded // factor, factor, padded // factor, factor, *rest).sum(axis=(2, 4))
 
 
@@ -144,73 +179,125 @@ def whitening(jtj: np.ndarray) -> np.ndarray:
     return eigenvectors[:, kept] / np.sqrt(eigenvalues[kept]) / scale[:, None]
 
 
-def deletion_changes(cluster_grams: np.ndarray, expand: np.ndarray, whiten: np.ndarray) -> tuple[np.ndarray, float]:
-    """(d_g (A·K, k), the largest leverage): d_g = (I − Wᵀ H_g W)⁻¹ Wᵀ s_g for the K clusters g of
-    every angle a, from their local Gram matrices G_g (``cluster_grams`` (A, K, l, l)) and E_a
-    (``expand`` (A, l, n+1), :class:`heterodyne.nlsq.projection.ScoreSums`): with U_a = E_a[:, :n] W,
-    Wᵀ H_g W = U_aᵀ G_g U_a and Wᵀ s_g = U_aᵀ G_g E_a[:, n]. The leverages (eigenvalues of
-    Wᵀ H_g W) are capped at ``MAX_LEVERAGE``. Clusters are taken ``CLUSTER_BATCH`` at a time, so
-    the k × k leverage matrices of many clusters and parameters never fill the memory at once."""
+def jointly(block_grams: np.ndarray, expand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(block-pair Gram matrices of [J | r] summed over angles (1, B, B, n+1, n+1), identity E):
+    the clusters of one block of frames of all angles together."""
+    total = sum(expand[a].T @ block_grams[a] @ expand[a] for a in range(block_grams.shape[0]))
+    return total[None], np.eye(expand.shape[2])[None]
+
+
+def leverage_terms(grams: np.ndarray, projector: np.ndarray, expand: np.ndarray, whiten: np.ndarray) -> tuple:
+    """For clusters of local Gram matrices G_g (A, K, l, l): the leverage matrices A_g = U_aᵀ G_g U_a
+    (U_a = E_a[:, :n] W, ``projector`` (A, 1, l, k)), the corrected scores d_g = (I − A_g)^(-p) U_aᵀ
+    G_g E_a[:, n] and the directions B_g = (I − A_g)^(-p) Wᵀ (A, K, k, n), p = ``LEVERAGE_POWER``,
+    leverages (eigenvalues of A_g) capped at ``MAX_LEVERAGE``; and the largest leverage."""
+    n = whiten.shape[0]
+    leverage = projector.transpose(0, 1, 3, 2) @ grams @ projector
+    scores = (projector.transpose(0, 1, 3, 2) @ (grams @ expand[:, None, :, n:]))[..., 0]
+    values, vectors = np.linalg.eigh(leverage)
+    values = np.clip(values, 0.0, MAX_LEVERAGE)
+    factor = (1.0 - values) ** -LEVERAGE_POWER
+    changes = vectors @ (factor * (scores[..., None, :] @ vectors)[..., 0, :])[..., None]
+    directions = (vectors * factor[..., None, :]) @ vectors.transpose(0, 1, 3, 2) @ whiten.T
+    return leverage, changes[..., 0], directions, float(values.max(initial=0.0))
+
+
+def grid_variance(block_grams: np.ndarray, expand: np.ndarray, whiten: np.ndarray) -> tuple:
+    """(Ṽ (k, k) before the projection, ν (n,) degrees of freedom, largest leverage) of the
+    clusters of one block grid (module docstring), from the block-pair sums (A, B, B, l, l) and E_a.
+
+    ν = (tr Q)² / tr Q² with tr Q = Σ_g w_g u_gᵀu_g and tr Q² = Σ_{g,h} w_g w_h (u_gᵀu_h)²
+    = ‖Σ_g w_g c_g c_gᵀ‖²_F + Σ over cluster pairs that share points of w_g w_h ((F_gh − c_gᵀc_h)² −
+    (c_gᵀc_h)²), c_g = A_g b_g, F_gh = b_gᵀ A_{g∩h} b_h: a block shares the block pair (I, J) with
+    the blocks I and J, and each cluster shares itself."""
     n = whiten.shape[0]
     projector = (expand[:, :, :n] @ whiten)[:, None]
-    changes, largest = [], 0.0
-    for start in range(0, cluster_grams.shape[1], CLUSTER_BATCH):
-        grams = cluster_grams[:, start:start + CLUSTER_BATCH]
-        leverage_matrix = projector.transpose(0, 1, 3, 2) @ grams @ projector
-        scores = (projector.transpose(0, 1, 3, 2) @ (grams @ expand[:, None, :, n:]))[..., 0]
-        leverages, vectors = np.linalg.eigh(leverage_matrix)
-        leverages = np.clip(leverages, 0.0, MAX_LEVERAGE)
-        rotated = (scores[..., None, :] @ vectors)[..., 0, :] / (1.0 - leverages)
-        changes.append((vectors @ rotated[..., None])[..., 0])
-        largest = max(largest, float(leverages.max(initial=0.0)))
-    return np.concatenate(changes, axis=1).reshape(-1, whiten.shape[1]), largest
+
+    def inner(left, left_images, right, right_images, shared):
+        """(b_gᵀ A_{g∩h} b_h − c_gᵀc_h, c_gᵀc_h) per cluster pair and parameter."""
+        product = np.einsum("abkn,abkn->abn", left_images, right_images)
+        return np.einsum("abkn,abkn->abn", left, shared @ right) - product, product
+
+    leverage, changes, member_directions, largest = leverage_terms(
+        block_memberships(block_grams), projector, expand, whiten)
+    member_images = leverage @ member_directions
+    variance = np.einsum("abi,abj->ij", changes, changes)
+    images = np.einsum("abkn,abln->nkl", member_images, member_images)   # Σ_g w_g c_g c_gᵀ per parameter
+    own, product = inner(member_directions, member_images, member_directions, member_images, leverage)
+    trace = np.sum(own, axis=(0, 1))
+    sparse = np.sum(own**2 - product**2, axis=(0, 1))
+    first, second = np.triu_indices(block_grams.shape[1], k=1)
+    for start in range(0, first.size, CLUSTER_BATCH):
+        rows, columns = first[start:start + CLUSTER_BATCH], second[start:start + CLUSTER_BATCH]
+        leverage, changes, directions, pair_largest = leverage_terms(
+            block_grams[:, rows, columns], projector, expand, whiten)
+        largest = max(largest, pair_largest)
+        variance -= np.einsum("abi,abj->ij", changes, changes)
+        images_pair = leverage @ directions
+        images -= np.einsum("abkn,abln->nkl", images_pair, images_pair)
+        own, product = inner(directions, images_pair, directions, images_pair, leverage)
+        trace -= np.sum(own, axis=(0, 1))
+        sparse += np.sum(own**2 - product**2, axis=(0, 1))
+        both, product = inner(member_directions[:, rows], member_images[:, rows], member_directions[:, columns],
+                              member_images[:, columns], leverage)
+        sparse += 2.0 * np.sum(both**2 - product**2, axis=(0, 1))
+        for members in (rows, columns):
+            one, product = inner(member_directions[:, members], member_images[:, members], directions,
+                                 images_pair, leverage)
+            sparse -= 2.0 * np.sum(one**2 - product**2, axis=(0, 1))
+    trace_square = np.einsum("nkl,nkl->n", images, images) + sparse
+    freedom = np.full(n, np.nan)
+    positive = trace_square > 0.0
+    freedom[positive] = trace[positive] ** 2 / trace_square[positive]
+    return variance, freedom, largest
 
 
-def leverage_corrected_meat(block_grams: np.ndarray, expand: np.ndarray, jtj: np.ndarray,
-                            whiten: np.ndarray) -> tuple[np.ndarray, float]:
-    """(M, largest leverage): the dyadic meat with every cluster's score sum replaced by
-    H (H − H_g)⁻¹ s_g (see the module docstring), on the identified directions of H = JᵀJ
-    (``whiten`` = ``whitening(H)``), from the local block-pair Gram matrices and E_a."""
-    members, leverage_members = deletion_changes(block_memberships(block_grams), expand, whiten)
-    pairs, leverage_pairs = deletion_changes(off_diagonal_pairs(block_grams), expand, whiten)
-    whitened_meat = members.T @ members - pairs.T @ pairs
-    back = jtj @ whiten
-    return back @ whitened_meat @ back.T, max(leverage_members, leverage_pairs)
+def positive_part(matrix: np.ndarray) -> np.ndarray:
+    """The symmetric ``matrix`` with its negative eigenvalues set to 0 (nearest PSD matrix in Frobenius norm)."""
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    return (eigenvectors * np.clip(eigenvalues, 0.0, None)) @ eigenvectors.T
 
 
-def positive_semidefinite(meat: np.ndarray, jtj: np.ndarray) -> np.ndarray:
-    """``meat`` with the negative eigenvalues of D⁻¹ M D⁻¹ (D = ``column_scale``) set to 0."""
-    scale = column_scale(jtj)
-    eigenvalues, eigenvectors = np.linalg.eigh(meat / np.outer(scale, scale))
-    clipped = (eigenvectors * np.clip(eigenvalues, 0.0, None)) @ eigenvectors.T
-    return clipped * np.outer(scale, scale)
+def grid_shifts(size: int, base: int) -> tuple[int, ...]:
+    """The shifts (in base blocks) of the averaged block grids: 0 and m/2 (rounded to base blocks),
+    or 0 alone when a block is one base block."""
+    factor = size // base
+    half = round(factor / 2)
+    return (0,) if factor < 2 else (0, half)
 
 
-def frame_clustered_meat(sums: ScoreSums, chi2_reduced: float) -> tuple[np.ndarray, dict]:
-    """(M, description for the result) from the sums of one pass at the optimum; χ²_red decides
-    whether the noise is correlated (see the module docstring)."""
+def frame_clustered_meat(sums: ScoreSums, chi2_reduced: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(M, ν per free parameter, description for the result) from the sums of one pass at the
+    optimum; χ²_red tells whether the noise shows as correlated (see the module docstring)."""
     autocorrelation = frame_autocorrelation(sums.residuals)
+    correlation = cross_angle_correlation(sums.residuals)
+    shared = shared_across_angles(sums.residuals, autocorrelation, correlation)
     jtj = sums.gram[:-1, :-1]
     whiten = whitening(jtj)
-    n_frames = sums.residuals.shape[1]
-
-    def meat_for(size: int) -> tuple[np.ndarray, float, int]:
-        block_grams = coarsen(sums.block_grams, size // sums.block)
-        meat, leverage = leverage_corrected_meat(block_grams, sums.expand, jtj, whiten)
-        return meat, leverage, int(block_grams.shape[0] * block_grams.shape[1])
-
     size = block_size(autocorrelation, sums.block)
-    meat, largest_leverage, n_clusters = meat_for(size)
-    correlated = largest_variance_ratio(meat, whiten, chi2_reduced) > CORRELATED_VARIANCE_RATIO
-    if correlated and size < correlated_block_size(n_frames, sums.block):
-        size = correlated_block_size(n_frames, sums.block)
-        meat, largest_leverage, n_clusters = meat_for(size)
+    factor = size // sums.block
+    variances, freedoms, largest, n_clusters = [], [], 0.0, 0
+    for shift in grid_shifts(size, sums.block):
+        block_grams, expand = coarsen(sums.block_grams, factor, shift), sums.expand
+        if shared:
+            block_grams, expand = jointly(block_grams, expand)
+        variance, freedom, grid_largest = grid_variance(block_grams, expand, whiten)
+        variances.append(variance)
+        freedoms.append(freedom)
+        largest = max(largest, grid_largest)
+        n_clusters = n_clusters or int(block_grams.shape[0] * block_grams.shape[1])
+    whitened = positive_part(np.mean(variances, axis=0))
+    back = jtj @ whiten
+    meat = back @ whitened @ back.T
     description = {
         "method": METHOD,
         "block_frames": size,
+        "block_grids": len(variances),
         "n_clusters": n_clusters,
         "frame_autocorrelation_lag1": float(autocorrelation[1]) if autocorrelation.size > 1 else 0.0,
-        "noise_correlated": bool(correlated),
-        "largest_leverage": largest_leverage,
+        "cross_angle_correlation": correlation,
+        "shared_across_angles": bool(shared),
+        "noise_correlated": bool(largest_variance_ratio(meat, whiten, chi2_reduced) > CORRELATED_VARIANCE_RATIO),
+        "largest_leverage": largest,
     }
-    return positive_semidefinite(meat, jtj), description
+    return meat, np.mean(freedoms, axis=0), description

@@ -234,8 +234,8 @@ def at_optimum(problem: FitProblem, evaluator: ProjectedEvaluator, result) -> tu
     # without effect keeps its exactly zero column there, and is reported as such
     sums = evaluator.score_sums(result.x, full[N_PHYSICS:])
     jtj = sums.gram[:-1, :-1]
-    meat, sandwich = frame_clustered_meat(sums, chi2_reduced)
-    uncertainties = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names, meat)
+    meat, degrees_of_freedom, sandwich = frame_clustered_meat(sums, chi2_reduced)
+    uncertainties = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names, meat, degrees_of_freedom)
     independent = parameter_uncertainties(jtj, chi2_reduced, x, lower, upper, names)
     structure = residual_structure(*checked_points(sums.points), problem.q.size, problem.t.size)
     return full, chi2_reduced, uncertainties, independent, sandwich, structure

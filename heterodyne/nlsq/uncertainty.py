@@ -11,6 +11,11 @@ zero has no effect. Parameters at a bound are left out (their error bar is not G
 eigen-directions of G with λ/λ_max < ``DEGENERATE_RATIO`` are dropped from the inverse and the
 parameters that load on them (|v_k| ≥ ``DEGENERATE_LOADING``) are reported as degenerate, not
 given a meaningless tiny or huge error bar.
+
+Intervals: a sandwich's variance is itself estimated from few clusters, so its standard errors
+carry ν degrees of freedom (:mod:`heterodyne.nlsq.sandwich`) and the central intervals use
+Student-t quantiles, x ± t_ν((1 + level)/2) · stderr; the independent-noise errors have ν = ∞
+(normal quantiles).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 DEGENERATE_RATIO = 1e-10
 DEGENERATE_LOADING = 0.2
@@ -27,13 +33,21 @@ IDENTIFIABILITY_CONDITION = 1e4
 
 @dataclass(frozen=True)
 class Uncertainties:
-    """Per free parameter: standard error (NaN when not reportable) and status; plus diagnostics."""
+    """Per free parameter: standard error and degrees of freedom (NaN when not reportable) and
+    status; plus diagnostics."""
 
     stderr: np.ndarray
     status: tuple[str, ...]
     covariance: np.ndarray
     condition_number: float
     weakest_direction: tuple[str, ...]
+    degrees_of_freedom: np.ndarray
+
+    def interval(self, values: np.ndarray, level: float = 0.90) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) central ``level`` intervals of the free parameters at ``values``:
+        values ∓ t_ν((1 + level)/2) · stderr (NaN where not reportable)."""
+        half = stats.t.ppf(0.5 + 0.5 * level, self.degrees_of_freedom) * self.stderr
+        return values - half, values + half
 
 
 def bound_status(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> list[str]:
@@ -63,9 +77,11 @@ def at_least_independent(sandwich: np.ndarray, independent: np.ndarray) -> np.nd
 
 def parameter_uncertainties(jtj: np.ndarray, chi2_reduced: float, x: np.ndarray,
                             lower: np.ndarray, upper: np.ndarray, names: tuple[str, ...],
-                            meat: np.ndarray | None = None) -> Uncertainties:
+                            meat: np.ndarray | None = None,
+                            degrees_of_freedom: np.ndarray | None = None) -> Uncertainties:
     """Standard errors, statuses and covariance (NaN rows/columns where not reportable) from JᵀJ;
-    ``meat`` M of the sandwich, or None for independent noise (M = χ²_red JᵀJ)."""
+    ``meat`` M of the sandwich and its ``degrees_of_freedom`` per free parameter, or None for
+    independent noise (M = χ²_red JᵀJ, ν = ∞)."""
     n_free = x.size
     status = bound_status(x, lower, upper)
     interior = np.array([s == "ok" for s in status])
@@ -105,4 +121,6 @@ def parameter_uncertainties(jtj: np.ndarray, chi2_reduced: float, x: np.ndarray,
     stderr[~reportable] = np.nan
     covariance[~reportable, :] = np.nan
     covariance[:, ~reportable] = np.nan
-    return Uncertainties(stderr, tuple(status), covariance, condition, weakest)
+    freedom = np.full(n_free, np.inf) if degrees_of_freedom is None else np.array(degrees_of_freedom, dtype=float)
+    freedom[~reportable] = np.nan
+    return Uncertainties(stderr, tuple(status), covariance, condition, weakest, freedom)
