@@ -2,7 +2,9 @@
 stderr per varied parameter (honest and independent-noise; with ν degrees of freedom an honest
 stderr has sd / median ≈ 1.1 at ν ≈ 4 and sd / rms ≈ 1), 90 % coverage of NLSQ (the Student-t
 intervals with the sandwich's degrees of freedom, and ± 1.645 stderr) and of CMC (5–95 % interval
-of the calibrated draws), pooled over replicates × parameters.
+of the draws), pooled over replicates × parameters and per parameter. Each fit is compared with
+the truth's image in the fit's labelling (benchmarks/truth_labelling.py): where the two
+components' mean rates are close, the noise decides which one the fit calls the reference.
 
 Data: bench_nlsq's truth (9 varying physics parameters: bench_cmc's set, individual scaling),
 N frames × 3 angles, replicates differing only in the noise seed. Noise:
@@ -14,7 +16,7 @@ speckle fields of a fraction F of their pixels (noise shared between the angles)
 
     .venv/bin/python benchmarks/bench_calibration.py [--noise independent|frame|speckle] [--frames 80]
         [--replicates 30] [--cmc-replicates 10] [--warmup 300] [--samples 300] [--counts 10] [--pixels 8000]
-        [--shared-speckle 0] [--vary D0_sample,v0,f0]
+        [--shared-speckle 0] [--vary D0_sample,v0,f0] [--chains 4]
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cmc import VARYING  # noqa: E402
 from bench_nlsq import START, TRUTH  # noqa: E402
+from truth_labelling import truth_image  # noqa: E402
 
 Z90 = 1.6449
 FRAME_SD, POINT_SD, INDEPENDENT_SD = 0.001, 0.0005, 0.002
@@ -89,18 +92,21 @@ def main() -> None:
     parser.add_argument("--cmc-replicates", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--chains", type=int, default=4)
     args = parser.parse_args()
 
     from heterodyne.cmc.run import run_cmc
     from heterodyne.nlsq.report import nlsq_arrays
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
+    from heterodyne.parameters import PHYSICS_NAMES, PHYSICS_PARAMETERS
 
-    cmc_settings = {"num_warmup": args.warmup, "num_samples": args.samples, "num_chains": 2}
+    cmc_settings = {"num_warmup": args.warmup, "num_samples": args.samples, "num_chains": args.chains}
     varying = VARYING if args.vary is None else args.vary.split(",")
     config = config_for(varying, cmc_settings)
-    truth = np.array([{**TRUTH, "phi0": 0.0}[name] for name in varying])
-    estimates, honest, independent, cmc_inside, blocks = [], [], [], [], []
+    full_truth = {**{p.name: p.default for p in PHYSICS_PARAMETERS}, **TRUTH, "phi0": 0.0}
+    written_truth = np.array([full_truth[name] for name in PHYSICS_NAMES])
+    estimates, honest, independent, cmc_inside, blocks, truths, mirrored = [], [], [], [], [], [], 0
     freedom, lower, upper, shared, leverages, converged = [], [], [], [], [], []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -110,6 +116,15 @@ def main() -> None:
                                        dt=data.dt)
             result = fit(problem, config["optimization"]["nlsq"])
             index = [result.free_names.index(name) for name in varying]
+            physics_stderr = np.full(len(PHYSICS_NAMES), np.nan)
+            physics_stderr[problem.vary[:len(PHYSICS_NAMES)]] = result.uncertainties.stderr[
+                :int(problem.vary[:len(PHYSICS_NAMES)].sum())]
+            image, is_mirror = truth_image(written_truth, result.full[:len(PHYSICS_NAMES)], physics_stderr,
+                                           problem.vary[:len(PHYSICS_NAMES)], problem.lower[:len(PHYSICS_NAMES)],
+                                           problem.upper[:len(PHYSICS_NAMES)], problem.t)
+            mirrored += is_mirror
+            truth = np.array([image[PHYSICS_NAMES.index(name)] for name in varying])
+            truths.append(truth)
             estimates.append(result.full[problem.vary][index])
             honest.append(result.uncertainties.stderr[index])
             independent.append(result.independent.stderr[index])
@@ -125,21 +140,24 @@ def main() -> None:
             print(f"replicate {seed}: chi2_red {result.chi2_reduced:.3g}, converged {result.converged}, block "
                   f"{blocks[-1]}, shared {shared[-1]}, cross-angle correlation "
                   f"{result.sandwich['cross_angle_correlation']:.3f}, leverage {leverages[-1]:.2f}, "
-                  f"median dof {np.nanmedian(freedom[-1]):.1f}, t-intervals cover {int(inside.sum())}/{inside.size}",
+                  f"median dof {np.nanmedian(freedom[-1]):.1f}, t-intervals cover {int(inside.sum())}/{inside.size}"
+                  f"{' (of the mirrored truth)' if is_mirror else ''}",
                   flush=True)
             if seed < args.cmc_replicates:
                 section, _, _ = run_cmc(copy.deepcopy(config), data, nlsq_result=nlsq_arrays(result, problem),
                                         threads=1)
-                cmc_inside += [section["q05"][n] <= t <= section["q95"][n] for n, t in zip(varying, truth, strict=True)]
+                cmc_inside.append([section["q05"][n] <= value <= section["q95"][n]
+                                   for n, value in zip(varying, truth, strict=True)])
                 print(f"CMC replicate {seed}: 90 % coverage so far {100 * np.mean(cmc_inside):.0f} % of "
-                      f"{len(cmc_inside)}", flush=True)
-    estimates, honest, independent, freedom, lower, upper = map(
-        np.array, (estimates, honest, independent, freedom, lower, upper))
-    scatter = estimates.std(axis=0, ddof=1)
+                      f"{np.size(cmc_inside)}", flush=True)
+    estimates, honest, independent, freedom, lower, upper, truth = map(
+        np.array, (estimates, honest, independent, freedom, lower, upper, truths))
+    scatter = (estimates - truth).std(axis=0, ddof=1)
     speckle = (f" ({args.pixels} pixels, {args.counts:g} counts, shared {args.shared_speckle:g})"
                if args.noise == "speckle" else "")
     print(f"noise {args.noise}{speckle}, N = {args.frames} x 3, {args.replicates} NLSQ replicates, "
-          f"{args.cmc_replicates} CMC replicates (2 chains x {args.warmup} + {args.samples}), "
+          f"{args.cmc_replicates} CMC replicates ({args.chains} chains x {args.warmup} + {args.samples}), "
+          f"{mirrored} fits compared with the truth's mirror image, "
           f"block sizes {sorted(set(blocks))}, clustered jointly in {sum(shared)}, largest leverage "
           f"{np.median(leverages):.2f} (median), {time.perf_counter() - started:.0f} s")
     print(f"{'parameter':14s} {'sd/median honest':>17s} {'sd/rms honest':>14s} {'sd/median indep':>16s} "
@@ -160,7 +178,9 @@ def main() -> None:
         print(f"NLSQ 90 % coverage ({label}): {100 * np.mean(inside[np.isfinite(errors)]):.0f} % "
               f"of {np.isfinite(errors).sum()}")
     if cmc_inside:
-        print(f"CMC 90 % coverage (calibrated): {100 * np.mean(cmc_inside):.0f} % of {len(cmc_inside)}")
+        cmc_inside = np.array(cmc_inside)
+        print(f"CMC 90 % coverage: {100 * np.mean(cmc_inside):.0f} % of {cmc_inside.size}; per parameter: "
+              + ", ".join(f"{name} {100 * np.mean(cmc_inside[:, k]):.0f} %" for k, name in enumerate(varying)))
 
 
 if __name__ == "__main__":
