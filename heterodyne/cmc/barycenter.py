@@ -1,22 +1,38 @@
-"""The Wasserstein barycenter of K full-width shard posteriors (docs/cmc.md; Srivastava, Li &
-Dunson 2018; Minsker et al. 2017).
+"""The consensus of K full-width shard posteriors (docs/cmc.md, section 4; Srivastava, Li & Dunson
+2018; Minsker et al. 2017).
 
-Each shard's likelihood is raised to n / n_k, so each shard posterior approximates the full-data
-posterior, shifted by its own data's noise. Their 2-Wasserstein barycenter is the consensus. It is
-taken in the sampler's whitened coordinates z (where the shard posteriors are closest to Gaussian
-and the bounds are gone), with m_k, Σ_k the mean and covariance of shard k's draws:
+Each shard's likelihood is raised to n / n_k, so shard k's posterior is the full-data posterior
+p tilted by its own data's noise: p_k ∝ p · e^{ε_k} with ε_k = λ_k ℓ_k − ℓ and Σ_k ε_k = 0
+exactly (ℓ the full log likelihood). Their means scatter by about √(K − 1) full-data sds. On
+a nonlinear model the shards are translates of one law only in curved coordinates η(z); seen
+in the sampler's coordinates z, their spread, shape and orientation change with where the
+shard sits. With m_k and Σ_k the mean and covariance of shard k's draws in z, and m̄ and Σ̄ the
+averages of the m_k and of the Σ_k:
 
-    Gaussian barycenter N(m̄, S):  m̄ = (1/K) Σ_k m_k,   S = (1/K) Σ_k (S^½ Σ_k S^½)^½,
-    solved by the fixed-point iteration S ← S^-½ [(1/K) Σ_k (S^½ Σ_k S^½)^½]² S^-½
-    (Álvarez-Esteban et al. 2016), started at the mean of the Σ_k;
+    location:  m* = m̄ − ¼ (1/K) Σ_k (Σ_k − Σ̄) Σ̄⁻¹ (m_k − m̄),
 
-    the optimal transport from shard k onto it:  T_k(z) = m̄ + A_k (z − m_k),
-    A_k = Σ_k^-½ (Σ_k^½ S Σ_k^½)^½ Σ_k^-½.
+    the second-order correction of the average: shards N(η_k, I) mapped by a smooth z = φ(η)
+    have means φ(η_k) + ½ φ''[I], so m̄ is off by ½ φ''[C] (C the scatter of the η_k, growing
+    as K − 1), while Σ_k − Σ̄ ≈ (∂J + ∂Jᵀ)[η_k − η̄] reveals φ'' along every shard's offset;
+    the formula is exact to second order when φ is a gradient map in the frame where the
+    shards are isotropic (any smooth one-dimensional φ, and so one per coordinate);
 
-If the shard posteriors are one shape shifted and stretched (a location-scatter family), every
-T_k carries shard k's draws exactly onto the barycenter, skew and tails included. The combined
-draw (c, d) is T_k of shard k's draw (c, d) with k = (c + d) mod K, so every chain visits every
-shard and the output keeps the (C, D, P) shape.
+    spread:  S = Σ̄^½ B Σ̄^½,  B the Wasserstein barycenter of the Σ̄^-½ Σ_k Σ̄^-½,
+
+    B solves B = (1/K) Σ_k (B^½ C_k B^½)^½, found by the fixed-point iteration
+    B ← B^-½ [(1/K) Σ_k (B^½ C_k B^½)^½]² B^-½ (Álvarez-Esteban et al. 2016) started at the mean
+    of the C_k. Taken in the frame whitened by Σ̄ (where the shards are nearly isotropic), the
+    combination is affine-equivariant: it does not depend on the sampler's whitening. Taken in
+    z, where the shard covariances can be elongated and turned against each other, the
+    barycenter came out narrower than every shard (docs/cmc.md, section 4);
+
+    transport of shard k:  T_k(z) = m* + A_k (z − m_k),  A_k = Σ̄^½ Ã_k Σ̄^-½,
+    Ã_k = C_k^-½ (C_k^½ B C_k^½)^½ C_k^-½  (the optimal linear map of C_k onto B),
+
+so A_k Σ_k A_kᵀ = S. If the shard posteriors are one shape shifted and stretched (a
+location-scatter family), every T_k carries shard k's draws exactly onto it, skew and tails
+included. The combined draw (c, d) is T_k of shard k's draw (c, d) with k = (c + d) mod K, so
+every chain visits every shard and the output keeps the (C, D, P) shape.
 """
 
 from __future__ import annotations
@@ -30,6 +46,8 @@ TOLERANCE = 1e-12
 MAX_ITERATIONS = 500
 ROUND_OFF = 1e-15
 """Eigenvalues below this fraction of the largest are round-off; they are raised to it."""
+LOCATION_CORRECTION = 0.25
+"""The weight of the shards' covariance–location covariation in m* (module docstring)."""
 
 
 def _power(matrix: np.ndarray, exponent: float) -> np.ndarray:
@@ -60,17 +78,38 @@ def transport_matrix(covariance: np.ndarray, target: np.ndarray) -> np.ndarray:
     return inverse_root @ _power(root @ target @ root, 0.5) @ inverse_root
 
 
+def consensus_location(means: list[np.ndarray], covariances: list[np.ndarray]) -> np.ndarray:
+    """m* = m̄ − ¼ (1/K) Σ_k (Σ_k − Σ̄) Σ̄⁻¹ (m_k − m̄) of the shards' means and covariances."""
+    mean, average = sum(means) / len(means), sum(covariances) / len(covariances)
+    covariation = sum((c - average) @ np.linalg.solve(average, m - mean)
+                      for m, c in zip(means, covariances, strict=True)) / len(means)
+    return mean - LOCATION_CORRECTION * covariation
+
+
+def consensus_transports(covariances: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(S, [A_k]): the barycenter spread taken in the frame whitened by Σ̄, and each shard's linear
+    transport onto it (A_k Σ_k A_kᵀ = S)."""
+    average = sum(covariances) / len(covariances)
+    root, inverse_root = _power(average, 0.5), _power(average, -0.5)
+    whitened = [inverse_root @ c @ inverse_root for c in covariances]
+    _, spread = gaussian_barycenter([np.zeros(len(average))] * len(whitened), whitened)
+    transports = [root @ transport_matrix(c, spread) @ inverse_root for c in whitened]
+    target = root @ spread @ root
+    return (target + target.T) / 2, transports
+
+
 def barycenter_draws(shard_draws: list[np.ndarray], covariances: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray,
                                                                                                np.ndarray]:
-    """(combined (C, D, P) draws, m̄, S) of K shards' (C, D, P) draws with (regularised) covariances Σ_k."""
+    """(combined (C, D, P) draws, m*, S) of K shards' (C, D, P) draws with (regularised) covariances Σ_k."""
     means = [flat(d).mean(axis=0) for d in shard_draws]
-    mean, barycenter = gaussian_barycenter(means, covariances)
     if len(shard_draws) == 1:
-        return shard_draws[0], mean, barycenter
+        return shard_draws[0], means[0], covariances[0]
+    location = consensus_location(means, covariances)
+    spread, transports = consensus_transports(covariances)
     n_chains, n_draws, _ = shard_draws[0].shape
     source = (np.arange(n_chains)[:, None] + np.arange(n_draws)[None, :]) % len(shard_draws)
     combined = np.empty_like(shard_draws[0])
-    for k, (draws, m, c) in enumerate(zip(shard_draws, means, covariances, strict=True)):
+    for k, (draws, m, transport) in enumerate(zip(shard_draws, means, transports, strict=True)):
         chosen = source == k
-        combined[chosen] = mean + (draws[chosen] - m) @ transport_matrix(c, barycenter).T
-    return combined, mean, barycenter
+        combined[chosen] = location + (draws[chosen] - m) @ transport.T
+    return combined, location, spread

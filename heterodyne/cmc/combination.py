@@ -1,8 +1,10 @@
 """The combination a run is configured with (``optimization.cmc.combination``), in one call.
 
-``barycenter``: the shards' draws are carried to the sampler's whitened coordinates z, combined
-by their Wasserstein barycenter (:mod:`heterodyne.cmc.barycenter`) and mapped back to θ; its
-Gaussian version N(m̄, S) is carried to θ by the delta method (mean x(m̄), covariance J S Jᵀ).
+``barycenter``: the shards' draws are carried to the sampler's whitened coordinates z, each
+shard's draws are moved linearly onto one consensus law (location corrected for the shards'
+curvature, spread the Wasserstein barycenter of their covariances in the frame whitened by their
+average: :mod:`heterodyne.cmc.barycenter`) and mapped back to θ; its Gaussian version N(m*, S)
+is carried to θ by the delta method (mean x(m*), covariance J S Jᵀ).
 ``scott``: Scott's consensus average in θ and the Gaussian product (:mod:`heterodyne.cmc.combine`).
 Either way the shard covariances are regularised where singular (docs/cmc.md).
 """
@@ -16,8 +18,9 @@ from heterodyne.cmc.barycenter import barycenter_draws
 from heterodyne.cmc.geometry import Geometry, gaussian_jacobian, parameters_from, whitened_of
 
 COMBINATIONS = {
-    "barycenter": "each shard's likelihood raised to n / n_k, prior once; Wasserstein barycenter of the shard "
-                  "posteriors in the sampler's whitened coordinates (Srivastava, Li & Dunson 2018)",
+    "barycenter": "each shard's likelihood raised to n / n_k, prior once; every shard carried linearly onto the "
+                  "consensus: mean of the shard means corrected for their curvature, Wasserstein barycenter of "
+                  "their covariances in the frame whitened by the average covariance (Srivastava, Li & Dunson 2018)",
     "scott": "each shard's prior raised to 1/K; consensus weighted average of draws (Scott et al. 2016)",
 }
 GAUSSIAN_CHECK = {"barycenter": "Gaussian barycenter", "scott": "Gaussian product"}
