@@ -21,10 +21,12 @@ MAX_AUTO_POINTS = 50_000
 """Per-shard ceiling of ``"auto"``: every NUTS leapfrog step costs time linear in shard size."""
 MIN_MEASURED_POINTS = 2_985
 """The smallest shards at which the barycenter combination was measured to match the full-data
-posterior (docs/cmc.md, section 9: 20 shards of N = 200 × 3 angles); smaller ones get a warning."""
+posterior on near-Gaussian data (docs/cmc.md, section 9: 20 shards of N = 200 × 3 angles); smaller
+ones get a warning. Curved posteriors need larger shards (section 4)."""
 AUTO_REASONS = {
     "barycenter": "the barycenter combination matched the full-data posterior (sd within 3 %, mean within "
-                  "0.16 sd) for shards down to 2985 points",
+                  "0.16 sd) for shards down to 2985 points of a near-Gaussian posterior; on curved posteriors "
+                  "(a D0-alpha ridge, heavy tails) only at 2 shards (docs/cmc.md, section 4)",
     "scott": "Scott's average needs near-Gaussian sub-posteriors, so the fewest, largest shards; at 5 shards "
              "of 11940 points its means were measured up to 0.28 full-data sd off",
 }
