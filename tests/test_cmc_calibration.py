@@ -215,38 +215,3 @@ def test_target_from_nlsq_is_the_likelihood_curvature_on_the_cmc_points():
     np.testing.assert_allclose(target.model, independent / 4.0)
     np.testing.assert_allclose(target.honest, 3 * independent)
     np.testing.assert_allclose(target.center, [1.0, 2.0])
-
-
-def test_a_shard_is_anchored_at_its_own_optimum(noise_free_problem):
-    """shard_optimum's Gauss–Newton steps from the full-data point reach the optimum that
-    least squares finds on the shard's noisy points, to a thousandth of a model sd."""
-    import dataclasses
-
-    from scipy.optimize import least_squares
-
-    from heterodyne.cmc.calibration import shard_optimum
-    from heterodyne.nlsq.problem import padded_point_arrays, problem_constants, weighted_residuals
-
-    problem, x_hat, model, _ = noise_free_problem
-    rng = np.random.default_rng(4)
-    points = problem.points
-    noisy = dataclasses.replace(points, value=points.value + 0.01 * rng.standard_normal(points.size))
-    index = np.sort(rng.permutation(points.size)[: points.size // 3])
-    shard = dataclasses.replace(problem, points=noisy.subset(index), sigma=problem.sigma[index])
-    anchor = shard_optimum(shard, x_hat, np.ones(3, bool))
-    constants = problem_constants(shard)
-    arrays = [jnp.asarray(a) for a in padded_point_arrays(shard, shard.points.size)]
-    n_contrast = len(shard.scaling.contrast)
-
-    def residuals(x):
-        return np.asarray(weighted_residuals(jnp.asarray(x), constants, *arrays, n_contrast=n_contrast))
-
-    def jacobian(x):
-        return np.asarray(jax.jacfwd(lambda v: weighted_residuals(v, constants, *arrays, n_contrast=n_contrast))(
-            jnp.asarray(x)))
-
-    reference = least_squares(residuals, x_hat, jac=jacobian, x_scale=np.sqrt(np.diag(model)), xtol=1e-14,
-                              ftol=1e-14, gtol=1e-14).x
-    sd = np.sqrt(3 * np.diag(model))  # the shard holds a third of the points
-    assert np.max(np.abs(reference - x_hat) / sd) > 0.3  # the shard's optimum is elsewhere
-    np.testing.assert_allclose((anchor - reference) / sd, 0.0, atol=1e-3)

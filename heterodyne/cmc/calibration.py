@@ -34,16 +34,6 @@ direction). θ_adj lies between θ̂ and θ, so inside the bounds; such paramete
 ``inflated`` in the record. Without any honest covariance nothing is adjusted, and the record
 says so.
 
-Every shard is anchored at its own optimum. A shard's tempered likelihood peaks at θ̂_k, not at
-θ̂: the two differ by that shard's noise, at the likelihood's (model) scale. Anchored at θ̂, the
-adjustment would place the shard's posterior at θ̂ + C⁻¹(θ̂_k − θ̂), so every shard would sit
-about √(K − 1) honest sds from the others, and their combination would depend on the posterior's
-shape far from its centre (measured on speckle data, N = 150, K = 5: sds 0.78–1.06 of the
-full-data run, means moved by up to 0.73 sd). Anchored at θ̂_k, the shards differ by the
-model-scale noise only, a twentieth of their honest width or less. θ̂_k is reached by
-``ANCHOR_STEPS`` Gauss–Newton steps from θ̂ in u on the shard's points (parameters adjusted in u
-only); with one shard θ̂_1 = θ̂.
-
 Σ_model comes from the NLSQ result: χ²_red⁻¹ times its independent-noise covariance, scaled by
 n_NLSQ / n_CMC when the fit used a subset of the points (H grows with the number of points).
 """
@@ -56,12 +46,10 @@ import numpy as np
 
 from heterodyne.cmc.geometry import EIGENVALUE_FLOOR, Geometry, to_unbounded
 
-ANCHOR_STEPS = 2
-"""Gauss–Newton steps from θ̂ to a shard's own optimum (it lies within a few model sds of θ̂)."""
 METHOD = ("curvature-adjusted likelihood (Chandler & Bate 2007): each shard's log-likelihood at "
           "theta_hat + C (theta - theta_hat), C^T H C = Sigma_honest^-1 (H: the likelihood's curvature, "
           "Sigma_honest: the NLSQ sandwich covariance), applied in the sampler's logistic coordinates; "
-          "prior and bounds act on theta; each shard anchored at its own optimum")
+          "prior and bounds act on theta")
 
 
 @dataclass(frozen=True)
@@ -97,16 +85,6 @@ class Adjustment:
             "inflated": [name for name, done in zip(names, inflated, strict=True) if done],
             "inflation_sd_ratio": float(1.0 / self.contraction[inflated][0]) if inflated.any() else None,
         }
-
-
-def shard_spread_factor(target: Target, chi2_reduced: float) -> np.ndarray:
-    """(P,) a_i = χ²_red Σ_model,ii / Σ_honest,ii for the parameters adjusted in u, χ²_red for the
-    others: the variance of a shard's posterior mean over λ_k times its posterior variance
-    (:mod:`heterodyne.cmc.trust`)."""
-    ratio = np.ones(target.center.size)
-    in_u = known(target)
-    ratio[in_u] = np.diag(target.model)[in_u] / np.diag(target.honest)[in_u]
-    return chi2_reduced * ratio
 
 
 def target_from_nlsq(nlsq_arrays, n_points: int) -> Target:
@@ -166,34 +144,3 @@ def adjustment(target: Target, geometry: Geometry) -> Adjustment:
         matrix[block] = honest_to_model(target.model[block], target.honest[block]) * dx_du[None, :] / dx_du[:, None]
         contraction[~in_u] = min(1.0, largest_inflation(target.model[block], target.honest[block]) ** -0.5)
     return Adjustment(anchor=target.center, anchor_u=anchor_u, matrix=matrix, contraction=contraction, in_u=in_u)
-
-
-def shard_optimum(problem, center: np.ndarray, in_u: np.ndarray) -> np.ndarray:
-    """θ̂_k: the free parameters ``center`` of ``problem`` (a shard's
-    :class:`heterodyne.nlsq.problem.FitProblem`) moved by ``ANCHOR_STEPS`` Gauss–Newton steps in
-    the logistic coordinates u of the parameters ``in_u``; the others stay. Each step solves the
-    linear least squares of the column-scaled Jacobian ∂r/∂u."""
-    from heterodyne.jaxconfig import jax, jnp
-    from heterodyne.nlsq.problem import padded_point_arrays, problem_constants, weighted_residuals
-
-    lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
-    constants = problem_constants(problem)
-    points = [jnp.asarray(a) for a in padded_point_arrays(problem, problem.points.size)]
-    n_contrast = len(problem.scaling.contrast)
-
-    @jax.jit
-    def residuals_and_jacobian(u):
-        def residuals(u):
-            x = jnp.where(in_u, lower + (upper - lower) * jax.nn.sigmoid(u), center)
-            return weighted_residuals(x, constants, *points, n_contrast=n_contrast)
-
-        return residuals(u), jax.jacfwd(residuals)(u)
-
-    u = to_unbounded(center, lower, upper)
-    for _ in range(ANCHOR_STEPS):
-        residuals, jacobian = (np.asarray(a) for a in residuals_and_jacobian(jnp.asarray(u)))
-        jacobian = jacobian[:, in_u]
-        scale = np.linalg.norm(jacobian, axis=0)
-        scale[scale == 0.0] = 1.0
-        u[in_u] -= np.linalg.lstsq(jacobian / scale, residuals, rcond=None)[0] / scale
-    return np.where(in_u, lower + (upper - lower) / (1.0 + np.exp(-u)), center)

@@ -77,13 +77,12 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
               fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
-              geometry: Geometry, calibration: dict, spread_factor: np.ndarray) -> tuple[dict, dict, str | None]:
+              geometry: Geometry, calibration: dict, chi2_reduced: float) -> tuple[dict, dict, str | None]:
     """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run.
 
     The reported posterior is the combination (``settings['combination']``) of the shards' draws,
     sampled with the curvature-adjusted likelihood described by ``calibration``
-    (:mod:`heterodyne.cmc.calibration`); ``spread_factor`` scales the trust test's expected spread
-    (:mod:`heterodyne.cmc.trust`)."""
+    (:mod:`heterodyne.cmc.calibration`); χ²_red of the NLSQ fit sets the trust test's expected spread."""
     max_r_hat = settings["max_r_hat"]
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
@@ -100,7 +99,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     warnings += combine.gaussian_warnings(names, combined, gaussian_mean, stats["ess_bulk"], label)
     likelihood_powers = [powers(method, plan["n_points"], plan["shard_sizes"][k], plan["n_shards"])[0] for k in used]
     trust, trust_warnings = shard_spread(names, used, used_draws, likelihood_powers,
-                                         [np.array(list(reports[k]["ess_bulk"].values())) for k in used], spread_factor)
+                                         [np.array(list(reports[k]["ess_bulk"].values())) for k in used], chi2_reduced)
     warnings += trust_warnings
     flat = combined.reshape(-1, len(names))
     mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)

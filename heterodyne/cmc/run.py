@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from heterodyne.cmc.calibration import shard_spread_factor
 from heterodyne.cmc.report import summarise
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.setup import CmcSetup, prepare
@@ -24,7 +23,7 @@ def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tupl
     return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
                      settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise,
                      geometry=setup.geometry(), calibration=setup.adjustment().record(setup.names, setup.target),
-                     spread_factor=shard_spread_factor(setup.target, float(nlsq_arrays["chi2_reduced"])))
+                     chi2_reduced=float(nlsq_arrays["chi2_reduced"]))
 
 
 def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> tuple[dict, dict, str | None]:

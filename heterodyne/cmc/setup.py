@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heterodyne.cmc.calibration import Adjustment, Target, adjustment, known, shard_optimum, target_from_nlsq
+from heterodyne.cmc.calibration import Adjustment, Target, adjustment, target_from_nlsq
 from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
 from heterodyne.cmc.plan import ShardPlan, shard_plan
 from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of
@@ -110,11 +110,8 @@ def sample_one(setup: CmcSetup, shard: int, side_by_side: int = 1) -> ShardDraws
     ``side_by_side`` chains at once (the draws do not depend on it)."""
     problem = setup.shard_problem(shard)
     geometry = setup.geometry()
-    target = setup.target
-    if setup.plan.n_shards > 1:  # anchored at the shard's own optimum (heterodyne.cmc.calibration)
-        target = dataclasses.replace(target, center=shard_optimum(problem, target.center, known(target)))
     shard_powers = powers(setup.settings["combination"], setup.plan.n_points, problem.points.size, setup.plan.n_shards)
-    constants, data = model_arguments(problem, geometry, adjustment(target, geometry), setup.priors, shard_powers,
+    constants, data = model_arguments(problem, geometry, setup.adjustment(), setup.priors, shard_powers,
                                       max(setup.plan.sizes))
     return sample_shard((constants, *data), geometry, setup.settings, n_contrast=len(problem.scaling.contrast),
                         shard=shard, n_shards=setup.plan.n_shards, n_points=problem.points.size,
