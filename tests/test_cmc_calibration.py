@@ -206,12 +206,19 @@ def test_without_any_honest_covariance_nothing_is_adjusted():
     assert adjusted.record(("a", "b"), Target(nan, nan, np.zeros(2)))["inflated"] == []
 
 
-def test_target_from_nlsq_is_the_likelihood_curvature_on_the_cmc_points():
+def test_target_from_nlsq_is_the_likelihood_curvature_on_the_cmc_points_and_the_t_widened_sandwich():
+    from scipy import stats
+
     independent = np.array([[4.0, 1.0], [1.0, 2.0]])
     arrays = {"chi2_reduced": np.float64(2.0), "n_points": np.int64(500), "free_values": np.array([1.0, 2.0]),
-              "covariance_independent": independent, "covariance": 3 * independent}
+              "covariance_independent": independent, "covariance": 3 * independent,
+              "degrees_of_freedom": np.array([3.0, np.nan])}
     target = target_from_nlsq(arrays, n_points=1000)
     # H⁻¹ = covariance_independent / χ²_red, and H doubles with twice the points
     np.testing.assert_allclose(target.model, independent / 4.0)
-    np.testing.assert_allclose(target.honest, 3 * independent)
     np.testing.assert_allclose(target.center, [1.0, 2.0])
+    # the sandwich widened to its 90 % t interval: ±1.645 sd of the target = ±t_3(0.95) stderr
+    np.testing.assert_allclose(1.6449 * np.sqrt(target.honest[0, 0]), stats.t.ppf(0.95, 3) * np.sqrt(12.0), rtol=1e-4)
+    np.testing.assert_allclose(target.honest[1, 1], 6.0)  # no degrees of freedom reported: not widened
+    correlation = target.honest[0, 1] / np.sqrt(target.honest[0, 0] * target.honest[1, 1])
+    np.testing.assert_allclose(correlation, 1.0 / np.sqrt(8.0))  # the correlations are the sandwich's

@@ -88,10 +88,11 @@ def test_cmc_recovers_truth_and_both_ways_of_running_give_identical_draws(tmp_pa
         assert low < TRUTH[name] < high, name
         assert abs(nlsq[name] - cmc[name]) < 2 * cmc["sd"][name], name
         assert cmc["q05"][name] < cmc[name] < cmc["q95"][name]
-    # the likelihood's curvature was adjusted to the NLSQ sandwich for every sampled parameter
+    # the likelihood's curvature was adjusted to the NLSQ sandwich, widened to its t intervals
     assert cmc["calibration"]["method"].startswith("curvature-adjusted likelihood")
     assert cmc["calibration"]["adjusted"] == names and cmc["calibration"]["inflated"] == []
-    ratio = np.array([nlsq["stderr"][name] / nlsq["stderr_independent"][name] for name in cmc["varied"]])
+    ratio = np.array([(nlsq["q95"][name] - nlsq[name]) / 1.6448536 / nlsq["stderr_independent"][name]
+                      for name in cmc["varied"]])
     np.testing.assert_allclose([cmc["calibration"]["sd_ratio"][name] for name in cmc["varied"]],
                                ratio * np.sqrt(document["nlsq"]["chi2_reduced"]), rtol=1e-6)
 
