@@ -223,8 +223,8 @@ def test_gaussian_barycenter_is_the_fixed_point_and_each_transport_lands_on_it()
     means = [rng.standard_normal(4) for _ in range(5)]
     mean, target = barycenter.gaussian_barycenter(means, covariances)
     np.testing.assert_allclose(mean, np.mean(means, axis=0), rtol=1e-12)
-    root = barycenter._power(target, 0.5)
-    fixed_point = sum(barycenter._power(root @ c @ root, 0.5) for c in covariances) / len(covariances)
+    root = barycenter.symmetric_power(target, 0.5)
+    fixed_point = sum(barycenter.symmetric_power(root @ c @ root, 0.5) for c in covariances) / len(covariances)
     np.testing.assert_allclose(fixed_point, target, rtol=1e-9, atol=1e-12)
     for c in covariances:
         a = barycenter.transport_matrix(c, target)

@@ -50,10 +50,11 @@ LOCATION_CORRECTION = 0.25
 """The weight of the shards' covariance–location covariation in m* (module docstring)."""
 
 
-def _power(matrix: np.ndarray, exponent: float) -> np.ndarray:
-    """matrix^exponent of a symmetric positive-definite matrix (eigenvalues kept above round-off)."""
+def symmetric_power(matrix: np.ndarray, exponent: float, floor: float = ROUND_OFF) -> np.ndarray:
+    """matrix^exponent of a symmetric positive (semi-)definite matrix, its eigenvalues raised to
+    ``floor`` × the largest."""
     eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    eigenvalues = np.maximum(eigenvalues, ROUND_OFF * eigenvalues[-1])
+    eigenvalues = np.maximum(eigenvalues, floor * eigenvalues[-1])
     return (eigenvectors * eigenvalues ** exponent) @ eigenvectors.T
 
 
@@ -61,8 +62,8 @@ def gaussian_barycenter(means: list[np.ndarray], covariances: list[np.ndarray]) 
     """(m̄, S) of the equal-weight Wasserstein barycenter of N(m_k, Σ_k)."""
     barycenter = sum(covariances) / len(covariances)
     for _ in range(MAX_ITERATIONS):
-        root, inverse_root = _power(barycenter, 0.5), _power(barycenter, -0.5)
-        middle = sum(_power(root @ c @ root, 0.5) for c in covariances) / len(covariances)
+        root, inverse_root = symmetric_power(barycenter, 0.5), symmetric_power(barycenter, -0.5)
+        middle = sum(symmetric_power(root @ c @ root, 0.5) for c in covariances) / len(covariances)
         updated = inverse_root @ middle @ middle @ inverse_root
         updated = (updated + updated.T) / 2
         change = np.linalg.norm(updated - barycenter) / np.linalg.norm(barycenter)
@@ -74,8 +75,8 @@ def gaussian_barycenter(means: list[np.ndarray], covariances: list[np.ndarray]) 
 
 def transport_matrix(covariance: np.ndarray, target: np.ndarray) -> np.ndarray:
     """A of the optimal (linear) transport of N(·, ``covariance``) onto N(·, ``target``)."""
-    root, inverse_root = _power(covariance, 0.5), _power(covariance, -0.5)
-    return inverse_root @ _power(root @ target @ root, 0.5) @ inverse_root
+    root, inverse_root = symmetric_power(covariance, 0.5), symmetric_power(covariance, -0.5)
+    return inverse_root @ symmetric_power(root @ target @ root, 0.5) @ inverse_root
 
 
 def consensus_location(means: list[np.ndarray], covariances: list[np.ndarray]) -> np.ndarray:
@@ -90,7 +91,7 @@ def consensus_transports(covariances: list[np.ndarray]) -> tuple[np.ndarray, lis
     """(S, [A_k]): the barycenter spread taken in the frame whitened by Σ̄, and each shard's linear
     transport onto it (A_k Σ_k A_kᵀ = S)."""
     average = sum(covariances) / len(covariances)
-    root, inverse_root = _power(average, 0.5), _power(average, -0.5)
+    root, inverse_root = symmetric_power(average, 0.5), symmetric_power(average, -0.5)
     whitened = [inverse_root @ c @ inverse_root for c in covariances]
     _, spread = gaussian_barycenter([np.zeros(len(average))] * len(whitened), whitened)
     transports = [root @ transport_matrix(c, spread) @ inverse_root for c in whitened]

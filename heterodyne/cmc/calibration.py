@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heterodyne.cmc.barycenter import symmetric_power
 from heterodyne.cmc.geometry import EIGENVALUE_FLOOR, Geometry, to_unbounded
 
 METHOD = ("curvature-adjusted likelihood (Chandler & Bate 2007): each shard's log-likelihood at "
@@ -114,27 +115,19 @@ def target_from_nlsq(nlsq_arrays, n_points: int) -> Target:
     return Target(model=model, honest=honest, center=np.asarray(nlsq_arrays["free_values"], float))
 
 
-def _symmetric_power(matrix: np.ndarray, exponent: float) -> np.ndarray:
-    """matrix^exponent of a symmetric positive semi-definite matrix, eigenvalues raised to
-    ``EIGENVALUE_FLOOR`` × the largest."""
-    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    eigenvalues = np.maximum(eigenvalues, EIGENVALUE_FLOOR * eigenvalues[-1])
-    return (eigenvectors * eigenvalues ** exponent) @ eigenvectors.T
-
-
 def _model_frame(model: np.ndarray, honest: np.ndarray) -> tuple[np.ndarray, ...]:
     """(D, S_m^½, S_m^-½, S_m^-½ S_h S_m^-½) on the correlation scale of Σ_model (module docstring)."""
     scale = np.sqrt(np.diag(model))
     scaled_model = model / np.outer(scale, scale)
-    inverse_root = _symmetric_power(scaled_model, -0.5)
+    inverse_root = symmetric_power(scaled_model, -0.5, EIGENVALUE_FLOOR)
     ratios = inverse_root @ (honest / np.outer(scale, scale)) @ inverse_root
-    return scale, _symmetric_power(scaled_model, 0.5), inverse_root, ratios
+    return scale, symmetric_power(scaled_model, 0.5, EIGENVALUE_FLOOR), inverse_root, ratios
 
 
 def honest_to_model(model: np.ndarray, honest: np.ndarray) -> np.ndarray:
     """C with C Σ_honest Cᵀ = Σ_model (module docstring)."""
     scale, root, inverse_root, ratios = _model_frame(model, honest)
-    shrink = root @ _symmetric_power(ratios, -0.5) @ inverse_root
+    shrink = root @ symmetric_power(ratios, -0.5, EIGENVALUE_FLOOR) @ inverse_root
     return scale[:, None] * shrink / scale[None, :]
 
 
