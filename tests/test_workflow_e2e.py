@@ -14,11 +14,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_helpers import BIN, REPO, SNAKEFILE, job_counts, snakemake, workflow_env, write_config
+from workflow_helpers import (
+    BIN,
+    REPO,
+    SNAKEFILE,
+    SWEEP_KEY,
+    job_counts,
+    snakemake,
+    tiny_config,
+    workflow_env,
+    write_config,
+)
 
 from heterodyne.summary import summary_columns
 
-SWEEP_KEY = "analyzer_parameters.start_frame"
 LOCAL_PROFILE = str(REPO / "profiles" / "local")
 RUN_FIGURES = ["c2_cuts.png", "c2_fit_00.png", "c2_fit_01.png", "c2_fit_02.png", "rates.png"]  # three angles
 POINTS = ["start_frame=1", "start_frame=6"]
@@ -28,27 +37,6 @@ POINTS = ["start_frame=1", "start_frame=6"]
 def cache_dir(tmp_path_factory) -> Path:
     """One JAX compile cache for the module's runs (compiled once, reused as in a real batch)."""
     return tmp_path_factory.mktemp("jax-cache")
-
-
-def tiny_config(directory: Path) -> dict:
-    """Two sweep points x two seeds of a 30-frame, three-angle simulated dataset, NLSQ only."""
-    analysis = directory / "analysis.yaml"
-    analysis.write_text(
-        "experimental_data: {q: 0.009, phi: [-157.5, -67.5, 22.5]}\n"
-        "parameters:\n"
-        "  D0_ref: {initial: 3.0e4}\n  D0_sample: {initial: 5.0e4}\n  v0: {initial: 1100.0}\n  f0: {initial: 0.4}\n"
-        + "".join(f"  {name}: {{vary: false}}\n" for name in
-                  ("alpha_ref", "D_offset_ref", "alpha_sample", "D_offset_sample", "beta", "v_offset",
-                   "f1", "f2", "f3", "phi0"))
-        + "scaling: {mode: individual, contrast: {initial: 0.1}}\n"
-    )
-    return {
-        "analysis": str(analysis), "results": "results", "methods": ["nlsq"], "seeds": [1, 2],
-        "sweep": {SWEEP_KEY: [1, 6]},
-        "datasets": {"simulate": {"tiny": {"frames": 30, "seed": 3, "layout": "legacy",
-                                           "truth": {"D0_ref": 20000.0, "D0_sample": 80000.0, "v0": 1200.0,
-                                                     "f0": 0.3}}}},
-    }
 
 
 @pytest.fixture(scope="module")

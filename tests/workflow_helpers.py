@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEFILE = REPO / "Snakefile"
 BIN = Path(sys.executable).parent
 JOB_STATS_ROW = re.compile(r"^(\w+)\s+(\d+)$")
+SWEEP_KEY = "analyzer_parameters.start_frame"
 
 
 def workflow_env(cache_dir: Path | None = None) -> dict[str, str]:
@@ -39,6 +40,27 @@ def snakemake(directory: Path, *arguments: str, config: dict | None = None, cach
         command += ["--configfile", str(write_config(directory, config))]
     return subprocess.run([*command, *arguments], capture_output=True, text=True, env=workflow_env(cache_dir),
                           timeout=timeout)
+
+
+def tiny_config(directory: Path) -> dict:
+    """Two sweep points x two seeds of a 30-frame, three-angle simulated dataset, NLSQ only."""
+    analysis = directory / "analysis.yaml"
+    analysis.write_text(
+        "experimental_data: {q: 0.009, phi: [-157.5, -67.5, 22.5]}\n"
+        "parameters:\n"
+        "  D0_ref: {initial: 3.0e4}\n  D0_sample: {initial: 5.0e4}\n  v0: {initial: 1100.0}\n  f0: {initial: 0.4}\n"
+        + "".join(f"  {name}: {{vary: false}}\n" for name in
+                  ("alpha_ref", "D_offset_ref", "alpha_sample", "D_offset_sample", "beta", "v_offset",
+                   "f1", "f2", "f3", "phi0"))
+        + "scaling: {mode: individual, contrast: {initial: 0.1}}\n"
+    )
+    return {
+        "analysis": str(analysis), "results": "results", "methods": ["nlsq"], "seeds": [1, 2],
+        "sweep": {SWEEP_KEY: [1, 6]},
+        "datasets": {"simulate": {"tiny": {"frames": 30, "seed": 3, "layout": "legacy",
+                                           "truth": {"D0_ref": 20000.0, "D0_sample": 80000.0, "v0": 1200.0,
+                                                     "f0": 0.3}}}},
+    }
 
 
 def filled_profile(directory: Path, name: str, cpus_per_node: int, mem_mb_per_node: int) -> Path:
