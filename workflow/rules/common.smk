@@ -8,13 +8,19 @@ from jsonschema.exceptions import ValidationError
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from heterodyne.batch import plan_workflow
-from heterodyne.batch.node import JobRequest, Node, Submission, check_node, retry_mem_mb
-from heterodyne.batch.plan import SIMULATED_DIRECTORY
-from heterodyne.config.messages import format_validation_error
-from heterodyne.config.template import flow
-from heterodyne.errors import HeterodyneError
-from heterodyne.plots.trends import figure_stem
+from heterodyne.batch.workflow import (
+    SIMULATED_DIRECTORY,
+    HeterodyneError,
+    JobRequest,
+    Node,
+    Submission,
+    check_node,
+    figure_stem,
+    flow,
+    format_validation_error,
+    plan_workflow,
+    retry_mem_mb,
+)
 
 try:
     validate(config, "../schemas/config.schema.yaml")
