@@ -1,4 +1,5 @@
-"""pyproject.toml holds the one dependency list; the conda files repeat it exactly."""
+"""pyproject.toml holds the one dependency list; environment.yml repeats it exactly (the rules' conda
+environment pins it to uv.lock: tests/test_workflow_environment.py)."""
 
 import re
 import tomllib
@@ -26,10 +27,6 @@ def conda_requirements(path: Path) -> dict[str, str]:
 
 def project() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-
-
-def test_the_workflow_environment_has_exactly_the_package_dependencies():
-    assert conda_requirements(ROOT / "workflow" / "envs" / "heterodyne.yaml") == requirements(project()["dependencies"])
 
 
 def test_the_conda_environment_has_the_dependencies_the_cluster_and_the_tests():

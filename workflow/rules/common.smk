@@ -7,6 +7,7 @@ import shlex
 from jsonschema.exceptions import ValidationError
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from heterodyne.batch.workflow import (
     SIMULATED_DIRECTORY,
@@ -15,6 +16,7 @@ from heterodyne.batch.workflow import (
     Node,
     Submission,
     check_node,
+    check_rule_command,
     figure_stem,
     flow,
     format_validation_error,
@@ -29,6 +31,12 @@ except WorkflowError as error:
         raise
     key, message = format_validation_error(error.__context__)
     raise WorkflowError(f"invalid workflow config: {key}: {message}") from None
+
+if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:  # else: envs/heterodyne.yaml's
+    try:
+        check_rule_command()
+    except HeterodyneError as error:
+        raise WorkflowError(str(error)) from None
 
 try:
     PLAN = plan_workflow(config)

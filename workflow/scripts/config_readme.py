@@ -53,7 +53,15 @@ stops with one line naming the key at fault.
 Every rule calls the `heterodyne` command. The package is not released on PyPI or conda-forge: it is
 installed from its source tree, into the environment that runs Snakemake (`make env`, or
 `pip install -e .`), or with `--use-conda` into the rules' environment `workflow/envs/heterodyne.yaml`,
-whose post-deploy script installs the package from the checkout named by `$HETERODYNE_SOURCE`.
+whose dependencies are pinned to the versions of `uv.lock` and whose post-deploy script installs the
+package from the checkout named by `$HETERODYNE_SOURCE`
+(`HETERODYNE_SOURCE=/path/to/heterodyne snakemake --use-conda ...`).
+
+Without `--use-conda`, before planning any job, the workflow checks that the first `heterodyne` on
+`PATH` (the command its rules run) reports the version of the package Snakemake imported, and
+otherwise stops with one line naming both. With `--use-conda`, the rules run the package installed
+when their environment was created: after updating the checkout, remove that environment (its path:
+`snakemake --list-conda-envs`) so that the next run builds it again.
 
 ## Keys
 
