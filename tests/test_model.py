@@ -95,8 +95,7 @@ def test_symmetric_and_diagonal():
 
 def test_cross_term_oscillates_but_never_below_offset():
     """X = 2 sqrt(R S) cos(...) with the mean decay, so R + S + X >= (sqrt R - sqrt S)² >= 0:
-    the fringes dip towards the offset but c2 never goes below it (model.md §4 suggests otherwise;
-    the formula does not allow it)."""
+    the fringes dip towards the offset but c2 never goes below it (docs/model.md, Correlation)."""
     t, q, phi, contrast, offset = general_setup()
     theta = general_theta().at[0].set(100.0).at[3].set(100.0).at[6].set(1e4)
     grid = np.asarray(model.c2_grid(theta, contrast, offset, t=t, q=q, phi=phi))
