@@ -22,7 +22,11 @@ from heterodyne.errors import HeterodyneError
 RESULT = "result.json"
 NLSQ_NPZ = "nlsq.npz"
 CMC_NPZ = "cmc_samples.npz"
-NLSQ_ARRAYS = ("names", "values", "vary", "free_names", "covariance", "contrast", "offset", "q", "phi", "t")
+# Every array that anything reads from nlsq.npz: the plots and the API (the estimate, covariance,
+# scaling and selection), and CMC's warm start and likelihood calibration (heterodyne/cmc/setup.py,
+# heterodyne/cmc/calibration.py, heterodyne/cmc/run.py).
+NLSQ_ARRAYS = ("names", "values", "vary", "free_names", "free_values", "covariance", "covariance_independent",
+               "degrees_of_freedom", "chi2_reduced", "n_points", "contrast", "offset", "q", "phi", "t")
 CMC_ARRAYS = ("names", "consensus", "shard_draws", "divergent", "nlsq_values")
 
 
@@ -52,10 +56,17 @@ def read_npz(path: Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray
             arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise HeterodyneError(f"{path}: cannot read ({error})") from error
+    check_arrays(arrays, required, path)
+    return arrays
+
+
+def check_arrays(arrays, required: tuple[str, ...], source) -> None:
+    """Refuse ``arrays`` (an NPZ's arrays, by name) that lack one of ``required``, with one line
+    naming ``source`` and every missing array."""
     missing = [name for name in required if name not in arrays]
     if missing:
-        raise HeterodyneError(f"{path}: missing array(s) {', '.join(missing)}")
-    return arrays
+        raise HeterodyneError(f"{source}: missing array(s) {', '.join(missing)} "
+                              "(not written by this version of heterodyne; rerun the step that writes it)")
 
 
 def read_result(path: Path) -> dict[str, Any]:

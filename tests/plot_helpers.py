@@ -40,7 +40,8 @@ def hand_made_run(directory: Path, n_frames: int = 40) -> Path:
         "vary": np.array([n in VARIED for n in PHYSICS_NAMES] + [True] * len(scaling_names)),
         "free_names": np.array(list(VARIED) + scaling_names), "free_values": free_values, "stderr": stderr,
         "covariance": covariance, "contrast": contrast, "offset": offset, "q": data.q, "phi": data.phi,
-        "t": data.times, "chi2_reduced": np.float64(1.0),
+        "t": data.times, "chi2_reduced": np.float64(1.0), "covariance_independent": covariance,
+        "degrees_of_freedom": np.full(free_values.size, np.inf), "n_points": np.int64(data.c2.size),
     })
     nlsq = {name: float(value) for name, value in zip(PHYSICS_NAMES, values, strict=True)}
     nlsq.update(stderr={n: (0.01 * abs(nlsq[n]) if n in VARIED else None) for n in PHYSICS_NAMES},
