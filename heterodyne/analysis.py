@@ -1,11 +1,11 @@
 """One analysis run as a library: load the configured data, fit by NLSQ, sample by CMC, assemble
 result.json and the NPZ arrays, and write the run directory (:mod:`heterodyne.run_directory`).
 
-The command line (``heterodyne --config RUN.yaml``), the workflow's CMC jobs and the Python API
-(:mod:`heterodyne.api`) all run through here. ``cmc`` warm-starts from the NLSQ result already in
-the run directory when there is one (same run id: same version, config and data), and fits NLSQ
-first otherwise; ``all`` always fits. Exit codes: 0, or 2 on a convergence warning (outputs are
-written either way).
+The command line (``heterodyne --config RUN.yaml``, ``heterodyne nlsq-batch``), the workflow's CMC
+jobs (:mod:`heterodyne.cmc_jobs`) and the Python API (:mod:`heterodyne.api`) all run through
+here. ``cmc`` warm-starts from the NLSQ result already in the run directory when there is one
+(same run id: same version, config and data), and fits NLSQ first otherwise; ``all`` always
+fits. Exit codes: 0, or 2 on a convergence warning (outputs are written either way).
 """
 
 from __future__ import annotations
@@ -186,31 +186,3 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
         log.warning("convergence warning: %s", document["convergence_warning"])
     return run_dir, code
 
-
-@dataclass(frozen=True)
-class CmcInputs:
-    """What a workflow CMC job starts from: the config, its data, the run id and the saved NLSQ result."""
-
-    config: dict
-    data: object
-    identity: str
-    nlsq: NlsqOutcome
-
-
-def cmc_inputs(config_path: Path, data_file: Path | None, nlsq_dir: Path) -> CmcInputs:
-    """Config, data and NLSQ result of a CMC job; the NLSQ result must be of this config and data
-    (same run id)."""
-    from heterodyne.config import load_config
-    from heterodyne.provenance import run_id
-    from heterodyne.runtime import enable_compile_cache
-
-    overrides = {"experimental_data.file_path": str(data_file)} if data_file is not None else {}
-    config = load_config(config_path, overrides)
-    data = load_selected_data(config)
-    identity = run_id(config, data.provenance["sha256"])
-    nlsq = saved_nlsq(nlsq_dir, identity)
-    if nlsq is None:
-        raise HeterodyneError(f"{nlsq_dir}: no NLSQ result of this config and data (run id {identity}); "
-                              f"run heterodyne --config {config_path} --method nlsq --run-dir {nlsq_dir} first")
-    enable_compile_cache(config["compute"]["jax_cache_dir"])
-    return CmcInputs(config, data, identity, nlsq)

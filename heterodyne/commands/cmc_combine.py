@@ -4,10 +4,9 @@ the consensus of a run's shard files, written as a complete CMC run directory.""
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-from heterodyne.commands.cmc_inputs import add_run_arguments, load_run_inputs
+from heterodyne.commands.cmc_inputs import add_run_arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,27 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     """Combine and write; returns 0, or 2 on a convergence warning."""
     from heterodyne.results import check_writable
+    from heterodyne.runtime import apply_thread_budget
 
-    started = time.perf_counter()
     check_writable(args.run_dir)
-    inputs = load_run_inputs(args, 1)
+    apply_thread_budget(1)
 
-    from heterodyne.analysis import log_cmc_summary, new_document, set_status, write_run
-    from heterodyne.cmc.report import read_shard_files
-    from heterodyne.cmc.run import report
-    from heterodyne.cmc.setup import prepare
+    from heterodyne.cmc_jobs import combine_job
 
-    config = inputs.config
-    if args.no_plots:
-        config["output"]["plots"] = False
-    setup = prepare(config, inputs.data, inputs.nlsq.arrays)
-    shards = read_shard_files(args.shards, inputs.identity, setup.names)
-    document = new_document(config, inputs.data, inputs.identity, "cmc", inputs.nlsq)
-    document["cmc"], samples, warning = report(setup, shards, inputs.nlsq.arrays)
-    code = set_status(document, [inputs.nlsq.warning, warning])
-    document["timing"] = {"combine_seconds": time.perf_counter() - started,
-                          "cmc_shard_seconds": sum(s.wall_seconds for s in shards)}
-    write_run(args.run_dir, document, {"nlsq.npz": inputs.nlsq.arrays, "cmc_samples.npz": samples}, inputs.data)
-    log_cmc_summary(document["cmc"])
+    code = combine_job(args.config, args.data, args.nlsq, args.shards, args.run_dir, plots=not args.no_plots)
     print(args.run_dir / "result.json")
     return code

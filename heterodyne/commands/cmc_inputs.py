@@ -1,4 +1,4 @@
-"""The options the CMC workflow commands (cmc-shard, cmc-combine) share, and their inputs."""
+"""The options the CMC workflow commands (cmc-shard, cmc-combine) share."""
 
 from __future__ import annotations
 
@@ -12,14 +12,3 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="HDF5 file (overrides experimental_data.file_path)")
     parser.add_argument("--nlsq", type=Path, required=True, metavar="NLSQ_RUN_DIR",
                         help="run directory of the NLSQ result (result.json and nlsq.npz) of the same config")
-
-
-def load_run_inputs(args: argparse.Namespace, threads: int | None = None):
-    """The thread budget applied, then :func:`heterodyne.analysis.cmc_inputs` of the options."""
-    from heterodyne.runtime import apply_thread_budget, resolve_threads
-
-    apply_thread_budget(resolve_threads(threads))
-
-    from heterodyne.analysis import cmc_inputs
-
-    return cmc_inputs(args.config, args.data, args.nlsq)

@@ -24,21 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Print the plan; returns 0."""
-    from heterodyne.cmc.plan import shard_plan
+    from heterodyne.cmc_jobs import shard_plan_of
     from heterodyne.config import load_config
-    from heterodyne.errors import HeterodyneError
 
     overrides = {"experimental_data.file_path": str(args.data)} if args.data is not None else {}
-    config = load_config(args.config, overrides)
-    n_points = args.n_points
-    if n_points is None:
-        from heterodyne.batch.shape import file_shape, selection
-
-        path = config["experimental_data"]["file_path"]
-        if path is None:
-            raise HeterodyneError("no data file: give --data, --n-points or set experimental_data.file_path")
-        n_points = selection(file_shape(path), config).n_points
-    if n_points < 1:
-        raise HeterodyneError(f"--n-points {n_points}: expected a positive number of points")
-    print(json.dumps(shard_plan(n_points, config["optimization"]["cmc"]).describe()))
+    print(json.dumps(shard_plan_of(load_config(args.config, overrides), args.n_points)))
     return 0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from heterodyne.commands.cmc_inputs import add_run_arguments, load_run_inputs
-from heterodyne.errors import HeterodyneError
+from heterodyne.commands.cmc_inputs import add_run_arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,21 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     """Sample the shard and write its file; returns 0 (convergence is judged when combining)."""
     from heterodyne.results import check_writable
+    from heterodyne.runtime import apply_thread_budget, resolve_threads
 
     check_writable(args.output.parent)
-    inputs = load_run_inputs(args, args.threads)
+    threads = resolve_threads(args.threads)
+    apply_thread_budget(threads)
 
-    from heterodyne.cmc.report import shard_file_arrays
-    from heterodyne.cmc.setup import prepare, sample_one
-    from heterodyne.cmc.workers import shard_layout
-    from heterodyne.results import write_npz
-    from heterodyne.runtime import resolve_threads
+    from heterodyne.cmc_jobs import shard_job
 
-    setup = prepare(inputs.config, inputs.data, inputs.nlsq.arrays)
-    if not 0 <= args.shard < setup.plan.n_shards:
-        raise HeterodyneError(f"--shard {args.shard}: the plan has shards 0..{setup.plan.n_shards - 1}")
-    layout = shard_layout(resolve_threads(args.threads), 1, setup.settings["num_chains"], configured_workers=1)
-    draws = sample_one(setup, args.shard, layout.side_by_side)
-    write_npz(args.output, shard_file_arrays(draws, setup.names, inputs.identity, setup.plan.n_shards))
-    print(args.output)
+    print(shard_job(args.config, args.data, args.nlsq, shard=args.shard, path=args.output, threads=threads))
     return 0

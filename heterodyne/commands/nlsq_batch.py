@@ -34,25 +34,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return parser
 
 
-def fit_config(arguments: list[str]) -> int:
-    """One run, given as the options of the plain ``heterodyne`` run command; its exit code."""
-    from heterodyne.commands import run as run_command
+def fit_config(config: Path, run_dir: Path, threads: int, plots: bool) -> int:
+    """One NLSQ run of ``config`` into ``run_dir`` (:func:`heterodyne.analysis.run_analysis`), as
+    the plain run command does it; prints its result.json and returns its exit code."""
+    from heterodyne.runtime import apply_thread_budget
 
-    parser = argparse.ArgumentParser(prog="heterodyne")
-    run_command.add_arguments(parser)
-    return run_command.run(parser.parse_args(arguments))
+    apply_thread_budget(threads, xla_threads=1)
+
+    from heterodyne.analysis import run_analysis
+    from heterodyne.config import load_config
+
+    resolved = load_config(config, {} if plots else {"output.plots": False})
+    run_dir, code = run_analysis(resolved, method="nlsq", threads=threads, run_dir=run_dir)
+    print(run_dir / "result.json")
+    return code
 
 
-def run_arguments(configs: list[Path], threads: int, plots: bool) -> list[list[str]]:
-    """The run command's options for each config; refuses missing files and shared directories."""
+def fit_tasks(configs: list[Path], threads: int, plots: bool) -> list[tuple[Path, Path, int, bool]]:
+    """The arguments of :func:`fit_config` for each config; refuses missing files and shared
+    directories."""
     directories = [config.parent.resolve() for config in configs]
     for config, directory in zip(configs, directories, strict=True):
         if not config.is_file():
             raise HeterodyneError(f"{config}: no such file")
         if directories.count(directory) > 1:
             raise HeterodyneError(f"{config}: another config is in the same directory (one run per directory)")
-    return [["--config", str(config), "--run-dir", str(config.parent / RUN_DIRECTORY), "--threads", str(threads)]
-            + ([] if plots else ["--no-plots"]) for config in configs]
+    return [(config, config.parent / RUN_DIRECTORY, threads, plots) for config in configs]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
 
     threads = resolve_threads(args.threads)
     workers = min(threads, len(args.configs))
-    tasks = [(arguments,) for arguments in run_arguments(args.configs, threads // workers, not args.no_plots)]
+    tasks = fit_tasks(args.configs, threads // workers, not args.no_plots)
     return max(map_in_processes(fit_config, tasks, workers=workers, threads=threads // workers))
