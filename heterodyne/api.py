@@ -11,6 +11,19 @@ The results are frozen views of exactly what a run writes: ``fit.section`` is re
 ``nlsq`` section and ``fit.arrays`` the arrays of nlsq.npz; ``posterior.section`` is the ``cmc``
 section and ``posterior.arrays`` the arrays of cmc_samples.npz (the fields are listed in
 README.md). Nothing here sets thread budgets: a notebook's jax uses every core of the machine.
+
+Sharded CMC as the workflow runs it: :func:`cmc_plan`, :func:`sample_cmc_shard` per shard (one per
+process or machine), :func:`combine_cmc`; :func:`load_run` reads any finished run directory back
+and :func:`plot_results` draws results held in memory.
+
+JAX in float64 for the whole process: importing this module, :func:`load_config` and
+:func:`load_data` do not touch JAX, but the first call that computes with it (:func:`fit_nlsq`,
+:func:`sample_cmc`, …) switches ``jax_enable_x64`` on for the process (:mod:`heterodyne.jaxconfig`),
+and it stays on, so a notebook's other JAX code creates float64 arrays from then on. The package
+needs float64; JAX's scoped switch (``with jax.enable_x64(True)``) holds only in the thread that
+enters it, while the fit (:mod:`heterodyne.nlsq.projection`) and the sampler
+(:mod:`heterodyne.cmc.sampler`) compute in worker threads of their own, and switching the global
+flag back after each call would leave the package's modules, imported once, computing in float32.
 """
 
 from __future__ import annotations
@@ -162,6 +175,15 @@ def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False, threads
     return NlsqResult(outcome.section, outcome.arrays)
 
 
+def nlsq_arrays_of(nlsq_result: NlsqResult | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """The nlsq.npz arrays of ``nlsq_result``, refused with one line when one that CMC reads is missing."""
+    from heterodyne.run_directory import NLSQ_ARRAYS, check_arrays
+
+    arrays = nlsq_result.arrays if isinstance(nlsq_result, NlsqResult) else nlsq_result
+    check_arrays(arrays, NLSQ_ARRAYS, "nlsq_result")
+    return arrays
+
+
 def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Mapping[str, np.ndarray],
                threads: int | None = None) -> CmcResult:
     """The CMC posterior of ``data`` under the resolved ``config``, warm-started from
@@ -171,9 +193,99 @@ def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Map
     from heterodyne.cmc.run import run_cmc
     from heterodyne.runtime import resolve_threads
 
-    arrays = nlsq_result.arrays if isinstance(nlsq_result, NlsqResult) else nlsq_result
+    arrays = nlsq_arrays_of(nlsq_result)
     section, samples, warning = run_cmc(dict(config), data, nlsq_result=arrays, threads=resolve_threads(threads))
     return CmcResult(section, samples, warning)
+
+
+def cmc_plan(config: Mapping[str, Any]) -> dict:
+    """The CMC shard plan of the resolved ``config`` on its configured data selection (read from
+    the file's shape only): n_shards, n_points, shard_sizes, seed, max_points_per_shard, reason."""
+    from heterodyne.cmc_jobs import shard_plan_of
+
+    return shard_plan_of(dict(config))
+
+
+def sample_cmc_shard(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Mapping[str, np.ndarray],
+                     shard: int, path: str | Path, threads: int | None = None) -> Path:
+    """Sample shard ``shard`` (0-based, below the plan's ``n_shards``, see :func:`cmc_plan`) of the
+    CMC of ``data`` under ``config``, warm-started from ``nlsq_result``, and write its shard file
+    at ``path``: the file ``heterodyne cmc-shard`` writes for the same inputs and seed. Up to
+    ``threads`` of its chains run side by side (default: every usable core); the draws do not
+    depend on it. Returns the path."""
+    from heterodyne.cmc_jobs import write_shard
+    from heterodyne.runtime import resolve_threads
+
+    return write_shard(dict(config), data, nlsq_arrays_of(nlsq_result), shard=shard, path=Path(path),
+                       threads=resolve_threads(threads))
+
+
+def combine_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult, shard_files: list[str | Path],
+                run_dir: str | Path | None = None) -> CmcResult:
+    """The CMC posterior combined from ``shard_files`` (every shard of the plan, in any order, as
+    written by :func:`sample_cmc_shard` or ``heterodyne cmc-shard``): what ``heterodyne
+    cmc-combine`` computes from the same files. With ``run_dir``, also writes it there as a
+    complete CMC run (result.json, nlsq.npz, cmc_samples.npz; figures when ``output.plots``)."""
+    import time
+
+    from heterodyne.analysis import NlsqOutcome
+    from heterodyne.cmc_jobs import combine_shards, write_cmc_run
+
+    started = time.perf_counter()
+    config = dict(config)
+    combined = combine_shards(config, data, nlsq_arrays_of(nlsq_result), [Path(p) for p in shard_files])
+    if run_dir is not None:
+        nlsq = NlsqOutcome(nlsq_result.section, nlsq_result.arrays, nlsq_result.warning, 0.0)
+        write_cmc_run(Path(run_dir), config, data, nlsq, combined, started=started)
+    return CmcResult(combined.section, combined.arrays, combined.warning)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run directory read back: result.json (``document``), its NLSQ result and, for a
+    CMC run, its posterior (None otherwise)."""
+
+    run_dir: Path
+    document: dict
+    nlsq: NlsqResult
+    cmc: CmcResult | None
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """The run written in ``run_dir`` (by the command line, the workflow or :func:`combine_cmc`),
+    as the results the API returns; a missing or foreign file is a HeterodyneError naming it."""
+    from heterodyne.run_directory import load_run_outputs
+
+    outputs = load_run_outputs(Path(run_dir))
+    document = outputs.result
+    nlsq = NlsqResult(document["nlsq"], outputs.nlsq)
+    if outputs.cmc is None or document.get("cmc") is None:
+        return Run(outputs.run_dir, document, nlsq, None)
+    return Run(outputs.run_dir, document, nlsq, CmcResult(document["cmc"], outputs.cmc, cmc_warning(document)))
+
+
+def cmc_warning(document: dict) -> str | None:
+    """The CMC part of a run's convergence warning: result.json's ``convergence_warning`` joins the
+    NLSQ warning and the CMC one with "; " (:func:`heterodyne.analysis.set_status`)."""
+    combined, nlsq = document["convergence_warning"], document["nlsq"]["convergence_warning"]
+    if combined is None or combined == nlsq:
+        return None
+    return combined.removeprefix(f"{nlsq}; ") if nlsq else combined
+
+
+def plot_results(directory: str | Path, data, nlsq_result: NlsqResult, cmc_result: CmcResult | None = None, *,
+         image_format: str = "png") -> list[Path]:
+    """The run's figures from results held in memory, written under ``directory`` (the figures
+    ``heterodyne plot`` draws from a run directory: per-angle fit maps, one-time cuts, rates and,
+    with ``cmc_result``, traces and a corner plot); ``data`` is the data that were fitted. Returns
+    the paths."""
+    from heterodyne.plots.run_plots import write_plots
+    from heterodyne.run_directory import RunOutputs
+
+    outputs = RunOutputs(run_dir=Path(directory),
+                         result={"nlsq": nlsq_result.section, "cmc": cmc_result.section if cmc_result else None},
+                         nlsq=nlsq_result.arrays, cmc=cmc_result.arrays if cmc_result else None)
+    return write_plots(outputs, data, Path(directory), image_format)
 
 
 def simulate(path: str | Path, **spec) -> dict:

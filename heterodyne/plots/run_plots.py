@@ -74,9 +74,15 @@ def write_run_plots(run_dir: Path, *, data=None, image_format: str = "png") -> l
     outputs = load_run_outputs(Path(run_dir))
     if data is None:
         data = load_run_data(outputs.result)
+    return write_plots(outputs, data, outputs.run_dir / PLOTS_DIRECTORY, image_format)
+
+
+def write_plots(outputs: RunOutputs, data, directory: Path, image_format: str = "png") -> list[Path]:
+    """Every applicable figure of a run's outputs (read from a run directory or held in memory)
+    and its data, written under ``directory``; returns their paths."""
+    check_image_format(image_format)
     check_data_matches(outputs, data)
-    directory = outputs.run_dir / PLOTS_DIRECTORY
     paths: list[Path] = []
     for _, writer in figure_writers(outputs, data):
-        paths += writer(directory, image_format)
+        paths += writer(Path(directory), image_format)
     return paths
