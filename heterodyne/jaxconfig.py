@@ -1,7 +1,10 @@
 """JAX, configured for this package: float64 everywhere, and XLA's CPU fusions that are fast here.
 
 Every module that uses JAX imports ``jax``/``jnp`` from here, so 64-bit mode is on before the
-first array is created, whichever module a process happens to import first.
+first array is created, whichever module a process happens to import first. The switch is
+process-wide and stays on, in a notebook too (README.md, "Python API"): JAX's scoped switch
+(``jax.enable_x64`` as a context manager) holds only in the thread that enters it, and the fit
+and the sampler compute in worker threads of their own.
 
 XLA's experimental YNNPACK fusion is switched off (unless $XLA_FLAGS already chooses): it fuses
 the elementwise model into the reduction Σ r² and then runs about 9× slower than the plain loop
