@@ -117,6 +117,7 @@ def test_sacct_status_would_wait_forever_for_a_job_cancelled_by_the_scheduler(tm
 
 # --- Jobs within the node ----------------------------------------------------------------------
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("profile", ["slurm", "pbs"])
 @pytest.mark.parametrize("cpus", [2, 64])
 def test_profile_dry_run_asks_no_job_for_more_than_the_node(tmp_path, profile, cpus):
@@ -137,6 +138,7 @@ def test_profile_dry_run_asks_no_job_for_more_than_the_node(tmp_path, profile, c
         assert commands and all(int(n) <= cpus for c in commands for n in re.findall(r"--threads (\d+)", c))
 
 
+@pytest.mark.e2e
 def test_local_run_never_asks_for_more_than_its_cores(tmp_path):
     for nlsq_jobs in ("per_run", "per_dataset"):
         completed = snakemake(tmp_path, "-n", "-p", "--cores", "1", "--workflow-profile",
@@ -148,6 +150,7 @@ def test_local_run_never_asks_for_more_than_its_cores(tmp_path):
         assert commands and {n for c in commands for n in re.findall(r"--threads (\d+)", c)} == {"1"}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("changes, message", [
     ({"node_cpus": 1}, "rule cmc_shard (run a/base/seed1) asks for 2 threads, more than a node has (node_cpus = 1)"),
     ({"node_mem_mb": 1000}, "rule simulate (dataset a) needs 1024 MB, more than a node has (node_mem_mb = 1000)"),
@@ -162,6 +165,7 @@ def test_oversized_job_fails_before_any_job_with_one_line(tmp_path, changes, mes
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.e2e
 def test_oversized_group_fails_before_any_job_with_one_line(tmp_path):
     profile_dir = filled_profile(tmp_path, "slurm", cpus_per_node=64, mem_mb_per_node=16_000)
     completed = snakemake(tmp_path, "-n", "--cores", "256", "--workflow-profile", str(profile_dir),

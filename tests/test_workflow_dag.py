@@ -11,6 +11,8 @@ from workflow_helpers import REPO, filled_profile, job_counts, shell_commands, s
 
 from heterodyne.simulation import SimulationSpec, simulate_dataset
 
+pytestmark = pytest.mark.e2e  # every test runs snakemake (dry runs, 1 to 5 s each)
+
 PHI = [-157.5, -67.5, 22.5]
 FRAMES = 30
 

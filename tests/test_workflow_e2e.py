@@ -28,6 +28,9 @@ from workflow_helpers import (
 
 from heterodyne.summary import summary_columns
 
+# Every test needs the reference run (80 s on two shared cores) or takes longer itself (CMC: 120 s).
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 LOCAL_PROFILE = str(REPO / "profiles" / "local")
 RUN_FIGURES = ["c2_cuts.png", "c2_fit_00.png", "c2_fit_01.png", "c2_fit_02.png", "rates.png"]  # three angles
 POINTS = ["start_frame=1", "start_frame=6"]

@@ -54,6 +54,7 @@ def dry_run(directory: Path, path_first: Path | None) -> subprocess.CompletedPro
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.e2e
 def test_the_workflow_stops_in_one_line_on_another_version_and_plans_with_the_same(tmp_path):
     fake = fake_command(tmp_path / "old", "heterodyne 0.0.1")
     stopped = dry_run(tmp_path, fake)
