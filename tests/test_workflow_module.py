@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from workflow_helpers import BIN, SNAKEFILE, job_counts, snakemake, tiny_config, workflow_env, write_config
 
-pytestmark = pytest.mark.e2e  # 25 s and 3 s on two shared cores: not slow
+pytestmark = pytest.mark.e2e
 
 MODULE_SNAKEFILE = f"""\
 configfile: "workflow-config.yaml"
@@ -32,10 +32,10 @@ def module_config(directory: Path) -> dict:
     return {**tiny_config(directory), "seeds": [1], "plots": False}
 
 
-def module_snakemake(directory: Path, *arguments: str) -> subprocess.CompletedProcess:
+def module_snakemake(directory: Path, *arguments: str, cache_dir: Path | None = None) -> subprocess.CompletedProcess:
     """snakemake on the module-only Snakefile of ``directory``, run from another working directory."""
     command = [str(BIN / "snakemake"), "--snakefile", str(directory / "Snakefile"), "--directory", str(directory)]
-    return subprocess.run([*command, *arguments], capture_output=True, text=True, env=workflow_env(),
+    return subprocess.run([*command, *arguments], capture_output=True, text=True, env=workflow_env(cache_dir),
                           cwd=directory.parent, timeout=300)
 
 
@@ -61,12 +61,14 @@ def test_the_module_plans_the_jobs_of_the_snakefile(deployment, tmp_path):
     assert counts == {"simulate": 1, "run_config": 2, "nlsq": 2, "summary": 1, "all": 1}
 
 
+@pytest.mark.slow  # 25 to 45 s on two shared cores
 def test_the_module_runs_to_the_summary_of_the_snakefile_and_its_report(deployment, tmp_path):
-    completed = module_snakemake(deployment, "--cores", "2")
+    cache_dir = tmp_path / "jax-cache"  # the second run loads what the first compiled
+    completed = module_snakemake(deployment, "--cores", "2", cache_dir=cache_dir)
     assert completed.returncode == 0, completed.stderr[-3000:]
     direct = tmp_path / "direct"
     direct.mkdir()
-    reference = snakemake(direct, "--cores", "2", config=module_config(direct))
+    reference = snakemake(direct, "--cores", "2", config=module_config(direct), cache_dir=cache_dir)
     assert reference.returncode == 0, reference.stderr[-3000:]
     summary = (deployment / "results" / "summary.csv").read_bytes()
     assert summary == (direct / "results" / "summary.csv").read_bytes()
