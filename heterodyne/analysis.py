@@ -118,11 +118,13 @@ def set_status(document: dict, warnings: list[str | None]) -> int:
 
 
 def write_run(run_dir: Path, document: dict, arrays: dict[str, dict], data=None) -> None:
-    """The run directory (:func:`heterodyne.run_directory.write_run`), then its figures when the
-    config's ``output.plots`` is on."""
+    """The run directory (:func:`heterodyne.run_directory.write_run`), its viewer file when the
+    config's ``output.viewer_file`` is on, then its figures when ``output.plots`` is on."""
     from heterodyne import run_directory
+    from heterodyne.sidecar import write_configured_sidecar
 
     run_directory.write_run(run_dir, document, arrays)
+    write_configured_sidecar(run_dir, document["config"], data)
     if document["config"]["output"]["plots"]:
         from heterodyne.plots.run_plots import write_run_plots
 

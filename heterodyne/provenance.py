@@ -12,8 +12,9 @@ from heterodyne import __version__
 
 # Keys that say where things are, not what is computed: they do not change a run's identity.
 LOCATION_KEYS = (("experimental_data", "file_path"), ("output", "output_dir"), ("output", "plots"),
-                 ("compute", "jax_cache_dir"))
-"""Keys that say where things are (or whether pictures are drawn), not what is computed."""
+                 ("output", "viewer_file"), ("compute", "jax_cache_dir"))
+"""Keys that say where things are (or whether pictures or the viewer file are written), not what
+is computed."""
 
 
 @cache

@@ -131,7 +131,7 @@ def test_overrides_apply_and_leave_the_input_untouched():
 
 def test_override_can_fill_a_null_section():
     config = resolve_config({"output": None}, overrides={"output.plots": True})
-    assert config["output"] == {"output_dir": "results", "plots": True}
+    assert config["output"] == {"output_dir": "results", "plots": True, "viewer_file": False}
 
 
 def test_set_and_get_dotted():

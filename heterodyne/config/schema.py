@@ -253,6 +253,9 @@ def build_schema() -> Schema:
                 "output_dir": _leaf("string", "results", "directory for the run's het_<hash>/ folder",
                                     minLength=1),
                 "plots": _leaf("boolean", False, "write plots"),
+                "viewer_file": _leaf("boolean", False, "also write fit_viewer.h5: the fitted c2 and "
+                                     "residuals in the APS correlator's layout, for the APS viewer "
+                                     "(heterodyne plot always writes it)"),
             }),
             "compute": _section("compute environment", {
                 "jax_cache_dir": _leaf(["string", "null"], None,

@@ -97,8 +97,15 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
 
 def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
     """Plain arrays of nlsq.npz: every parameter, the free ones with covariance, degrees of freedom
-    and 90 % Student-t interval bounds (q05, q95), per-angle scaling."""
+    and 90 % Student-t interval bounds (q05, q95), per-angle scaling, and for notebooks the fitted
+    matrices ``c2_fitted`` (A, N, N) and the standardised residuals ``c2_residual`` (A, N, N) of
+    the fitted points (:mod:`heterodyne.fitted`), both float32."""
+    from heterodyne.fitted import model_matrices, residual_matrices
+
     contrast, offset = per_angle_scaling(fit, problem)
+    fitted = model_matrices(fit.full[:N_PHYSICS], contrast, offset, t=problem.t, q=problem.q, phi=problem.phi)
+    points = problem.points
+    standardised = (points.value - fitted[points.angle_index, points.i, points.j]) / problem.sigma
     lower, upper = fit.uncertainties.interval(fit.full[problem.vary])
     return {
         "names": np.array(problem.names, dtype=str),
@@ -120,4 +127,6 @@ def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
         "t": problem.t,
         "chi2_reduced": np.float64(fit.chi2_reduced),
         "n_points": np.int64(fit.n_points),
+        "c2_fitted": fitted.astype(np.float32),
+        "c2_residual": residual_matrices(standardised, points.angle_index, points.i, points.j, fitted.shape),
     }

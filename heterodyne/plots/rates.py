@@ -55,11 +55,11 @@ def rates_figure(times: np.ndarray, estimate: dict, nlsq_band: dict, cmc_band: d
     return figure
 
 
-def write_rates(directory: Path, image_format: str, *, times: np.ndarray, estimate: np.ndarray,
-                nlsq_draws: np.ndarray, cmc_draws: np.ndarray | None) -> list[Path]:
-    """``rates`` under ``directory`` from the NLSQ estimate (14,) and draws (S, 14); returns its path.
-
-    The estimate and all draws go through the model in one evaluation."""
+def rate_bands(times: np.ndarray, estimate: np.ndarray, nlsq_draws: np.ndarray,
+               cmc_draws: np.ndarray | None) -> tuple[dict, dict, dict | None]:
+    """The curves of PANELS at ``times`` from the NLSQ estimate (14,) and draws (S, 14), in one
+    model evaluation: (estimate {name: (N,)}, NLSQ band {name: ((N,) 5 %, (N,) 95 %)}, CMC band
+    {name: ((N,) 5 %, median, 95 %)} or None without CMC draws)."""
     groups = [estimate[None, :], nlsq_draws] + ([cmc_draws] if cmc_draws is not None else [])
     curves = rate_curves_at(np.concatenate(groups), times)
     bounds = np.cumsum([0] + [group.shape[0] for group in groups])
@@ -71,5 +71,11 @@ def write_rates(directory: Path, image_format: str, *, times: np.ndarray, estima
     if cmc_curves:
         percentiles = (BAND_PERCENTILES[0], 50.0, BAND_PERCENTILES[1])
         cmc_band = dict(zip(names, np.percentile(cmc_curves[0], percentiles, axis=1).swapaxes(0, 1), strict=True))
-    figure = rates_figure(times, central, nlsq_band, cmc_band)
+    return central, nlsq_band, cmc_band
+
+
+def write_rates(directory: Path, image_format: str, *, times: np.ndarray, estimate: np.ndarray,
+                nlsq_draws: np.ndarray, cmc_draws: np.ndarray | None) -> list[Path]:
+    """``rates`` under ``directory`` from the NLSQ estimate (14,) and draws (S, 14); returns its path."""
+    figure = rates_figure(times, *rate_bands(times, estimate, nlsq_draws, cmc_draws))
     return [save_figure(figure, directory, "rates", image_format)]
