@@ -93,12 +93,13 @@ def build_maps(
     dynamic = np.zeros((n_q * n_phi, pixels), dtype=_labels(len(non_empty_cells)))
     static = np.zeros((n_q * n_phi, pixels), dtype=_labels(len(non_empty_cells) * STATIC_BINS_PER_BIN))
     image = np.zeros((n_q * n_phi, pixels))
-    simulated = {cell: index for index, cell in enumerate(processed_cells)} if counts is not None else {}
+    simulated = {cell: index for index, cell in enumerate(processed_cells)}
     static_cells = []  # (natural static index, row, pixel slice, mean count per frame)
     for label, (q_index, phi_index) in enumerate(non_empty_cells, start=1):
         row = q_index * n_phi + phi_index
         dynamic[row] = label
-        cell_counts = counts[simulated[(q_index, phi_index)]] if (q_index, phi_index) in simulated else None
+        cell = (q_index, phi_index)
+        cell_counts = counts[simulated[cell]] if counts is not None and cell in simulated else None
         image[row] = expected.mean() if cell_counts is None else cell_counts.mean(axis=0)
         for g in range(STATIC_BINS_PER_BIN):
             sub_q, sub_phi = divmod(g, STATIC_SPLIT)

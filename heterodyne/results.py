@@ -91,7 +91,7 @@ def write_json(path: Path, document: dict) -> None:
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Atomically write plain arrays (numeric or unicode; object arrays are refused)."""
-    converted = {name: np.asarray(array) for name, array in arrays.items()}
+    converted: dict[str, Any] = {name: np.asarray(array) for name, array in arrays.items()}
     for name, array in converted.items():
         if array.dtype.kind not in "biufU":
             raise TypeError(f"{path.name}: array {name!r} has dtype {array.dtype}, not a plain type")

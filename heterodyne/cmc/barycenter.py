@@ -50,6 +50,11 @@ LOCATION_CORRECTION = 0.25
 """The weight of the shards' covariance–location covariation in m* (module docstring)."""
 
 
+def mean_of(arrays: list[np.ndarray]) -> np.ndarray:
+    """(1/K) Σ_k of K arrays of one shape."""
+    return sum(arrays, np.zeros_like(arrays[0])) / len(arrays)
+
+
 def symmetric_power(matrix: np.ndarray, exponent: float, floor: float = ROUND_OFF) -> np.ndarray:
     """matrix^exponent of a symmetric positive (semi-)definite matrix, its eigenvalues raised to
     ``floor`` × the largest."""
@@ -60,17 +65,17 @@ def symmetric_power(matrix: np.ndarray, exponent: float, floor: float = ROUND_OF
 
 def gaussian_barycenter(means: list[np.ndarray], covariances: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(m̄, S) of the equal-weight Wasserstein barycenter of N(m_k, Σ_k)."""
-    barycenter = sum(covariances) / len(covariances)
+    barycenter = mean_of(covariances)
     for _ in range(MAX_ITERATIONS):
         root, inverse_root = symmetric_power(barycenter, 0.5), symmetric_power(barycenter, -0.5)
-        middle = sum(symmetric_power(root @ c @ root, 0.5) for c in covariances) / len(covariances)
+        middle = mean_of([symmetric_power(root @ c @ root, 0.5) for c in covariances])
         updated = inverse_root @ middle @ middle @ inverse_root
         updated = (updated + updated.T) / 2
         change = np.linalg.norm(updated - barycenter) / np.linalg.norm(barycenter)
         barycenter = updated
         if change < TOLERANCE:
             break
-    return sum(means) / len(means), barycenter
+    return mean_of(means), barycenter
 
 
 def transport_matrix(covariance: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -81,16 +86,16 @@ def transport_matrix(covariance: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def consensus_location(means: list[np.ndarray], covariances: list[np.ndarray]) -> np.ndarray:
     """m* = m̄ − ¼ (1/K) Σ_k (Σ_k − Σ̄) Σ̄⁻¹ (m_k − m̄) of the shards' means and covariances."""
-    mean, average = sum(means) / len(means), sum(covariances) / len(covariances)
-    covariation = sum((c - average) @ np.linalg.solve(average, m - mean)
-                      for m, c in zip(means, covariances, strict=True)) / len(means)
+    mean, average = mean_of(means), mean_of(covariances)
+    covariation = mean_of([(c - average) @ np.linalg.solve(average, m - mean)
+                           for m, c in zip(means, covariances, strict=True)])
     return mean - LOCATION_CORRECTION * covariation
 
 
 def consensus_transports(covariances: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     """(S, [A_k]): the barycenter spread taken in the frame whitened by Σ̄, and each shard's linear
     transport onto it (A_k Σ_k A_kᵀ = S)."""
-    average = sum(covariances) / len(covariances)
+    average = mean_of(covariances)
     root, inverse_root = symmetric_power(average, 0.5), symmetric_power(average, -0.5)
     whitened = [inverse_root @ c @ inverse_root for c in covariances]
     _, spread = gaussian_barycenter([np.zeros(len(average))] * len(whitened), whitened)

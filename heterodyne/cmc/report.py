@@ -62,10 +62,11 @@ def read_shard_files(paths: list[Path], run_id: str, names: tuple[str, ...]) -> 
                                    draws=arrays["draws"], diverging=arrays["diverging"], energy=arrays["energy"],
                                    num_steps=arrays["num_steps"], step_size=arrays["step_size"],
                                    wall_seconds=float(arrays["wall_seconds"]))
-    missing = sorted(set(range(expected or 0)) - set(shards))
+    n_shards = expected or 0
+    missing = sorted(set(range(n_shards)) - set(shards))
     if missing or not shards:
         raise HeterodyneError(f"shard files missing for shards {missing or 'all'}")
-    return [shards[k] for k in range(expected)]
+    return [shards[k] for k in range(n_shards)]
 
 
 def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from heterodyne.errors import HeterodyneError
 
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_overrides(args: argparse.Namespace) -> dict:
     """Dotted config paths set by the command line."""
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if args.data is not None:
         overrides["experimental_data.file_path"] = str(args.data)
     if args.output_dir is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import Any
 
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
@@ -84,10 +85,10 @@ def noise_option(text: str) -> tuple[str, float | None]:
     return "independent", sigma
 
 
-def parse_assignments(assignments: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+def parse_assignments(assignments: list[str]) -> tuple[dict[str, float], dict[str, Any]]:
     """``NAME=VALUE`` strings → (physics truth overrides, contrast/offset overrides)."""
     physics: dict[str, float] = {}
-    scaling: dict[str, float] = {}
+    scaling: dict[str, Any] = {}
     for assignment in assignments:
         name, separator, text = assignment.partition("=")
         name = name.strip()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from heterodyne.errors import HeterodyneError
 
 
-def load_selected_data(config: dict):
+def load_selected_data(config: Mapping[str, Any]):
     """The data selected by the config's experimental_data and analyzer_parameters sections."""
     from heterodyne.data import load_data
 

@@ -28,6 +28,7 @@ def _scalar_datasets(group: h5py.Group) -> dict[str, Scalar]:
 
 def read_correlator_config(h5: h5py.File, layout: Layout) -> dict[str, Scalar]:
     """Every single-valued dataset of the correlator-settings group, as Python scalars."""
+    candidates: tuple[str, ...]
     if layout.name == APS_U:
         candidates = (APS_U_CONFIG_GROUP,)
     elif layout.name == LEGACY:

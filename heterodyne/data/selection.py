@@ -105,7 +105,7 @@ def _select_phi(
     if tolerance < 0:
         raise HeterodyneError(f"phi_tolerance must be >= 0, got {phi_tolerance} ({file})")
     if isinstance(phi, numbers.Real):
-        phi = [phi]
+        phi = [float(phi)]
     if isinstance(phi, str) or not isinstance(phi, Sequence):
         raise HeterodyneError(f"phi must be a list of angles or [lo, hi] ranges, got {phi!r} ({file})")
     angles = np.array([info.phi for info in bins])

@@ -105,6 +105,7 @@ def read_time_step(h5: h5py.File, layout: Layout) -> TimeStep:
     """The time-base factors of the layout (transitional files: APS-U paths first, then legacy)."""
     aps_u = (APS_U_FRAME_TIME, APS_U_STRIDE, APS_U_AVERAGE)
     legacy = (LEGACY_FRAME_TIME, LEGACY_STRIDE, LEGACY_AVERAGE)
+    candidates: list[tuple[str, ...]]
     if layout.name == APS_U:
         candidates = [(path,) for path in aps_u]
     elif layout.name == LEGACY:

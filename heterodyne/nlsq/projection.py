@@ -371,6 +371,6 @@ class ProjectedEvaluator:
                 residuals += np.bincount(angle_index * n_frames + frame, point_residuals, minlength=residuals.size)
             real = weight > 0.0
             points.append((angle_index[real], i[real], j[real], point_residuals[real]))
+        angles, first, second, point_residuals = (np.concatenate(column) for column in zip(*points, strict=True))
         return ScoreSums(grams.reshape(n_angles, n_blocks, n_blocks, size, size), expand,
-                         residuals.reshape(n_angles, n_frames), block,
-                         tuple(np.concatenate(column) for column in zip(*points, strict=True)))
+                         residuals.reshape(n_angles, n_frames), block, (angles, first, second, point_residuals))

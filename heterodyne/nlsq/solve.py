@@ -88,14 +88,13 @@ class CompressedProblem:
 
     def __init__(self, evaluator: ProjectedEvaluator):
         self.evaluator = evaluator
-        self._x: bytes | None = None
-        self._factor: np.ndarray | None = None
+        self._cached: tuple[bytes, np.ndarray] | None = None
 
     def _factor_at(self, x: np.ndarray) -> np.ndarray:
         key = np.asarray(x, dtype=float).tobytes()
-        if key != self._x:
-            self._factor, self._x = self.evaluator.square_root(x), key
-        return self._factor
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self.evaluator.square_root(x))
+        return self._cached[1]
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         return self._factor_at(x)[:, -1]
@@ -241,13 +240,15 @@ def at_optimum(problem: FitProblem, evaluator: ProjectedEvaluator, result) -> tu
     return full, chi2_reduced, uncertainties, independent, sandwich, structure
 
 
-def checked_points(points: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+def checked_points(points: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray,
+                                                                                            np.ndarray, np.ndarray]:
     """The points (angle, i, j, r) the residual-structure check reads: all of them, or a fixed
     uniform subsample of ``STRUCTURE_POINTS`` (the check's memory grows with the points)."""
     if points[0].size <= STRUCTURE_POINTS:
         return points
     chosen = random_index(points[0].size, STRUCTURE_POINTS, seed=0)
-    return tuple(column[chosen] for column in points)
+    angle_index, i, j, residuals = points
+    return angle_index[chosen], i[chosen], j[chosen], residuals[chosen]
 
 
 def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best, optimum: tuple, settings: dict,

@@ -520,7 +520,9 @@ def velocity_candidates(levels: list[Level], q: np.ndarray, phi: np.ndarray, dt:
     factors = q * np.abs(np.cos(np.deg2rad(phi[None, :] + phi0_values[:, None])))
     nyquist = np.pi / (factors.max() * dt)
     bins = np.arange(q.size)[:, None, None]
-    tables, steps, relative_times = [], [], []
+    tables: list[np.ndarray] = []
+    steps: list[float] = []
+    relative_times: list[float] = []
     for level in levels:
         size = 2 * level.misfit.shape[-1] - 1
         speeds = nyquist * np.arange(size) / (size - 1)
@@ -530,8 +532,8 @@ def velocity_candidates(levels: list[Level], q: np.ndarray, phi: np.ndarray, dt:
         steps.extend([speeds[1]] * level.relative_times.size)
         relative_times.extend(level.relative_times)
     speeds = steps[0] * np.arange(1, tables[0].size)
-    joint = sum(nearest(table, step, speeds[:, None] * time**beta_values)
-                for table, step, time in zip(tables, steps, relative_times, strict=True))
+    joint = sum((nearest(table, step, speeds[:, None] * time**beta_values)
+                 for table, step, time in zip(tables, steps, relative_times, strict=True)), np.zeros(()))
     envelope = joint.min(axis=1)
     padded = np.concatenate([[np.inf], envelope, [-np.inf]])
     minima = np.flatnonzero((envelope <= padded[:-2]) & (envelope < padded[2:]))
@@ -730,8 +732,8 @@ class AgeLagMap:
             first.append(np.where(few, low[:, None] + np.minimum(slots, pairs - 1), quadrature))
             weights.append(np.where(few, (slots < pairs) / pairs, 0.5 * node_weights))
             point_lags.append(np.full((low.size, 1), lag))
-        first = np.concatenate(first).T
-        positions = np.stack([first, first + np.concatenate(point_lags).T])
+        firsts = np.concatenate(first).T
+        positions = np.stack([firsts, firsts + np.concatenate(point_lags).T])
         below = np.minimum(positions.astype(int), n_frames - 2)
         return cls(np.concatenate(values, axis=1), np.concatenate(counts).astype(float), below, positions - below,
                    np.concatenate(weights).T)

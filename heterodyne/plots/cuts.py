@@ -31,7 +31,7 @@ def cut_frames(n_frames: int) -> list[tuple[int, np.ndarray]]:
     return cuts
 
 
-def model_along_cuts(theta, contrast, offset, *, times, q, phi, cuts) -> np.ndarray:
+def model_along_cuts(theta, contrast, offset, *, times, q, phi, cuts) -> list[list[np.ndarray]]:
     """The model along ``cuts``: per angle, a list with one array per cut (values at its js)."""
     n_angles = len(q)
     i = np.concatenate([np.full(js.size, start) for start, js in cuts])
