@@ -274,7 +274,7 @@ def cmc_warning(document: dict) -> str | None:
 
 
 def plot_results(directory: str | Path, data, nlsq_result: NlsqResult, cmc_result: CmcResult | None = None, *,
-         image_format: str = "png") -> list[Path]:
+                 image_format: str = "png") -> list[Path]:
     """The run's figures from results held in memory, written under ``directory`` (the figures
     ``heterodyne plot`` draws from a run directory: per-angle fit maps, one-time cuts, rates and,
     with ``cmc_result``, traces and a corner plot); ``data`` is the data that were fitted. Returns
