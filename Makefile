@@ -28,10 +28,12 @@ demo: env
 test: env
 	$(VENV)/bin/python -m pytest -n 2 -q
 
-# ruff (rules in pyproject.toml) over the package, tests and benchmarks; snakefmt over the workflow.
+# ruff (rules in pyproject.toml) over the package, tests and benchmarks; snakefmt over the workflow;
+# mypy (settings in pyproject.toml) over the package's annotations.
 lint: env
 	$(VENV)/bin/ruff check heterodyne tests benchmarks
 	$(VENV)/bin/snakefmt --check Snakefile workflow
+	$(VENV)/bin/mypy
 
 lock: | $(UV)
 	$(UV) lock

@@ -35,6 +35,7 @@ import numpy as np
 from heterodyne.data.bins import LEGACY_Q_LIST, QMAP_DIM0, legacy_coordinates
 from heterodyne.data.h5access import open_readonly, read_vector
 from heterodyne.data.layouts import detect_layout
+from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import N_PHYSICS
 from heterodyne.run_directory import RunOutputs, load_run_outputs
 
@@ -96,7 +97,10 @@ def _number(value: float):
 def _qmap_from_partitions(h5: h5py.File, source: h5py.File) -> None:
     """An APS-U q-map for a file that has none: the natural grid of every distinct q and φ of its
     dynamic partitions, partition L (1-based) at the cell of its (q_L, φ_L)."""
-    labels = np.arange(1, read_vector(source, LEGACY_Q_LIST).size + 1)
+    q_list = read_vector(source, LEGACY_Q_LIST)
+    if q_list is None:
+        raise HeterodyneError(f"{source.filename}: no {LEGACY_Q_LIST} to build a q-map from")
+    labels = np.arange(1, q_list.size + 1)
     q, phi = legacy_coordinates(source, labels)
     q_centres, q_index = np.unique(q, return_inverse=True)
     phi_centres, phi_index = np.unique(phi, return_inverse=True)

@@ -22,5 +22,5 @@ def test_pre_commit_runs_the_commands_of_make_lint_on_the_whole_tree():
     assert repository["repo"] == "local"
     hooks = repository["hooks"]
     assert [hook["entry"] for hook in hooks] == make_lint_commands()
-    assert len(hooks) == 2
+    assert len(hooks) == 3
     assert all(hook["language"] == "system" and hook["pass_filenames"] is False for hook in hooks)

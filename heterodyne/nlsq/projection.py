@@ -183,7 +183,7 @@ def single_angle_blocks(problem: FitProblem) -> tuple[np.ndarray, tuple[np.ndarr
     order = np.argsort(points.angle_index, kind="stable")
     weight = 1.0 / problem.sigma
     indices = (points.angle_index.astype(np.int32), points.i.astype(np.int32), points.j.astype(np.int32))
-    arrays = (*indices, points.value, weight)
+    arrays: tuple[np.ndarray, ...] = (*indices, points.value, weight)
     columns = [np.zeros((int(per_angle_blocks.sum()), length), dtype=a.dtype) for a in arrays]
     block_angle = np.repeat(np.arange(n_angles), per_angle_blocks)
     first_block = np.concatenate([[0], np.cumsum(per_angle_blocks)[:-1]])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,12 +44,12 @@ def figure_writers(outputs: RunOutputs, data) -> list[tuple[str, FigureWriter]]:
     """(figure kind, writer(directory, image_format)) for every figure this run has."""
     nlsq = outputs.nlsq
     estimate = np.asarray(nlsq["values"][:N_PHYSICS], dtype=float)
-    model = dict(theta=estimate, contrast=np.asarray(nlsq["contrast"]), offset=np.asarray(nlsq["offset"]),
-                 q=np.asarray(nlsq["q"]), phi=np.asarray(nlsq["phi"]))
+    model: dict[str, Any] = {key: np.asarray(nlsq[key]) for key in ("contrast", "offset", "q", "phi")}
+    model["theta"] = estimate
     times = np.asarray(nlsq["t"], dtype=float)
     cmc = outputs.cmc
     cmc_draws = parameter_draws.cmc_draws(cmc, estimate) if cmc is not None else None
-    writers = [
+    writers: list[tuple[str, FigureWriter]] = [
         ("fit maps", partial(write_fit_maps, c2=data.c2, times=times, noise=outputs.result["nlsq"]["noise"], **model)),
         ("cuts", partial(write_cuts, c2=data.c2, times=times, **model)),
         ("rates", partial(write_rates, times=times, estimate=estimate,
