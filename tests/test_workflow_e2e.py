@@ -85,6 +85,9 @@ def test_tiny_run_draws_each_runs_figures_and_the_trends_and_the_report_holds_th
 
     completed = snakemake(reference, "--report", "report.zip", config=tiny_config(reference))
     assert completed.returncode == 0, completed.stderr[-3000:]
+    # docutils reports a caption it cannot render as "(ERROR/3) ..." or "(WARNING/2) ..."
+    messages = completed.stdout + completed.stderr
+    assert not re.search(r"\((ERROR|WARNING|SEVERE)/\d\)|Undefined substitution", messages), messages[-3000:]
     with zipfile.ZipFile(reference / "report.zip") as archive:
         stored = {name.rsplit("/", 1)[-1]: archive.read(name) for name in archive.namelist()
                   if name.endswith("/summary.csv") or name.endswith("/trend_analyzer_parameters_start_frame.png")}
