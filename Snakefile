@@ -31,6 +31,7 @@ include: "workflow/rules/nlsq.smk"
 include: "workflow/rules/cmc.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/preview.smk"
 
 
 check_node_size()  # the jobs one by one (groups are known only once the job graph is built, see all_targets)

@@ -126,6 +126,17 @@ def test_plots_switch_adds_or_drops_the_figure_jobs_and_fits_never_plot(tmp_path
         assert "/plots" not in output and "results/trends" not in output
 
 
+@pytest.mark.parametrize("preview", [True, False])
+def test_preview_switch_adds_one_preview_job_per_dataset(tmp_path, preview):
+    config = {"analysis": str(write_analysis(tmp_path)), "results": "results", "plots": False, "preview": preview,
+              "datasets": simulated(["a", "b"])}
+    output = dry_run(tmp_path, config, "--cores", "2")
+    assert job_counts(output).get("preview", 0) == (2 if preview else 0)
+    expected = [f"heterodyne preview results/simulated/{name}.h5 --output-dir results/{name}/preview"
+                f" > results/{name}/logs/preview.log 2>&1" for name in ("a", "b")]
+    assert sorted(shell_commands(output, "preview")) == (expected if preview else [])
+
+
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory) -> list[Path]:
     """Two small simulated files on disk (legacy layout: byte-identical for equal specs)."""

@@ -188,7 +188,11 @@ def job_requests():
                 JobRequest("cmc_shard", where, rule_threads("cmc_shard"), run.shard_mem_mb(rule_threads("cmc_shard")))
             )
             requests.append(JobRequest("cmc_combine", where, rule_threads("cmc_combine"), run.combine_mem_mb()))
-    per_dataset = (["nlsq_dataset"] if config["nlsq_jobs"] == "per_dataset" else []) + (["plot"] if PLOTS else [])
+    per_dataset = (
+        (["nlsq_dataset"] if config["nlsq_jobs"] == "per_dataset" else [])
+        + (["plot"] if PLOTS else [])
+        + (["preview"] if config["preview"] else [])
+    )
     for rule_name in per_dataset:
         threads = rule_threads(rule_name)
         requests += [
@@ -217,7 +221,12 @@ def figure_targets():
     return runs + list(trend_files().values())
 
 
+def preview_targets():
+    """Every dataset's preview/ directory when previews are on."""
+    return [f"{RESULTS}/{name}/preview" for name in PLAN.datasets] if config["preview"] else []
+
+
 def all_targets(wildcards):
-    """The workflow's outputs (summary tables, figures), once every job and group is known to fit a node."""
+    """The workflow's outputs (summary tables, figures, previews), once every job and group is known to fit a node."""
     check_node_size()
-    return [*summary_outputs().values(), *figure_targets()]
+    return [*summary_outputs().values(), *figure_targets(), *preview_targets()]
