@@ -11,7 +11,7 @@ from heterodyne.jaxconfig import jnp
 from heterodyne.model import c2_grid
 from heterodyne.parameters import PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.simulation import SimulationSpec, model_matrices, simulate_dataset
-from heterodyne.speckle import correlator_c2, raw_frame_times, simulate_counts
+from heterodyne.simulation.speckle import correlator_c2, raw_frame_times, simulate_counts
 
 C2_GROUP = "/xpcs/twotime/correlation_map"
 N_FRAMES = 30

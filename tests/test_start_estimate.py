@@ -20,7 +20,7 @@ from heterodyne.nlsq import start_estimate
 from heterodyne.nlsq.start_estimate import FITTED, estimate_start
 from heterodyne.parameters import PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.simulation import SimulationSpec, model_matrices, speckle_frames, stored_matrices
-from heterodyne.speckle import correlator_c2
+from heterodyne.simulation.speckle import correlator_c2
 
 LOWER = np.array([p.lower for p in PHYSICS_PARAMETERS])
 UPPER = np.array([p.upper for p in PHYSICS_PARAMETERS])

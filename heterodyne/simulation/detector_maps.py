@@ -6,7 +6,7 @@ over time segments, per frame over the detector). A simulated file has no real d
 uses a fictitious one: one row per natural (q, φ) cell in q-major order, ``pixels`` columns; the
 row of an empty cell is masked out. Each dynamic cell (i, j) splits into 2 × 2 static cells
 (2i + a, 2j + b), a, b ∈ {0, 1}, whose pixels are the quarters g = 2a + b of the row, the groups
-:mod:`heterodyne.speckle` normalises each frame by. Static centres sit at c ± Δ/4 of the dynamic
+:mod:`heterodyne.simulation.speckle` normalises each frame by. Static centres sit at c ± Δ/4 of the dynamic
 centre c, Δ the smallest spacing of the dynamic centres (10 % of q, or 10° of φ, for a single one).
 
 Pixels of the processed bins of a speckle simulation carry their simulated counts; every other
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heterodyne.speckle import STATIC_BINS_PER_BIN
+from heterodyne.simulation.speckle import STATIC_BINS_PER_BIN
 
 STATIC_SPLIT = math.isqrt(STATIC_BINS_PER_BIN)
 """Static cells per dynamic cell along q and along φ."""

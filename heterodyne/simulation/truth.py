@@ -1,0 +1,60 @@
+"""The truth JSON written beside a simulated file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from heterodyne import __version__
+from heterodyne.simulation.spec import SimulationSpec
+
+TRUTH_SUFFIX = ".truth.json"
+TRUTH_FORMAT = "heterodyne-simulation-truth/1"
+
+
+def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
+    """The truth JSON: parameters, per-bin key/label/(q, φ)/scaling, time base, noise, seed, spec."""
+    key_prefix = "c2" if spec.layout == "aps-u" else "g2"
+    n_phi = len(spec.phi_centres)
+    bins = []
+    for index, info in enumerate(spec.processed_bins(), start=1):
+        file_label = info.label if spec.layout == "aps-u" else info.q_index * n_phi + info.phi_index + 1
+        bins.append(
+            {
+                "key": f"{key_prefix}_{index:05d}",
+                "label": file_label,
+                "q_index": info.q_index,
+                "phi_index": info.phi_index,
+                "q": info.q,
+                "phi": info.phi,
+                "contrast": info.contrast,
+                "offset": info.offset,
+            }
+        )
+    return {
+        "format": TRUTH_FORMAT,
+        "heterodyne_version": __version__,
+        "data_file": data_path.name,
+        "layout": spec.layout,
+        "params": spec.truth_params(),
+        "bins": bins,
+        "dt": spec.dt,
+        "frame_time": spec.frame_time,
+        "stride_frame": spec.stride_frame,
+        "avg_frame": spec.avg_frame,
+        "n_frames": spec.n_frames,
+        "frames": [1, spec.n_frames],
+        "begin_frame": spec.begin_frame,
+        "time_origin": spec.time_origin,
+        "time_convention": "stored frame k (1-based) at t = begin_frame * frame_time + k * dt",
+        "noise": spec.noise,
+        "noise_sigma": spec.noise_sigma,
+        "diagonal_excess": spec.diagonal_excess,
+        "seed": spec.seed,
+        "spec": spec.as_dict(),
+    }
+
+
+def default_truth_path(data_path: Path) -> Path:
+    """``<file>.truth.json`` beside the data file."""
+    return data_path.with_name(data_path.name + TRUTH_SUFFIX)
