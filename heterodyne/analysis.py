@@ -19,11 +19,11 @@ from pathlib import Path
 from heterodyne import __version__
 from heterodyne.data.configured import load_selected_data
 from heterodyne.errors import HeterodyneError
+from heterodyne.methods import RUN_CHOICES
 
 log = logging.getLogger("heterodyne")
 
 EXIT_CONVERGENCE = 2
-METHODS = ("nlsq", "cmc", "all")
 
 
 def data_section(data, n_points: int) -> dict:
@@ -156,8 +156,8 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
     from heterodyne.runtime import enable_compile_cache
 
     started = time.perf_counter()
-    if method not in METHODS:
-        raise HeterodyneError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+    if method not in RUN_CHOICES:
+        raise HeterodyneError(f"method {method!r}: expected one of {', '.join(RUN_CHOICES)}")
     output_dir = Path(config["output"]["output_dir"])
     check_writable(run_dir or output_dir)
     data = load_selected_data(config)

@@ -53,6 +53,7 @@ SCALING_PARAMETERS: tuple[ParameterSpec, ...] = (
 )
 
 PHYSICS_NAMES: tuple[str, ...] = tuple(p.name for p in PHYSICS_PARAMETERS)
+SCALING_NAMES: tuple[str, ...] = tuple(p.name for p in SCALING_PARAMETERS)
 N_PHYSICS = len(PHYSICS_NAMES)
 
 BY_NAME: dict[str, ParameterSpec] = {p.name: p for p in PHYSICS_PARAMETERS + SCALING_PARAMETERS}

@@ -28,6 +28,7 @@ import numpy as np
 from heterodyne.errors import HeterodyneError
 
 MODES = ("individual", "constant", "fourier", "fixed")
+"""The scaling modes of the table above; the config also accepts ``auto`` (individual, solved linearly)."""
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,15 @@ import pandas as pd
 
 from heterodyne.config import get_dotted
 from heterodyne.errors import HeterodyneError
+from heterodyne.methods import METHODS
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import atomic_write_bytes
 from heterodyne.run_directory import read_result
 
-METHODS = ("nlsq", "cmc")
 RUN_KEYS = ["dataset", "run", "seed"]
+"""The columns that name a run: where its result.json lies (:func:`locate`)."""
+VALUE_SUFFIXES = ("", "_err", "_q05", "_q95")
+"""Per physics name, the columns value, uncertainty and 90 % interval (:func:`parameter_columns`)."""
 SEED_DIRECTORY = re.compile(r"seed(\d+)")
 
 
@@ -64,7 +67,7 @@ def locate(path: Path, root: Path) -> RunLocation:
 
 def summary_columns(sweep_keys: list[str]) -> list[str]:
     """The columns of summary.csv, in order (the trend plots read exactly these)."""
-    per_parameter = [f"{name}{suffix}" for name in PHYSICS_NAMES for suffix in ("", "_err", "_q05", "_q95")]
+    per_parameter = [f"{name}{suffix}" for name in PHYSICS_NAMES for suffix in VALUE_SUFFIXES]
     return [
         *RUN_KEYS, "method", *sweep_keys,
         "status", "convergence_warning", "chi2_reduced", "varied",

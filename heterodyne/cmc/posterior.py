@@ -22,9 +22,12 @@ import numpy as np
 
 from heterodyne.cmc.calibration import Adjustment
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
+from heterodyne.config.schema import PRIOR_TYPES
 from heterodyne.nlsq.problem import FitProblem, padded_point_arrays, problem_constants, weighted_residuals
 
-PRIOR_KINDS = {"uniform": 0, "normal": 1, "lognormal": 2}
+PRIOR_KINDS = {family: code for code, family in enumerate(PRIOR_TYPES)}
+"""The integer code of each prior family, as compiled code reads it (``log_prior``)."""
+NORMAL, LOGNORMAL = PRIOR_KINDS["normal"], PRIOR_KINDS["lognormal"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def log_prior(x, kind, mu, sigma):
     log_x = jnp.log(jnp.where(x > 0.0, x, 1.0))
     normal = -0.5 * ((x - mu) / sigma) ** 2
     lognormal = -log_x - 0.5 * ((log_x - mu) / sigma) ** 2
-    return jnp.sum(jnp.where(kind == 1, normal, jnp.where(kind == 2, lognormal, 0.0)))
+    return jnp.sum(jnp.where(kind == NORMAL, normal, jnp.where(kind == LOGNORMAL, lognormal, 0.0)))
 
 
 def adjusted_point(z, x, constants):

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from heterodyne.errors import HeterodyneError
-
-METHODS = ("nlsq", "cmc", "all")
+from heterodyne.methods import RUN_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the outputs into exactly this directory instead of OUTPUT_DIR/het_<hash>/ "
                              "(for workflows that need paths known in advance)")
     parser.add_argument("--no-plots", action="store_true", help="write no plots (overrides output.plots)")
-    parser.add_argument("--method", choices=METHODS, default="nlsq",
+    parser.add_argument("--method", choices=RUN_CHOICES, default="nlsq",
                         help="nlsq; cmc (NLSQ warm start, reusing a saved NLSQ result); all (NLSQ then CMC)")
     parser.add_argument("--threads", type=int,
                         help="CPU budget of the process (default $HETERODYNE_THREADS or all cores)")

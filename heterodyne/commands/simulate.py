@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from heterodyne.errors import HeterodyneError
-from heterodyne.parameters import PHYSICS_NAMES
+from heterodyne.parameters import PHYSICS_NAMES, SCALING_NAMES
 from heterodyne.simulation import NOISE_MODELS, SIMULATION_LAYOUTS, SimulationSpec, default_truth_path, simulate_dataset
-
-SCALING_FIELDS = ("contrast", "offset")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -100,12 +98,12 @@ def parse_assignments(assignments: list[str]) -> tuple[dict[str, float], dict[st
             raise HeterodyneError(f"--set {assignment!r}: {text!r} is not a number") from None
         if not math.isfinite(value):
             raise HeterodyneError(f"--set {assignment!r}: value must be finite")
-        if name in SCALING_FIELDS:
+        if name in SCALING_NAMES:
             scaling[name] = value
         elif name in PHYSICS_NAMES:
             physics[name] = value
         else:
-            known = ", ".join(PHYSICS_NAMES + SCALING_FIELDS)
+            known = ", ".join(PHYSICS_NAMES + SCALING_NAMES)
             raise HeterodyneError(f"--set {assignment!r}: unknown parameter {name!r} (known: {known})")
     return physics, scaling
 

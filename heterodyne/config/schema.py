@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from heterodyne.cmc.combination import COMBINATIONS
 from heterodyne.parameters import PHYSICS_PARAMETERS, SCALING_PARAMETERS, ParameterSpec
+from heterodyne.scaling import MODES as SCALING_MODES
 
 Schema = dict[str, Any]
 
 PRIOR_TYPES = ("uniform", "normal", "lognormal")
-SCALING_MODES = ("auto", "individual", "constant", "fourier", "fixed")
+"""The prior families a parameter may have (:mod:`heterodyne.cmc.posterior` gives each its density)."""
 NLSQ_WEIGHTS = ("uniform", "lag_noise")
 NLSQ_STARTS = ("auto", "initial")
-COMBINATIONS = ("barycenter", "scott")
 
 
 def _leaf(types: str | list[str], default: Any, description: str, **keywords: Any) -> Schema:
@@ -183,7 +184,7 @@ def _scaling() -> Schema:
     return _section("per-angle contrast and offset", {
         "mode": _leaf("string", "auto",
                       "auto (every bin its own contrast and offset, solved linearly) | individual | constant | "
-                      "fourier | fixed", enum=list(SCALING_MODES)),
+                      "fourier | fixed", enum=["auto", *SCALING_MODES]),
         "fourier_order": _leaf("integer", 1, "harmonics in phi for fourier mode (a series per q)", minimum=0),
         "contrast": _scaling_parameter_schema(by_name["contrast"]),
         "offset": _scaling_parameter_schema(by_name["offset"]),

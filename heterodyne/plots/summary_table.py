@@ -15,9 +15,9 @@ from pathlib import Path
 
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
+from heterodyne.summary import RUN_KEYS, VALUE_SUFFIXES
 
-REQUIRED_COLUMNS = ("dataset", "run", "seed", "method", "status", "varied")
-VALUE_SUFFIXES = ("", "_err", "_q05", "_q95")
+REQUIRED_COLUMNS = (*RUN_KEYS, "method", "status", "varied")
 
 
 @dataclass(frozen=True)
