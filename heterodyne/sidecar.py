@@ -1,6 +1,6 @@
 """The fit as a two-time file the APS viewer opens: ``RUN_DIR/fit_viewer.h5`` (docs/data-formats.md).
 
-The sidecar is an APS-U result file (the layout of :mod:`heterodyne.data.layouts`) whose
+The sidecar is an APS-U result file (the layout of :mod:`heterodyne.layouts.aps_u`) whose
 ``/xpcs/twotime/correlation_map/c2_NNNNN`` hold the fitted model instead of the data:
 
 - everything of the input file but its matrices and ``/xpcs/twotime`` is copied (``/entry``,
@@ -32,18 +32,16 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from heterodyne.data.bins import LEGACY_Q_LIST, QMAP_DIM0, legacy_coordinates
+from heterodyne.data.bins import legacy_coordinates
 from heterodyne.data.h5access import open_readonly, read_vector
 from heterodyne.data.layouts import detect_layout
 from heterodyne.errors import HeterodyneError
+from heterodyne.layouts import aps_u, legacy
 from heterodyne.parameters import N_PHYSICS
 from heterodyne.run_directory import RunOutputs, load_run_outputs
 
 SIDECAR = "fit_viewer.h5"
-TWOTIME = "/xpcs/twotime"
-FITTED_GROUP = f"{TWOTIME}/correlation_map"
-RESIDUAL_GROUP = f"{TWOTIME}/residual_map"
-FRAME_TIME = "/entry/instrument/detector_1/frame_time"
+RESIDUAL_GROUP = f"{aps_u.TWOTIME}/residual_map"
 OWN_GROUP = "/heterodyne"
 PROVENANCE_KEYS = ("run_id", "heterodyne_version", "git_commit", "created", "data_file", "data_sha256",
                    "method", "status", "convergence_warning")
@@ -97,19 +95,19 @@ def _number(value: float):
 def _qmap_from_partitions(h5: h5py.File, source: h5py.File) -> None:
     """An APS-U q-map for a file that has none: the natural grid of every distinct q and φ of its
     dynamic partitions, partition L (1-based) at the cell of its (q_L, φ_L)."""
-    q_list = read_vector(source, LEGACY_Q_LIST)
+    q_list = read_vector(source, legacy.Q_LIST)
     if q_list is None:
-        raise HeterodyneError(f"{source.filename}: no {LEGACY_Q_LIST} to build a q-map from")
+        raise HeterodyneError(f"{source.filename}: no {legacy.Q_LIST} to build a q-map from")
     labels = np.arange(1, q_list.size + 1)
     q, phi = legacy_coordinates(source, labels)
     q_centres, q_index = np.unique(q, return_inverse=True)
     phi_centres, phi_index = np.unique(phi, return_inverse=True)
-    h5["/xpcs/qmap/dynamic_v_list_dim0"] = q_centres
-    h5["/xpcs/qmap/dynamic_v_list_dim1"] = phi_centres
-    h5["/xpcs/qmap/dynamic_num_pts"] = np.array([q_centres.size, phi_centres.size], dtype=np.int64)
-    h5["/xpcs/qmap/dynamic_index_mapping"] = (q_index * phi_centres.size + phi_index).astype(np.int64)
-    h5["/xpcs/qmap/map_names"] = np.array([b"q", b"phi"])
-    h5["/xpcs/qmap/map_units"] = np.array([b"1/A", b"deg"])
+    h5[aps_u.QMAP_DIM0] = q_centres
+    h5[aps_u.QMAP_DIM1] = phi_centres
+    h5[aps_u.QMAP_NUM_PTS] = np.array([q_centres.size, phi_centres.size], dtype=np.int64)
+    h5[aps_u.QMAP_INDEX_MAPPING] = (q_index * phi_centres.size + phi_index).astype(np.int64)
+    h5[aps_u.QMAP_MAP_NAMES] = np.array([b"q", b"phi"])
+    h5[aps_u.QMAP_MAP_UNITS] = np.array([b"1/A", b"deg"])
 
 
 def _upper(matrix: np.ndarray) -> np.ndarray:
@@ -118,18 +116,18 @@ def _upper(matrix: np.ndarray) -> np.ndarray:
 
 def _write_twotime(h5: h5py.File, source: h5py.File, fitted: np.ndarray, residual: np.ndarray, data) -> None:
     """The fitted and residual matrices, their labels, g2 and the correlator settings on the run's clock."""
-    from heterodyne.simulation import diagonal_average_g2, segment_g2
+    from heterodyne.simulation.g2 import diagonal_average_g2, segment_g2
 
     stored = np.stack([_upper(matrix) for matrix in fitted])
     for key, (matrix, standardised) in enumerate(zip(stored, residual, strict=True), start=1):
-        for group, values in ((FITTED_GROUP, matrix), (RESIDUAL_GROUP, _upper(standardised))):
-            h5.create_dataset(f"{group}/c2_{key:05d}", data=values, compression="lzf", chunks=values.shape)
-    h5[f"{TWOTIME}/processed_bins"] = np.array([info["label"] for info in data.provenance["selected_bins"]],
+        for group, values in ((aps_u.MATRIX_GROUP, matrix), (RESIDUAL_GROUP, _upper(standardised))):
+            h5.create_dataset(f"{group}/{aps_u.matrix_key(key)}", data=values, compression="lzf", chunks=values.shape)
+    h5[aps_u.PROCESSED_BINS] = np.array([info["label"] for info in data.provenance["selected_bins"]],
                                                dtype=np.int64)
-    h5[f"{TWOTIME}/normalized_g2"] = diagonal_average_g2(stored)
-    h5[f"{TWOTIME}/normalized_g2_segments"] = segment_g2(stored)
-    if f"{TWOTIME}/config" in source:
-        source.copy(source[f"{TWOTIME}/config"], h5[TWOTIME], name="config")
+    h5[aps_u.NORMALIZED_G2] = diagonal_average_g2(stored)
+    h5[aps_u.NORMALIZED_G2_SEGMENTS] = segment_g2(stored)
+    if aps_u.CONFIG_GROUP in source:
+        source.copy(source[aps_u.CONFIG_GROUP], h5[aps_u.TWOTIME], name="config")
     base = data.provenance["time_base"]
     frames_per_stored = base["stride"] * base["average"]
     frame_time = data.dt / frames_per_stored
@@ -138,8 +136,8 @@ def _write_twotime(h5: h5py.File, source: h5py.File, fitted: np.ndarray, residua
     settings = {"stride_frame": base["stride"], "avg_frame": base["average"], "begin_frame": begin,
                 "end_frame": begin + data.n_frames * frames_per_stored - 1}
     for name, value in settings.items():
-        _replace(h5, f"{TWOTIME}/config/{name}", _number(value))
-    _replace(h5, FRAME_TIME, np.float64(frame_time))
+        _replace(h5, f"{aps_u.CONFIG_GROUP}/{name}", _number(value))
+    _replace(h5, aps_u.FRAME_TIME, np.float64(frame_time))
 
 
 def _write_own(h5: h5py.File, outputs: RunOutputs) -> None:
@@ -189,8 +187,8 @@ def write_sidecar(run_dir: Path, data=None) -> Path:
     with open_readonly(Path(data.provenance["file"])) as source, atomic_destination(path) as temporary, \
             h5py.File(temporary, "w") as h5:
         layout = detect_layout(source)
-        _copy_except(source, h5, {layout.matrix_group, TWOTIME})
-        if QMAP_DIM0 not in source:
+        _copy_except(source, h5, {layout.matrix_group, aps_u.TWOTIME})
+        if aps_u.QMAP_DIM0 not in source:
             _qmap_from_partitions(h5, source)
         _write_twotime(h5, source, fitted, residual, data)
         _write_own(h5, outputs)

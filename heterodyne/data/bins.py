@@ -24,20 +24,9 @@ import numpy as np
 from heterodyne.data.h5access import read_strings, read_vector
 from heterodyne.data.layouts import APS_U, LEGACY, Layout
 from heterodyne.errors import HeterodyneError
+from heterodyne.layouts import aps_u, legacy
 
 logger = logging.getLogger("heterodyne")
-
-PROCESSED_BINS = "/xpcs/twotime/processed_bins"
-QMAP_DIM0 = "/xpcs/qmap/dynamic_v_list_dim0"
-QMAP_DIM1 = "/xpcs/qmap/dynamic_v_list_dim1"
-QMAP_NUM_PTS = "/xpcs/qmap/dynamic_num_pts"
-QMAP_INDEX_MAPPING = "/xpcs/qmap/dynamic_index_mapping"
-QMAP_MAP_NAMES = "/xpcs/qmap/map_names"
-QMAP_MAP_UNITS = "/xpcs/qmap/map_units"
-
-LEGACY_BINS_TO_PROCESS = "/xpcs/qphi_bin_to_process"
-LEGACY_Q_LIST = "/xpcs/dqlist"
-LEGACY_PHI_LIST = "/xpcs/dphilist"
 
 
 @dataclass(frozen=True)
@@ -66,9 +55,9 @@ def _integer_labels(values: np.ndarray, h5: h5py.File, h5path: str) -> np.ndarra
 def _read_labels(h5: h5py.File, layout: Layout, n_keys: int) -> np.ndarray:
     """The q-map label of each key, from the layout's label dataset (checked against the key count)."""
     candidates = {
-        APS_U: (PROCESSED_BINS,),
-        LEGACY: (LEGACY_BINS_TO_PROCESS,),
-    }.get(layout.name, (PROCESSED_BINS, LEGACY_BINS_TO_PROCESS))
+        APS_U: (aps_u.PROCESSED_BINS,),
+        LEGACY: (legacy.BINS_TO_PROCESS,),
+    }.get(layout.name, (aps_u.PROCESSED_BINS, legacy.BINS_TO_PROCESS))
     for h5path in candidates:
         values = read_vector(h5, h5path)
         if values is None:
@@ -80,7 +69,7 @@ def _read_labels(h5: h5py.File, layout: Layout, n_keys: int) -> np.ndarray:
             )
         return _integer_labels(values, h5, h5path)
     if layout.name == APS_U:
-        raise HeterodyneError(f"missing {PROCESSED_BINS} (labels of the c2 matrices) in {h5.filename}")
+        raise HeterodyneError(f"missing {aps_u.PROCESSED_BINS} (labels of the c2 matrices) in {h5.filename}")
     logger.warning(
         "%s: no %s; assuming the k-th matrix of %s is dynamic bin k",
         h5.filename,
@@ -99,40 +88,40 @@ def _required_vector(h5: h5py.File, h5path: str, what: str) -> np.ndarray:
 
 def _check_map_names(h5: h5py.File) -> None:
     """Refuse q-maps whose two axes are not (q, φ); warn when the names are absent."""
-    names = read_strings(h5, QMAP_MAP_NAMES)
+    names = read_strings(h5, aps_u.QMAP_MAP_NAMES)
     if names is None:
-        logger.warning("%s: no %s; assuming the q-map axes are (q, phi)", h5.filename, QMAP_MAP_NAMES)
+        logger.warning("%s: no %s; assuming the q-map axes are (q, phi)", h5.filename, aps_u.QMAP_MAP_NAMES)
         return
     if [name.strip().lower() for name in names] != ["q", "phi"]:
         raise HeterodyneError(
-            f"q-map axes are {names}, expected ['q', 'phi'] in {h5.filename} at {QMAP_MAP_NAMES}"
+            f"q-map axes are {names}, expected ['q', 'phi'] in {h5.filename} at {aps_u.QMAP_MAP_NAMES}"
         )
 
 
 def aps_u_coordinates(h5: h5py.File, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(q, φ) of compressed labels through ``dynamic_index_mapping`` and the natural grid."""
     _check_map_names(h5)
-    q_centres = _required_vector(h5, QMAP_DIM0, "q bin centres")
-    phi_centres = _required_vector(h5, QMAP_DIM1, "phi bin centres")
+    q_centres = _required_vector(h5, aps_u.QMAP_DIM0, "q bin centres")
+    phi_centres = _required_vector(h5, aps_u.QMAP_DIM1, "phi bin centres")
     n_q, n_phi = q_centres.size, phi_centres.size
-    num_pts = read_vector(h5, QMAP_NUM_PTS)
+    num_pts = read_vector(h5, aps_u.QMAP_NUM_PTS)
     if num_pts is not None and num_pts.tolist() != [n_q, n_phi]:
         raise HeterodyneError(
-            f"{QMAP_NUM_PTS} = {num_pts.tolist()} does not match the {n_q} q and {n_phi} phi centres "
+            f"{aps_u.QMAP_NUM_PTS} = {num_pts.tolist()} does not match the {n_q} q and {n_phi} phi centres "
             f"in {h5.filename}"
         )
-    mapping = read_vector(h5, QMAP_INDEX_MAPPING)
+    mapping = read_vector(h5, aps_u.QMAP_INDEX_MAPPING)
     if mapping is None:
         logger.warning(
             "%s: no %s (old q-map); assuming compressed label L is natural grid cell L-1",
             h5.filename,
-            QMAP_INDEX_MAPPING,
+            aps_u.QMAP_INDEX_MAPPING,
         )
         mapping = np.arange(n_q * n_phi)
     beyond = labels[labels > mapping.size]
     if beyond.size:
         raise HeterodyneError(
-            f"label {int(beyond[0])} is beyond the {mapping.size} entries of {QMAP_INDEX_MAPPING} "
+            f"label {int(beyond[0])} is beyond the {mapping.size} entries of {aps_u.QMAP_INDEX_MAPPING} "
             f"in {h5.filename}"
         )
     natural = mapping[labels - 1].astype(np.int64)
@@ -140,7 +129,7 @@ def aps_u_coordinates(h5: h5py.File, labels: np.ndarray) -> tuple[np.ndarray, np
     if outside.size:
         raise HeterodyneError(
             f"natural index {int(outside[0])} is outside the {n_q}x{n_phi} grid in {h5.filename} "
-            f"at {QMAP_INDEX_MAPPING}"
+            f"at {aps_u.QMAP_INDEX_MAPPING}"
         )
     q_index, phi_index = np.divmod(natural, n_phi)
     return q_centres[q_index].astype(np.float64), phi_centres[phi_index].astype(np.float64)
@@ -148,19 +137,19 @@ def aps_u_coordinates(h5: h5py.File, labels: np.ndarray) -> tuple[np.ndarray, np
 
 def legacy_coordinates(h5: h5py.File, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(q, φ) of 1-based dynamic partitions from the squeezed ``dqlist`` and ``dphilist``."""
-    q_list = _required_vector(h5, LEGACY_Q_LIST, "q list of the dynamic partitions")
-    phi_list = _required_vector(h5, LEGACY_PHI_LIST, "phi list of the dynamic partitions")
+    q_list = _required_vector(h5, legacy.Q_LIST, "q list of the dynamic partitions")
+    phi_list = _required_vector(h5, legacy.PHI_LIST, "phi list of the dynamic partitions")
     if phi_list.size == 1:
         phi_list = np.full(q_list.size, phi_list[0])
     if q_list.size != phi_list.size:
         raise HeterodyneError(
-            f"{LEGACY_Q_LIST} has {q_list.size} entries but {LEGACY_PHI_LIST} has {phi_list.size} "
+            f"{legacy.Q_LIST} has {q_list.size} entries but {legacy.PHI_LIST} has {phi_list.size} "
             f"in {h5.filename}"
         )
     beyond = labels[labels > q_list.size]
     if beyond.size:
         raise HeterodyneError(
-            f"bin {int(beyond[0])} is beyond the {q_list.size} partitions of {LEGACY_Q_LIST} in {h5.filename}"
+            f"bin {int(beyond[0])} is beyond the {q_list.size} partitions of {legacy.Q_LIST} in {h5.filename}"
         )
     return q_list[labels - 1].astype(np.float64), phi_list[labels - 1].astype(np.float64)
 
@@ -168,7 +157,7 @@ def legacy_coordinates(h5: h5py.File, labels: np.ndarray) -> tuple[np.ndarray, n
 def read_bin_table(h5: h5py.File, layout: Layout, keys: list[str]) -> tuple[BinInfo, ...]:
     """Key, label, q and φ of every stored matrix, in key order."""
     labels = _read_labels(h5, layout, len(keys))
-    uses_aps_u_qmap = layout.name == APS_U or (layout.name != LEGACY and QMAP_DIM0 in h5)
+    uses_aps_u_qmap = layout.name == APS_U or (layout.name != LEGACY and aps_u.QMAP_DIM0 in h5)
     coordinates = aps_u_coordinates if uses_aps_u_qmap else legacy_coordinates
     q, phi = coordinates(h5, labels)
     return tuple(

@@ -17,15 +17,10 @@ import h5py
 
 from heterodyne.data.h5access import read_text
 from heterodyne.errors import HeterodyneError
+from heterodyne.layouts import aps_u, legacy, transitional
 
-APS_U = "aps-u"
-LEGACY = "legacy"
-TRANSITIONAL = "transitional"
-
-APS_U_MATRIX_GROUP = "/xpcs/twotime/correlation_map"
-LEGACY_RESULT_POINTER = "/xpcs/output_data"
-LEGACY_MATRIX_GROUP = "/exchange/C2T_all"
-TRANSITIONAL_MATRIX_GROUP = "/xpcs/C2T_all"
+APS_U, LEGACY, TRANSITIONAL = aps_u.NAME, legacy.NAME, transitional.NAME
+"""The layout names :class:`Layout` reports (defined in :mod:`heterodyne.layouts`)."""
 
 MATRIX_KEY = re.compile(r"^[cg]2_(\d+)$")
 """Matrix keys are zero-padded counters (``c2_00001``, ``g2_00001``), not bin ids."""
@@ -41,31 +36,31 @@ class Layout:
 
 def _legacy_matrix_group(h5: h5py.File) -> str | None:
     """The C2T_all group the legacy pointer ``/xpcs/output_data`` leads to, if it exists."""
-    target = read_text(h5, LEGACY_RESULT_POINTER)
+    target = read_text(h5, legacy.RESULT_POINTER)
     if target is None:
         return None
-    group = "/" + target.strip().strip("/") + "/C2T_all"
+    group = "/" + target.strip().strip("/") + f"/{legacy.MATRIX_SUBGROUP}"
     return group if group in h5 else None
 
 
 def detect_layout(h5: h5py.File) -> Layout:
     """Return the layout of an open file; a file with none of the known paths is an error."""
-    if APS_U_MATRIX_GROUP in h5:
-        return Layout(APS_U, APS_U_MATRIX_GROUP)
+    if aps_u.MATRIX_GROUP in h5:
+        return Layout(APS_U, aps_u.MATRIX_GROUP)
     followed = _legacy_matrix_group(h5)
     if followed is not None:
         return Layout(LEGACY, followed)
-    if LEGACY_MATRIX_GROUP in h5:
-        return Layout(LEGACY, LEGACY_MATRIX_GROUP)
-    if TRANSITIONAL_MATRIX_GROUP in h5:
-        return Layout(TRANSITIONAL, TRANSITIONAL_MATRIX_GROUP)
+    if legacy.MATRIX_GROUP in h5:
+        return Layout(LEGACY, legacy.MATRIX_GROUP)
+    if transitional.MATRIX_GROUP in h5:
+        return Layout(TRANSITIONAL, transitional.MATRIX_GROUP)
     pointer_note = ""
-    if LEGACY_RESULT_POINTER in h5:
-        pointer_note = f" ({LEGACY_RESULT_POINTER} = {read_text(h5, LEGACY_RESULT_POINTER)!r} has no C2T_all)"
+    if legacy.RESULT_POINTER in h5:
+        pointer_note = f" ({legacy.RESULT_POINTER} = {read_text(h5, legacy.RESULT_POINTER)!r} has no C2T_all)"
     raise HeterodyneError(
-        f"no two-time correlation data in {h5.filename}: looked for {APS_U_MATRIX_GROUP} (APS-U), "
-        f"{LEGACY_RESULT_POINTER} -> <group>/C2T_all or {LEGACY_MATRIX_GROUP} (legacy), "
-        f"{TRANSITIONAL_MATRIX_GROUP} (transitional){pointer_note}"
+        f"no two-time correlation data in {h5.filename}: looked for {aps_u.MATRIX_GROUP} (APS-U), "
+        f"{legacy.RESULT_POINTER} -> <group>/C2T_all or {legacy.MATRIX_GROUP} (legacy), "
+        f"{transitional.MATRIX_GROUP} (transitional){pointer_note}"
     )
 
 

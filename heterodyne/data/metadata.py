@@ -11,11 +11,7 @@ import h5py
 
 from heterodyne.data.h5access import Scalar, read_number, scalar_value
 from heterodyne.data.layouts import APS_U, LEGACY, Layout
-
-APS_U_CONFIG_GROUP = "/xpcs/twotime/config"
-LEGACY_CONFIG_GROUP = "/xpcs"
-APS_U_ENERGY = "/entry/instrument/incident_beam/incident_energy"
-LEGACY_ENERGY = "/measurement/instrument/source_begin/energy"
+from heterodyne.layouts import aps_u, legacy
 
 
 def _scalar_datasets(group: h5py.Group) -> dict[str, Scalar]:
@@ -30,11 +26,11 @@ def read_correlator_config(h5: h5py.File, layout: Layout) -> dict[str, Scalar]:
     """Every single-valued dataset of the correlator-settings group, as Python scalars."""
     candidates: tuple[str, ...]
     if layout.name == APS_U:
-        candidates = (APS_U_CONFIG_GROUP,)
+        candidates = (aps_u.CONFIG_GROUP,)
     elif layout.name == LEGACY:
-        candidates = (LEGACY_CONFIG_GROUP,)
+        candidates = (legacy.SETTINGS_GROUP,)
     else:
-        candidates = (APS_U_CONFIG_GROUP, LEGACY_CONFIG_GROUP)
+        candidates = (aps_u.CONFIG_GROUP, legacy.SETTINGS_GROUP)
     for h5path in candidates:
         group = h5.get(h5path)
         if isinstance(group, h5py.Group):
@@ -44,7 +40,9 @@ def read_correlator_config(h5: h5py.File, layout: Layout) -> dict[str, Scalar]:
 
 def read_incident_energy(h5: h5py.File, layout: Layout) -> float | None:
     """Incident energy in keV, or None when the file does not record it."""
-    candidates = (LEGACY_ENERGY, APS_U_ENERGY) if layout.name == LEGACY else (APS_U_ENERGY, LEGACY_ENERGY)
+    candidates = (aps_u.INCIDENT_ENERGY, legacy.INCIDENT_ENERGY)
+    if layout.name == LEGACY:
+        candidates = candidates[::-1]
     for h5path in candidates:
         energy = read_number(h5, h5path)
         if energy is not None:

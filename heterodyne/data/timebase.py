@@ -27,17 +27,9 @@ import h5py
 from heterodyne.data.h5access import read_number
 from heterodyne.data.layouts import APS_U, LEGACY, Layout
 from heterodyne.errors import HeterodyneError
+from heterodyne.layouts import aps_u, legacy
 
 logger = logging.getLogger("heterodyne")
-
-APS_U_FRAME_TIME = "/entry/instrument/detector_1/frame_time"
-APS_U_STRIDE = "/xpcs/twotime/config/stride_frame"
-APS_U_AVERAGE = "/xpcs/twotime/config/avg_frame"
-LEGACY_FRAME_TIME = "/measurement/instrument/detector/exposure_period"
-LEGACY_STRIDE = "/xpcs/stride_frames"
-LEGACY_AVERAGE = "/xpcs/avg_frames"
-APS_U_BEGIN = "/xpcs/twotime/config/begin_frame"
-LEGACY_BEGIN = ("/xpcs/data_begin_todo", "/xpcs/data_begin")
 
 DT_MISMATCH_WARNING = 0.01
 """Relative difference between a configured dt and the file's above which a warning is logged."""
@@ -85,9 +77,9 @@ def _first_present(h5: h5py.File, candidates: tuple[str, ...]) -> tuple[float | 
 
 def read_begin_frame(h5: h5py.File, layout: Layout) -> tuple[int, str | None]:
     """The 0-based raw frame the run began at and its path ((0, None) when the file has none)."""
-    candidates = [(APS_U_BEGIN, 0)] if layout.name != LEGACY else []
+    candidates = [(aps_u.BEGIN, 0)] if layout.name != LEGACY else []
     if layout.name != APS_U:
-        candidates += [(path, 1) for path in LEGACY_BEGIN]
+        candidates += [(path, 1) for path in (legacy.DATA_BEGIN_TODO, legacy.DATA_BEGIN)]
     for h5path, first in candidates:
         value = read_number(h5, h5path)
         if value is None:
@@ -103,15 +95,15 @@ def read_begin_frame(h5: h5py.File, layout: Layout) -> tuple[int, str | None]:
 
 def read_time_step(h5: h5py.File, layout: Layout) -> TimeStep:
     """The time-base factors of the layout (transitional files: APS-U paths first, then legacy)."""
-    aps_u = (APS_U_FRAME_TIME, APS_U_STRIDE, APS_U_AVERAGE)
-    legacy = (LEGACY_FRAME_TIME, LEGACY_STRIDE, LEGACY_AVERAGE)
+    aps_u_paths = (aps_u.FRAME_TIME, aps_u.STRIDE, aps_u.AVERAGE)
+    legacy_paths = (legacy.FRAME_TIME, legacy.STRIDE, legacy.AVERAGE)
     candidates: list[tuple[str, ...]]
     if layout.name == APS_U:
-        candidates = [(path,) for path in aps_u]
+        candidates = [(path,) for path in aps_u_paths]
     elif layout.name == LEGACY:
-        candidates = [(path,) for path in legacy]
+        candidates = [(path,) for path in legacy_paths]
     else:
-        candidates = list(zip(aps_u, legacy, strict=True))
+        candidates = list(zip(aps_u_paths, legacy_paths, strict=True))
     (frame_time, frame_path), (stride, stride_path), (average, average_path) = (
         _first_present(h5, paths) for paths in candidates
     )
@@ -150,7 +142,7 @@ def resolve_dt(time_step: TimeStep, override: float | None, file: str) -> tuple[
             )
         return float(override), "config"
     if file_dt is None:
-        looked_for = f"{APS_U_FRAME_TIME} or {LEGACY_FRAME_TIME}"
+        looked_for = f"{aps_u.FRAME_TIME} or {legacy.FRAME_TIME}"
         raise HeterodyneError(f"no frame time in {file} (looked for {looked_for}); give dt in the configuration")
     if not (math.isfinite(file_dt) and file_dt > 0):
         raise HeterodyneError(

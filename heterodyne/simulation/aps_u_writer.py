@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 
 from heterodyne import __version__
+from heterodyne.layouts import aps_u
 from heterodyne.simulation.detector_maps import DetectorMaps
 from heterodyne.simulation.g2 import diagonal_average_g2, segment_g2
 from heterodyne.simulation.spec import SimulationSpec
@@ -28,22 +29,22 @@ def _write_entry(h5: h5py.File, spec: SimulationSpec) -> None:
     """``/entry``: run metadata as the beamline writes it (fictitious start time, detector geometry)."""
     start = datetime.fromisoformat(START_TIME)
     raw_frames = spec.end_frame + 1
-    _text(h5, "/entry/start_time", START_TIME)
-    _text(h5, "/entry/end_time", (start + timedelta(seconds=raw_frames * spec.frame_time)).isoformat())
-    _text(h5, "/entry/schema_version", "1.0")
-    _text(h5, "/entry/sample/name", "heterodyne simulation")
-    h5["/entry/instrument/bluesky/metadata/num_images"] = np.int64(raw_frames)
-    _text(h5, "/entry/instrument/bluesky/metadata/plan_name", "heterodyne_simulate")
-    detector = "/entry/instrument/detector_1"
+    _text(h5, f"{aps_u.ENTRY}/start_time", START_TIME)
+    _text(h5, f"{aps_u.ENTRY}/end_time", (start + timedelta(seconds=raw_frames * spec.frame_time)).isoformat())
+    _text(h5, f"{aps_u.ENTRY}/schema_version", "1.0")
+    _text(h5, f"{aps_u.ENTRY}/sample/name", "heterodyne simulation")
+    h5[f"{aps_u.ENTRY}/instrument/bluesky/metadata/num_images"] = np.int64(raw_frames)
+    _text(h5, f"{aps_u.ENTRY}/instrument/bluesky/metadata/plan_name", "heterodyne_simulate")
+    detector = aps_u.DETECTOR
     for name in ("beam_center_position_x", "beam_center_position_y", "beam_center_x", "beam_center_y",
                  "position_x", "position_y"):
         h5[f"{detector}/{name}"] = np.float64(0.0)
     h5[f"{detector}/count_time"] = np.float64(spec.frame_time)
-    h5[f"{detector}/frame_time"] = np.float64(spec.frame_time)
+    h5[aps_u.FRAME_TIME] = np.float64(spec.frame_time)
     h5[f"{detector}/distance"] = np.float64(DETECTOR_DISTANCE_M)
     h5[f"{detector}/x_pixel_size"] = np.float64(PIXEL_SIZE_M)
     h5[f"{detector}/y_pixel_size"] = np.float64(PIXEL_SIZE_M)
-    h5["/entry/instrument/incident_beam/incident_energy"] = np.float64(spec.incident_energy_kev)
+    h5[aps_u.INCIDENT_ENERGY] = np.float64(spec.incident_energy_kev)
 
 
 def _lzf(h5: h5py.File, h5path: str, data: np.ndarray) -> None:
@@ -53,18 +54,18 @@ def _lzf(h5: h5py.File, h5path: str, data: np.ndarray) -> None:
 def _write_qmap(h5: h5py.File, spec: SimulationSpec, maps: DetectorMaps, name: str) -> None:
     """``/xpcs/qmap``: the natural grids, the labels of the non-empty cells, the region maps."""
     n_q, n_phi = len(spec.q_centres), len(spec.phi_centres)
-    qmap = "/xpcs/qmap"
-    h5[f"{qmap}/dynamic_v_list_dim0"] = np.asarray(spec.q_centres, dtype=np.float64)
-    h5[f"{qmap}/dynamic_v_list_dim1"] = np.asarray(spec.phi_centres, dtype=np.float64)
-    h5[f"{qmap}/dynamic_num_pts"] = np.array([n_q, n_phi], dtype=np.int64)
+    qmap = aps_u.QMAP
+    h5[aps_u.QMAP_DIM0] = np.asarray(spec.q_centres, dtype=np.float64)
+    h5[aps_u.QMAP_DIM1] = np.asarray(spec.phi_centres, dtype=np.float64)
+    h5[aps_u.QMAP_NUM_PTS] = np.array([n_q, n_phi], dtype=np.int64)
     natural_indices = [q_index * n_phi + phi_index for q_index, phi_index in spec.non_empty_cells()]
-    h5[f"{qmap}/dynamic_index_mapping"] = np.array(natural_indices, dtype=np.int64)
+    h5[aps_u.QMAP_INDEX_MAPPING] = np.array(natural_indices, dtype=np.int64)
     h5[f"{qmap}/static_v_list_dim0"] = maps.static_q
     h5[f"{qmap}/static_v_list_dim1"] = maps.static_phi
     h5[f"{qmap}/static_num_pts"] = np.array([maps.static_q.size, maps.static_phi.size], dtype=np.int64)
     h5[f"{qmap}/static_index_mapping"] = maps.static_index_mapping
-    h5[f"{qmap}/map_names"] = np.array([b"q", b"phi"])
-    h5[f"{qmap}/map_units"] = np.array([b"1/A", b"deg"])
+    h5[aps_u.QMAP_MAP_NAMES] = np.array([b"q", b"phi"])
+    h5[aps_u.QMAP_MAP_UNITS] = np.array([b"1/A", b"deg"])
     for map_name in ("dynamic_roi_map", "static_roi_map", "mask"):
         _lzf(h5, f"{qmap}/{map_name}", getattr(maps, map_name))
     _lzf(h5, f"{qmap}/blemish", np.ones_like(maps.mask))
@@ -83,11 +84,11 @@ def _write_twotime(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, name
     """``/xpcs/twotime``: the matrices, their labels, g2 and the correlator settings (its defaults
     where a simulation has no counterpart)."""
     for index, matrix in enumerate(stored, start=1):
-        _lzf(h5, f"/xpcs/twotime/correlation_map/c2_{index:05d}", matrix)
-    h5["/xpcs/twotime/processed_bins"] = np.array([info.label for info in spec.processed_bins()], dtype=np.int64)
-    h5["/xpcs/twotime/normalized_g2"] = diagonal_average_g2(stored)
-    h5["/xpcs/twotime/normalized_g2_segments"] = segment_g2(stored)
-    config = "/xpcs/twotime/config"
+        _lzf(h5, f"{aps_u.MATRIX_GROUP}/{aps_u.matrix_key(index)}", matrix)
+    h5[aps_u.PROCESSED_BINS] = np.array([info.label for info in spec.processed_bins()], dtype=np.int64)
+    h5[aps_u.NORMALIZED_G2] = diagonal_average_g2(stored)
+    h5[aps_u.NORMALIZED_G2_SEGMENTS] = segment_g2(stored)
+    config = aps_u.CONFIG_GROUP
     for setting in ("avg_frame", "stride_frame", "begin_frame"):
         h5[f"{config}/{setting}"] = np.int64(getattr(spec, setting))
     settings = {"end_frame": np.int64(-1), "gpu_id": np.int64(-1), "num_loaders": np.int64(1),
@@ -107,9 +108,9 @@ def write_aps_u(h5: h5py.File, spec: SimulationSpec, stored: np.ndarray, maps: D
     _write_entry(h5, spec)
     _write_qmap(h5, spec, maps, name)
     _write_twotime(h5, spec, stored, name)
-    _text(h5, "/xpcs/rawdata_path", f"{name}.h5")
-    h5["/xpcs/temporal_mean/scattering_1d"] = maps.scattering_1d()
-    h5["/xpcs/temporal_mean/scattering_1d_segments"] = maps.scattering_1d_segments()
-    _lzf(h5, "/xpcs/temporal_mean/scattering_2d", maps.image[None].astype(np.float32))
-    h5["/xpcs/spatial_mean/intensity_vs_time"] = maps.intensity_vs_time()
+    _text(h5, aps_u.RAWDATA_PATH, f"{name}.h5")
+    h5[f"{aps_u.TEMPORAL_MEAN}/scattering_1d"] = maps.scattering_1d()
+    h5[f"{aps_u.TEMPORAL_MEAN}/scattering_1d_segments"] = maps.scattering_1d_segments()
+    _lzf(h5, f"{aps_u.TEMPORAL_MEAN}/scattering_2d", maps.image[None].astype(np.float32))
+    h5[f"{aps_u.SPATIAL_MEAN}/intensity_vs_time"] = maps.intensity_vs_time()
 

@@ -9,6 +9,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from heterodyne.layouts import aps_u
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import atomic_destination
 from heterodyne.simulation.aps_u_writer import write_aps_u
@@ -64,7 +65,7 @@ def simulate_dataset(
     frames = speckle_frames(spec) if spec.noise == "speckle" else None
     stored = stored_matrices(spec, model_matrices(spec)) if frames is None else correlator_c2(frames)
     with atomic_destination(data_path) as temporary, h5py.File(temporary, "w") as h5:
-        if spec.layout == "aps-u":
+        if spec.layout == aps_u.NAME:
             write_aps_u(h5, spec, stored, detector_maps(spec, frames), data_path.stem)
         else:
             write_legacy(h5, spec, stored)

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from heterodyne.errors import HeterodyneError
+from heterodyne.layouts import aps_u, legacy
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.simulation.speckle import STATIC_BINS_PER_BIN
 
-SIMULATION_LAYOUTS = ("aps-u", "legacy")
+SIMULATION_LAYOUTS = (aps_u.NAME, legacy.NAME)
 NOISE_MODELS = ("independent", "speckle")
 INDEPENDENT_ONLY = ("contrast", "contrast_anisotropy", "contrast_scatter", "offset", "noise_sigma", "diagonal_excess")
 """Spec fields that shape the independent-noise matrices only; speckle data set their own."""
@@ -69,7 +70,7 @@ class SimulationSpec:
     noise_sigma: float = 0.002
     diagonal_excess: float = 0.02
     seed: int = 0
-    layout: str = "aps-u"
+    layout: str = aps_u.NAME
     incident_energy_kev: float = 10.0
     noise: str = "independent"
     pixels_per_bin: int = 2000

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from heterodyne import __version__
+from heterodyne.layouts import aps_u, legacy
 from heterodyne.simulation.spec import SimulationSpec
 
 TRUTH_SUFFIX = ".truth.json"
@@ -14,14 +15,15 @@ TRUTH_FORMAT = "heterodyne-simulation-truth/1"
 
 def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
     """The truth JSON: parameters, per-bin key/label/(q, φ)/scaling, time base, noise, seed, spec."""
-    key_prefix = "c2" if spec.layout == "aps-u" else "g2"
+    is_aps_u = spec.layout == aps_u.NAME
+    matrix_key = aps_u.matrix_key if is_aps_u else legacy.matrix_key
     n_phi = len(spec.phi_centres)
     bins = []
     for index, info in enumerate(spec.processed_bins(), start=1):
-        file_label = info.label if spec.layout == "aps-u" else info.q_index * n_phi + info.phi_index + 1
+        file_label = info.label if is_aps_u else info.q_index * n_phi + info.phi_index + 1
         bins.append(
             {
-                "key": f"{key_prefix}_{index:05d}",
+                "key": matrix_key(index),
                 "label": file_label,
                 "q_index": info.q_index,
                 "phi_index": info.phi_index,
