@@ -10,7 +10,6 @@ import h5py
 import numpy as np
 
 from heterodyne.layouts import aps_u
-from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import atomic_destination
 from heterodyne.simulation.aps_u_writer import write_aps_u
 from heterodyne.simulation.detector_maps import DetectorMaps, build_maps
@@ -19,10 +18,6 @@ from heterodyne.simulation.legacy_writer import write_legacy
 from heterodyne.simulation.spec import SimulationSpec
 from heterodyne.simulation.speckle import SpeckleFrames, correlator_c2, expected_counts, simulate_counts
 from heterodyne.simulation.truth import default_truth_path, truth_document
-
-
-def _theta(spec: SimulationSpec) -> np.ndarray:
-    return np.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES])
 
 
 def _raw_frames(spec: SimulationSpec) -> dict[str, Any]:
@@ -34,7 +29,7 @@ def speckle_frames(spec: SimulationSpec) -> SpeckleFrames:
     """Photon counts of the processed bins' pixels (:func:`heterodyne.simulation.speckle.simulate_counts`)."""
     bins = spec.processed_bins()
     return simulate_counts(
-        _theta(spec),
+        spec.truth_vector(),
         np.asarray([info.q for info in bins]),
         np.asarray([info.phi for info in bins]),
         **_raw_frames(spec),
@@ -49,7 +44,7 @@ def speckle_frames(spec: SimulationSpec) -> SpeckleFrames:
 def detector_maps(spec: SimulationSpec, frames: SpeckleFrames | None) -> DetectorMaps:
     """The q-map and mean intensities of the file (:mod:`heterodyne.simulation.detector_maps`); pixels not
     simulated carry the expected count at ``counts_per_pixel`` photons per pixel and raw frame."""
-    expected = expected_counts(_theta(spec), **_raw_frames(spec), counts_per_pixel=spec.counts_per_pixel)
+    expected = expected_counts(spec.truth_vector(), **_raw_frames(spec), counts_per_pixel=spec.counts_per_pixel)
     return build_maps(spec.q_centres, spec.phi_centres, spec.non_empty_cells(), spec.processed_cells(),
                       spec.pixels_per_bin, None if frames is None else frames.counts, expected)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.simulation.spec import SimulationSpec
 
 
@@ -18,7 +17,7 @@ def model_matrices(spec: SimulationSpec) -> np.ndarray:
     from heterodyne.model import c2_grid
 
     evaluate = jax.jit(c2_grid)
-    theta = jnp.asarray([spec.truth_params()[name] for name in PHYSICS_NAMES])
+    theta = jnp.asarray(spec.truth_vector())
     times = jnp.asarray(spec.frame_times())
     matrices = np.empty((len(spec.processed_bins()), spec.n_frames, spec.n_frames))
     for index, info in enumerate(spec.processed_bins()):

@@ -203,6 +203,10 @@ class SimulationSpec:
         """All 14 physics parameters in canonical order: registry defaults updated by ``params``."""
         return {p.name: float(self.params.get(p.name, p.default)) for p in PHYSICS_PARAMETERS}
 
+    def truth_vector(self) -> np.ndarray:
+        """:meth:`truth_params` as a float64 vector θ in canonical order (the model's input)."""
+        return np.asarray(list(self.truth_params().values()))
+
     def non_empty_cells(self) -> list[tuple[int, int]]:
         """Non-empty natural cells in natural order; the i-th has compressed label i + 1."""
         empty = set(self.empty_cells)
