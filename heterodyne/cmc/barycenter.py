@@ -40,12 +40,11 @@ from __future__ import annotations
 import numpy as np
 
 from heterodyne.cmc.combine import flat
+from heterodyne.numerics import ROUND_OFF_RATIO
 
 TOLERANCE = 1e-12
 """The fixed-point iteration stops when S changes by less than this (relative, Frobenius)."""
 MAX_ITERATIONS = 500
-ROUND_OFF = 1e-15
-"""Eigenvalues below this fraction of the largest are round-off; they are raised to it."""
 LOCATION_CORRECTION = 0.25
 """The weight of the shards' covariance–location covariation in m* (module docstring)."""
 
@@ -55,7 +54,7 @@ def mean_of(arrays: list[np.ndarray]) -> np.ndarray:
     return sum(arrays, np.zeros_like(arrays[0])) / len(arrays)
 
 
-def symmetric_power(matrix: np.ndarray, exponent: float, floor: float = ROUND_OFF) -> np.ndarray:
+def symmetric_power(matrix: np.ndarray, exponent: float, floor: float = ROUND_OFF_RATIO) -> np.ndarray:
     """matrix^exponent of a symmetric positive (semi-)definite matrix, its eigenvalues raised to
     ``floor`` × the largest."""
     eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2)

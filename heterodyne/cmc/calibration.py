@@ -47,7 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from heterodyne.cmc.barycenter import symmetric_power
-from heterodyne.cmc.geometry import EIGENVALUE_FLOOR, Geometry, to_unbounded
+from heterodyne.cmc.geometry import Geometry, to_unbounded
+from heterodyne.numerics import RANK_RATIO
 
 METHOD = ("curvature-adjusted likelihood (Chandler & Bate 2007): each shard's log-likelihood at "
           "theta_hat + C (theta - theta_hat), C^T H C = Sigma_honest^-1 (H: the likelihood's curvature, "
@@ -119,15 +120,15 @@ def _model_frame(model: np.ndarray, honest: np.ndarray) -> tuple[np.ndarray, ...
     """(D, S_m^½, S_m^-½, S_m^-½ S_h S_m^-½) on the correlation scale of Σ_model (module docstring)."""
     scale = np.sqrt(np.diag(model))
     scaled_model = model / np.outer(scale, scale)
-    inverse_root = symmetric_power(scaled_model, -0.5, EIGENVALUE_FLOOR)
+    inverse_root = symmetric_power(scaled_model, -0.5, RANK_RATIO)
     ratios = inverse_root @ (honest / np.outer(scale, scale)) @ inverse_root
-    return scale, symmetric_power(scaled_model, 0.5, EIGENVALUE_FLOOR), inverse_root, ratios
+    return scale, symmetric_power(scaled_model, 0.5, RANK_RATIO), inverse_root, ratios
 
 
 def honest_to_model(model: np.ndarray, honest: np.ndarray) -> np.ndarray:
     """C with C Σ_honest Cᵀ = Σ_model (module docstring)."""
     scale, root, inverse_root, ratios = _model_frame(model, honest)
-    shrink = root @ symmetric_power(ratios, -0.5, EIGENVALUE_FLOOR) @ inverse_root
+    shrink = root @ symmetric_power(ratios, -0.5, RANK_RATIO) @ inverse_root
     return scale[:, None] * shrink / scale[None, :]
 
 

@@ -7,20 +7,18 @@ Gaussian product (the cross-check): covariance (Σ_k W_k)⁻¹ and mean (Σ_k W_
 
 A shard covariance Σ = D R D (D the draws' sds, R their correlations) is regularised when it is
 singular or nearly so (few draws, a chain that did not move, a parameter pinned at a bound): an
-sd below ``ZERO_SD_SCALE`` × max(|mean|, 1) is raised to it and the eigenvalues of R to
-``EIGENVALUE_FLOOR`` × its largest.
+sd below ``STILL_SD_RATIO`` × max(|mean|, 1) is raised to it and the eigenvalues of R to
+``DRAWS_CORRELATION_FLOOR`` × its largest (both in :mod:`heterodyne.numerics`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from heterodyne.numerics import DRAWS_CORRELATION_FLOOR, STILL_SD_RATIO
+
 AGREEMENT_SIGMAS = 4.0
 """A difference beyond this many Monte Carlo standard errors raises a warning."""
-EIGENVALUE_FLOOR = 1e-8
-"""Correlation eigenvalues below this fraction of the largest are raised to it."""
-ZERO_SD_SCALE = 1e-8
-"""A parameter whose sd within a shard is below this times max(|mean|, 1) does not move; it gets that sd."""
 
 
 def flat(draws: np.ndarray) -> np.ndarray:
@@ -33,13 +31,13 @@ def regularised_covariance(draws: np.ndarray) -> tuple[np.ndarray, bool]:
     values = flat(draws)
     covariance = np.atleast_2d(np.cov(values, rowvar=False))
     sd = np.sqrt(np.diag(covariance))
-    least = ZERO_SD_SCALE * np.maximum(np.abs(values.mean(axis=0)), 1.0)
+    least = STILL_SD_RATIO * np.maximum(np.abs(values.mean(axis=0)), 1.0)
     moving = sd > least
     scale = np.where(moving, sd, least)
     correlation = covariance / np.outer(scale, scale)
     correlation[np.diag_indices_from(correlation)] = 1.0
     eigenvalues, eigenvectors = np.linalg.eigh(correlation)
-    floor = EIGENVALUE_FLOOR * eigenvalues[-1]
+    floor = DRAWS_CORRELATION_FLOOR * eigenvalues[-1]
     regularised = bool(not moving.all() or eigenvalues[0] < floor)
     correlation = (eigenvectors * np.maximum(eigenvalues, floor)) @ eigenvectors.T
     return correlation * np.outer(scale, scale), regularised

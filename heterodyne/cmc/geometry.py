@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heterodyne.numerics import RANK_RATIO
+
 EDGE = 1e-6
 """Fractions of the bound interval closer than this to a bound are moved in by this much."""
 FALLBACK_U_SD = 0.5
 """Scale (in u) of a parameter whose NLSQ standard error is not available (at a bound, degenerate)."""
-EIGENVALUE_FLOOR = 1e-10
-"""Eigenvalues of a correlation matrix below this fraction of the largest are raised to it (regularisation)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def whitening(x: np.ndarray, covariance: np.ndarray, lower: np.ndarray, upper: n
     covariance_u[block] = covariance[block] * np.outer(du_dx[known], du_dx[known])
     scale = np.sqrt(variance_factor * np.diag(covariance_u))
     eigenvalues, eigenvectors = np.linalg.eigh(variance_factor * covariance_u / np.outer(scale, scale))
-    eigenvalues = np.maximum(eigenvalues, EIGENVALUE_FLOOR * eigenvalues[-1])
+    eigenvalues = np.maximum(eigenvalues, RANK_RATIO * eigenvalues[-1])
     factor = scale[:, None] * eigenvectors * np.sqrt(eigenvalues)
     return Geometry(center, factor, np.asarray(lower, float), np.asarray(upper, float))
 

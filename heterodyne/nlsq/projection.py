@@ -52,6 +52,7 @@ from functools import cache
 import numpy as np
 
 from heterodyne.nlsq.problem import FitProblem
+from heterodyne.numerics import LINEAR_RANK_RATIO
 from heterodyne.parameters import N_PHYSICS
 
 CACHE_POINTS = 1 << 14
@@ -310,7 +311,7 @@ class ProjectedEvaluator:
         scale = np.sqrt(np.clip(np.diag(normal), 0.0, None))
         scale[scale == 0.0] = 1.0
         eigenvalues, eigenvectors = np.linalg.eigh(normal / np.outer(scale, scale))
-        kept = eigenvalues > 1e-12 * eigenvalues.max(initial=0.0)
+        kept = eigenvalues > LINEAR_RANK_RATIO * eigenvalues.max(initial=0.0)
         root = np.sqrt(eigenvalues[kept])[:, None] * eigenvectors[:, kept].T * scale
         target = -(eigenvectors[:, kept].T @ (gradient / scale)) / np.sqrt(eigenvalues[kept])
         lower, upper = self.z_lower[free] - z[free], self.z_upper[free] - z[free]
@@ -332,7 +333,7 @@ class ProjectedEvaluator:
         if projected.size:
             coupling = gram[np.ix_(kept, projected)]
             normal = gram[np.ix_(projected, projected)]
-            inverse = np.linalg.pinv(normal, rcond=1e-12, hermitian=True)
+            inverse = np.linalg.pinv(normal, rcond=LINEAR_RANK_RATIO, hermitian=True)
             return gram[np.ix_(kept, kept)] - coupling @ inverse @ coupling.T, z
         return gram[np.ix_(kept, kept)], z
 

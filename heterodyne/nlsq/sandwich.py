@@ -60,7 +60,7 @@ import math
 import numpy as np
 
 from heterodyne.nlsq.projection import ScoreSums
-from heterodyne.nlsq.uncertainty import DEGENERATE_RATIO
+from heterodyne.numerics import RANK_RATIO
 
 DECORRELATED = 0.1
 BLOCK_LAGS = 4
@@ -172,10 +172,10 @@ def column_scale(jtj: np.ndarray) -> np.ndarray:
 
 def whitening(jtj: np.ndarray) -> np.ndarray:
     """W (n, k) with Wᵀ JᵀJ W = I on the identified directions: W = D⁻¹ V Λ^(-1/2) from the
-    eigen-decomposition V Λ Vᵀ of D⁻¹ JᵀJ D⁻¹ (D = ``column_scale``), λ ≥ DEGENERATE_RATIO λ_max."""
+    eigen-decomposition V Λ Vᵀ of D⁻¹ JᵀJ D⁻¹ (D = ``column_scale``), λ ≥ RANK_RATIO λ_max."""
     scale = column_scale(jtj)
     eigenvalues, eigenvectors = np.linalg.eigh(jtj / np.outer(scale, scale))
-    kept = eigenvalues >= DEGENERATE_RATIO * eigenvalues[-1]
+    kept = eigenvalues >= RANK_RATIO * eigenvalues[-1]
     return eigenvectors[:, kept] / np.sqrt(eigenvalues[kept]) / scale[:, None]
 
 

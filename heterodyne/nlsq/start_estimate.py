@@ -82,6 +82,7 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import least_squares
 
+from heterodyne.numerics import LINEAR_RANK_RATIO, NEGLIGIBLE_RATIO, RATE_FLOOR
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES
 
 INDEX = {name: position for position, name in enumerate(PHYSICS_NAMES)}
@@ -281,9 +282,9 @@ class Variables:
             return (low, high) if low < high else (lower[k], upper[k])
 
         def logarithmic(low: float, high: float, exponent: tuple[float, float]) -> tuple[float, float]:
-            """Bounds of ln(x t_ref^e) for x in [low, high] (low floored at high·1e-12), e in ``exponent``."""
+            """Bounds of ln(x t_ref^e) for x in [low, high], e in ``exponent`` (low floored: NEGLIGIBLE_RATIO)."""
             shifts = (exponent[0] * np.log(t_ref), exponent[1] * np.log(t_ref))
-            return np.log(max(low, 1e-12 * high)) + min(shifts), np.log(high) + max(shifts)
+            return np.log(max(low, NEGLIGIBLE_RATIO * high)) + min(shifts), np.log(high) + max(shifts)
 
         v_sign = 1.0 if upper[INDEX["v0"]] > 0 else -1.0
         v_low, v_high = sorted(v_sign * np.array([lower[INDEX["v0"]], upper[INDEX["v0"]]]))
@@ -479,7 +480,7 @@ def scan_level(profiles: Profiles, t_ref: float) -> Level:
     smooth = np.repeat((weighted @ decays.T)[..., None], frequency.size, axis=-1)
     rhs = np.concatenate([smooth, cosine_sums(weighted[..., None, :] * decays)], axis=-2)
     values, vectors = np.linalg.eigh(gram)
-    usable = values > 1e-12 * values[:, -1:]
+    usable = values > LINEAR_RANK_RATIO * values[:, -1:]
     inverse = np.where(usable, 1.0 / np.where(usable, values, 1.0), 0.0)
     leading = rhs.shape[:-2]
     by_frequency = np.moveaxis(rhs.reshape(-1, 2 * n_decays, frequency.size), 2, 0)
@@ -488,7 +489,7 @@ def scan_level(profiles: Profiles, t_ref: float) -> Level:
     total = (weighted * centred).sum(axis=-1)
     residual = np.maximum(total[..., None] - explained, 0.0)
     best = residual.min(axis=-1)
-    floor = np.maximum(1e-12 * total / width, TINY)
+    floor = np.maximum(NEGLIGIBLE_RATIO * total / width, TINY)
     noise = np.maximum(best / max(width - 1 - 2 * n_decays, 1), floor)
     return Level(profiles, (residual - best[..., None]) / noise[..., None], 2.0 * np.pi / size, noise,
                  profiles.times / t_ref)
@@ -874,9 +875,9 @@ def choose_labelling(fits: list[Fit], configured: tuple[float, float, float]) ->
 
 
 def component_distance(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    """|Δ ln J_ref| + |Δ ln J_sample| + |Δ logit f_s| (rates floored at 1e-12, fractions kept off 0 and 1)."""
+    """|Δ ln J_ref| + |Δ ln J_sample| + |Δ logit f_s| (rates floored at RATE_FLOOR, fractions kept off 0 and 1)."""
     def log_rate(x: float) -> float:
-        return float(np.log(max(x, 1e-12)))
+        return float(np.log(max(x, RATE_FLOOR)))
 
     def logit(f: float) -> float:
         f = min(max(f, FRACTION_EDGE), 1 - FRACTION_EDGE)

@@ -8,7 +8,7 @@ direction (:func:`at_least_independent`). H⁻¹ is computed in column-scaled co
 G = D⁻¹ JᵀJ D⁻¹ with D = √diag(JᵀJ) (the column norms of J), where G has unit diagonal and its
 condition number measures identifiability independently of units. A parameter whose column is
 zero has no effect. Parameters at a bound are left out (their error bar is not Gaussian);
-eigen-directions of G with λ/λ_max < ``DEGENERATE_RATIO`` are dropped from the inverse and the
+eigen-directions of G with λ/λ_max < ``RANK_RATIO`` (:mod:`heterodyne.numerics`) are dropped from the inverse and the
 parameters that load on them (|v_k| ≥ ``DEGENERATE_LOADING``) are reported as degenerate, not
 given a meaningless tiny or huge error bar.
 
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-DEGENERATE_RATIO = 1e-10
+from heterodyne.numerics import RANK_RATIO
+
 DEGENERATE_LOADING = 0.2
 BOUND_TOLERANCE = 1e-6
 IDENTIFIABILITY_CONDITION = 1e4
@@ -101,7 +102,7 @@ def parameter_uncertainties(jtj: np.ndarray, chi2_reduced: float, x: np.ndarray,
         condition = max(condition, float(largest / max(eigenvalues[0], largest * np.finfo(float).eps)))
         if condition > IDENTIFIABILITY_CONDITION and not weakest:
             weakest = tuple(names[usable[k]] for k in np.flatnonzero(np.abs(eigenvectors[:, 0]) >= DEGENERATE_LOADING))
-        degenerate = eigenvalues < DEGENERATE_RATIO * largest
+        degenerate = eigenvalues < RANK_RATIO * largest
         for direction in eigenvectors[:, degenerate].T:
             for k in np.flatnonzero(np.abs(direction) >= DEGENERATE_LOADING):
                 status[usable[k]] = "degenerate"
