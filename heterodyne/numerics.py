@@ -17,7 +17,7 @@ Numerical rank of a column-scaled symmetric matrix (eigenvalue λ against λ_max
   Differs from ``RANK_RATIO``: these solves only need a stable projection, not an uncertainty, and
   keep directions 100 times weaker; the value was chosen with them and the fits depend on it.
 
-Regularisation of matrices estimated from draws (:mod:`heterodyne.cmc.combine`):
+Regularisation of matrices estimated from draws (:mod:`heterodyne.cmc.shard_covariance`):
 
 - ``DRAWS_CORRELATION_FLOOR`` (1e-8): eigenvalues of a shard's sample correlation matrix are raised
   to this fraction of the largest. Differs from ``RANK_RATIO``: a correlation estimated from a few

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heterodyne.cmc import barycenter, combine
+from heterodyne.cmc import barycenter
+from heterodyne.cmc.shard_covariance import regularised_covariance
 
 CURVATURE = np.array([0.1, -0.06, 0.03])
 
@@ -35,7 +36,7 @@ def shard_offsets(rng, n_shards: int) -> np.ndarray:
 
 
 def covariances_of(shards):
-    return [combine.regularised_covariance(d)[0] for d in shards]
+    return [regularised_covariance(d)[0] for d in shards]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])

@@ -5,10 +5,11 @@ import logging
 import numpy as np
 import pytest
 
-from heterodyne.cmc import barycenter, calibration, combine, geometry
+from heterodyne.cmc import barycenter, calibration, geometry, scott
 from heterodyne.cmc.plan import MAX_AUTO_POINTS, shard_plan
 from heterodyne.cmc.posterior import Priors, log_density, log_prior, model_arguments
 from heterodyne.cmc.sampler import shard_seed
+from heterodyne.cmc.shard_covariance import regularised_covariance
 from heterodyne.jaxconfig import jax, jnp
 
 AUTO = {"max_points_per_shard": "auto", "seed": 42, "combination": "barycenter"}
@@ -185,7 +186,7 @@ def gaussian_shards(rng, means, covariances, n_chains=2, n_draws=20_000):
 
 
 def covariances_of(shards):
-    return [combine.regularised_covariance(d)[0] for d in shards]
+    return [regularised_covariance(d)[0] for d in shards]
 
 
 def test_consensus_of_gaussian_shards_is_the_exact_product():
@@ -196,18 +197,18 @@ def test_consensus_of_gaussian_shards_is_the_exact_product():
     precision = sum(np.linalg.inv(c) for c in covariances)
     exact_cov = np.linalg.inv(precision)
     exact_mean = exact_cov @ sum(np.linalg.inv(c) @ m for c, m in zip(covariances, means, strict=True))
-    combined = combine.consensus_draws(shards, covariances_of(shards)).reshape(-1, 2)
+    combined = scott.consensus_draws(shards, covariances_of(shards)).reshape(-1, 2)
     standard_error = np.sqrt(np.diag(exact_cov) / combined.shape[0])
     assert np.all(np.abs(combined.mean(axis=0) - exact_mean) < 4 * standard_error)
     np.testing.assert_allclose(np.cov(combined, rowvar=False), exact_cov, rtol=0.05, atol=0.01)
-    product_mean, product_cov = combine.gaussian_product(shards, covariances_of(shards))
+    product_mean, product_cov = scott.gaussian_product(shards, covariances_of(shards))
     assert np.all(np.abs(product_mean - exact_mean) < 4 * standard_error)
     np.testing.assert_allclose(product_cov, exact_cov, rtol=0.05)
 
 
 def test_one_shard_combination_is_the_shard_itself():
     draws = np.random.default_rng(3).standard_normal((2, 100, 3))
-    np.testing.assert_allclose(combine.consensus_draws([draws], covariances_of([draws])), draws, rtol=1e-12,
+    np.testing.assert_allclose(scott.consensus_draws([draws], covariances_of([draws])), draws, rtol=1e-12,
                                atol=1e-12)
     assert barycenter.barycenter_draws([draws], covariances_of([draws]))[0] is draws
 
@@ -303,9 +304,9 @@ def test_a_shard_that_does_not_move_gets_a_regularised_covariance_and_the_combin
     stuck = good.copy()
     stuck[..., 2] = 0.3  # a parameter pinned (a bound, a chain that never moved)
     few = good[:, :1]    # two draws of three parameters: rank 1
-    assert combine.regularised_covariance(good)[1] is False
+    assert regularised_covariance(good)[1] is False
     for bad in (stuck, few):
-        covariance, regularised = combine.regularised_covariance(bad)
+        covariance, regularised = regularised_covariance(bad)
         assert regularised and np.all(np.isfinite(np.linalg.inv(covariance)))
     from heterodyne.cmc.combination import combination_of
 

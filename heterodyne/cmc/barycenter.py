@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heterodyne.cmc.combine import flat
+from heterodyne.cmc.shard_covariance import flat
 from heterodyne.numerics import ROUND_OFF_RATIO
 
 TOLERANCE = 1e-12

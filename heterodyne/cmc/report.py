@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.cmc import combine, diagnostics
-from heterodyne.cmc.combination import COMBINATIONS, GAUSSIAN_CHECK, combination_of
+from heterodyne.cmc import diagnostics
+from heterodyne.cmc.combination import COMBINATIONS, GAUSSIAN_CHECK, combination_of, gaussian_warnings
 from heterodyne.cmc.geometry import Geometry
 from heterodyne.cmc.posterior import powers
 from heterodyne.cmc.sampler import ShardDraws
@@ -97,7 +97,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     regularised = [used[k] for k in regularised]
     stats = diagnostics.chain_diagnostics(combined)
     label = GAUSSIAN_CHECK[method]
-    warnings += combine.gaussian_warnings(names, combined, gaussian_mean, stats["ess_bulk"], label)
+    warnings += gaussian_warnings(names, combined, gaussian_mean, stats["ess_bulk"], label)
     likelihood_powers = [powers(method, plan["n_points"], plan["shard_sizes"][k], plan["n_shards"])[0] for k in used]
     trust, trust_warnings = shard_spread(names, used, used_draws, likelihood_powers,
                                          [np.array(list(reports[k]["ess_bulk"].values())) for k in used], chi2_reduced)

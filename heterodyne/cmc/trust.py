@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from heterodyne.cmc.combine import flat
+from heterodyne.cmc.shard_covariance import flat
 
 ALPHA = 0.01
 """Family-wise false-alarm rate of the trust test over the parameters."""
