@@ -26,7 +26,7 @@ from workflow_helpers import (
     write_config,
 )
 
-from heterodyne.summary import summary_columns
+from heterodyne.run_tables import summary_columns
 
 # Every test needs the reference run (80 s on two shared cores) or takes longer itself (CMC: 120 s).
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

@@ -1,4 +1,4 @@
-"""`heterodyne summarize` and heterodyne.summary on hand-made result.json documents (no fitting)."""
+"""`heterodyne summarize` and heterodyne.run_tables on hand-made result.json documents (no fitting)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
-from heterodyne.summary import summary_columns
+from heterodyne.run_tables import summary_columns
 
 VARIED = ["D0_ref", "v0"]
 SWEEP_KEY = "analyzer_parameters.start_frame"

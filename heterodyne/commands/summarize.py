@@ -1,6 +1,6 @@
 """``heterodyne summarize RESULT.json ... --root DIR --summary S.csv --comparison C.csv [--stability T.csv]``.
 
-Tabulates the workflow's runs (see :mod:`heterodyne.summary`). Each RESULT.json must lie at
+Tabulates the workflow's runs (see :mod:`heterodyne.run_tables`). Each RESULT.json must lie at
 ``DIR/<dataset>/<run>/seed<seed>/<method>/result.json``; ``--sweep-key`` names each swept config
 key (a dotted path) whose value becomes a column. All tables are written atomically, and only
 after every input has been read.
@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Read every result, then write the tables; returns 0 (bad inputs raise HeterodyneError)."""
-    from heterodyne.summary import comparison_table, locate, stability_table, summary_table, write_csv
+    from heterodyne.run_tables import comparison_table, locate, stability_table, summary_table, write_csv
 
     if len(set(args.sweep_keys)) != len(args.sweep_keys):
         raise HeterodyneError(f"--sweep-key: a key is given twice in {args.sweep_keys}")

@@ -10,10 +10,10 @@ Public API:
 """
 
 from heterodyne.data.bins import BinInfo
+from heterodyne.data.file_scan import FileSummary, scan_file
 from heterodyne.data.hashing import file_sha256
 from heterodyne.data.layouts import APS_U, LEGACY, TRANSITIONAL
 from heterodyne.data.loader import XpcsData, load_data
-from heterodyne.data.summary import FileSummary, scan_file
 from heterodyne.data.timebase import TimeStep
 
 __all__ = [

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from heterodyne.data.file_scan import summarize_open_file
 from heterodyne.data.h5access import open_readonly
 from heterodyne.data.hashing import file_sha256
 from heterodyne.data.matrices import read_symmetric_block
 from heterodyne.data.memory import check_memory
 from heterodyne.data.selection import PhiItem, select_bins, select_frames
-from heterodyne.data.summary import summarize_open_file
 from heterodyne.data.timebase import resolve_dt, resolve_time_origin
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
-from heterodyne.summary import RUN_KEYS, VALUE_SUFFIXES
+from heterodyne.run_tables import RUN_KEYS, VALUE_SUFFIXES
 
 REQUIRED_COLUMNS = (*RUN_KEYS, "method", "status", "varied")
 
