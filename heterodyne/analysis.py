@@ -57,7 +57,7 @@ class NlsqOutcome:
     seconds: float
 
 
-def fit_nlsq(config: dict, data, *, progress: bool = True, threads: int = 1) -> NlsqOutcome:
+def nlsq_outcome(config: dict, data, *, progress: bool = True, threads: int = 1) -> NlsqOutcome:
     """Fit the config's NLSQ problem to ``data`` with ``threads`` threads."""
     from heterodyne.nlsq.progress import Progress
     from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
@@ -117,7 +117,7 @@ def set_status(document: dict, warnings: list[str | None]) -> int:
     return EXIT_CONVERGENCE if reasons else 0
 
 
-def write_run(run_dir: Path, document: dict, arrays: dict[str, dict], data=None) -> None:
+def write_run_outputs(run_dir: Path, document: dict, arrays: dict[str, dict], data=None) -> None:
     """The run directory (:func:`heterodyne.run_directory.write_run`), its viewer file when the
     config's ``output.viewer_file`` is on, then its figures when ``output.plots`` is on."""
     from heterodyne import run_directory
@@ -166,7 +166,7 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
     run_dir = Path(run_dir or output_dir / f"het_{identity}")
     enable_compile_cache(config["compute"]["jax_cache_dir"])
 
-    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or fit_nlsq(config, data, threads=threads)
+    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or nlsq_outcome(config, data, threads=threads)
     document = new_document(config, data, identity, method, nlsq)
     arrays = {"nlsq.npz": nlsq.arrays}
     warnings = [nlsq.warning]
@@ -183,7 +183,7 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
         log_cmc_summary(document["cmc"])
     code = set_status(document, warnings)
     document["timing"] = {**timing, "total_seconds": time.perf_counter() - started, "threads": threads}
-    write_run(run_dir, document, arrays, data)
+    write_run_outputs(run_dir, document, arrays, data)
     if code:
         log.warning("convergence warning: %s", document["convergence_warning"])
     return run_dir, code

@@ -147,7 +147,7 @@ def load_config(source: str | Path | Mapping[str, Any], overrides: dict[str, Any
 
     if isinstance(source, Mapping):
         return config.resolve_config(dict(source), "<config dict>", overrides)
-    return config.load_config(source, overrides)
+    return config.read_config(source, overrides)
 
 
 def load_data(source: str | Path | Mapping[str, Any], **selection):
@@ -168,10 +168,10 @@ def load_data(source: str | Path | Mapping[str, Any], **selection):
 def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False, threads: int | None = None) -> NlsqResult:
     """The NLSQ fit of ``data`` under the resolved ``config`` (``progress``: log the iterations), its
     residual passes in up to ``threads`` threads (default: every usable core)."""
-    from heterodyne.analysis import fit_nlsq as fit
+    from heterodyne.analysis import nlsq_outcome
     from heterodyne.runtime import resolve_threads
 
-    outcome = fit(dict(config), data, progress=progress, threads=resolve_threads(threads))
+    outcome = nlsq_outcome(dict(config), data, progress=progress, threads=resolve_threads(threads))
     return NlsqResult(outcome.section, outcome.arrays)
 
 

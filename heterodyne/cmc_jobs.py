@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from heterodyne.analysis import NlsqOutcome, log_cmc_summary, new_document, saved_nlsq, set_status, write_run
+from heterodyne.analysis import NlsqOutcome, log_cmc_summary, new_document, saved_nlsq, set_status, write_run_outputs
 from heterodyne.data.configured import load_selected_data
 from heterodyne.errors import HeterodyneError
 
@@ -70,11 +70,11 @@ def shard_plan_of(config: dict, n_points: int | None = None) -> dict:
 def cmc_inputs(config_path: Path, data_file: Path | None, nlsq_dir: Path) -> CmcInputs:
     """Config, data and NLSQ result of a CMC job; the NLSQ result must be of this config and data
     (same run id)."""
-    from heterodyne.config import load_config
+    from heterodyne.config import read_config
     from heterodyne.runtime import enable_compile_cache
 
     overrides = {"experimental_data.file_path": str(data_file)} if data_file is not None else {}
-    config = load_config(config_path, overrides)
+    config = read_config(config_path, overrides)
     data = load_selected_data(config)
     identity = run_identity(config, data)
     nlsq = saved_nlsq(nlsq_dir, identity)
@@ -127,7 +127,7 @@ def write_cmc_run(run_dir: Path, config: dict, data, nlsq: NlsqOutcome, cmc: Com
     document["cmc"] = cmc.section
     code = set_status(document, [nlsq.warning, cmc.warning])
     document["timing"] = {"combine_seconds": time.perf_counter() - started, "cmc_shard_seconds": cmc.shard_seconds}
-    write_run(run_dir, document, {"nlsq.npz": nlsq.arrays, "cmc_samples.npz": cmc.arrays}, data)
+    write_run_outputs(run_dir, document, {"nlsq.npz": nlsq.arrays, "cmc_samples.npz": cmc.arrays}, data)
     log_cmc_summary(document["cmc"])
     return code
 

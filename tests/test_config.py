@@ -12,8 +12,8 @@ import yaml
 from heterodyne.config import (
     SCHEMA,
     get_dotted,
-    load_config,
     parameter_table,
+    read_config,
     resolve_config,
     set_dotted,
     template_text,
@@ -150,7 +150,7 @@ def test_load_config_reads_a_file(tmp_path: Path):
     path = tmp_path / "run.yaml"
     path.write_text("experimental_data:\n  file_path: data.h5\n  q: 0.01\n"
                     "parameters:\n  D0_ref: {initial: 2e4, bounds: [1e2, 1E6]}\n")
-    config = load_config(path, overrides={"optimization.cmc.seed": 3})
+    config = read_config(path, overrides={"optimization.cmc.seed": 3})
     assert config["experimental_data"]["file_path"] == "data.h5"
     assert config["parameters"]["D0_ref"] == {"initial": 2e4, "bounds": [100.0, 1e6], "vary": True,
                                               "prior": {"type": "uniform"}}
@@ -160,7 +160,7 @@ def test_load_config_reads_a_file(tmp_path: Path):
 def test_empty_file_means_all_defaults(tmp_path: Path):
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing but a comment\n")
-    assert load_config(str(path)) == resolve_config(None)
+    assert read_config(str(path)) == resolve_config(None)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -182,7 +182,7 @@ def test_template_loads_to_the_defaults(tmp_path: Path):
     text = template_text()
     path = tmp_path / "template.yaml"
     path.write_text(text, encoding="utf-8")
-    assert load_config(path) == resolve_config(None)
+    assert read_config(path) == resolve_config(None)
     assert resolve_config(yaml.safe_load(text)) == resolve_config(None)  # plain PyYAML reads it too
 
 

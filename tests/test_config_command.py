@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from heterodyne.commands import config as command
-from heterodyne.config import load_config, resolve_config, template_text
+from heterodyne.config import read_config, resolve_config, template_text
 from heterodyne.errors import HeterodyneError
 
 
@@ -29,7 +29,7 @@ def test_writes_a_file_that_loads_to_the_defaults(tmp_path: Path):
     path = tmp_path / "run.yaml"
     assert _run(["-o", str(path)]) == 0
     assert path.read_text(encoding="utf-8") == template_text()
-    assert load_config(path) == resolve_config(None)
+    assert read_config(path) == resolve_config(None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.yaml"]  # no temporary left
 
 

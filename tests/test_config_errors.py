@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heterodyne.config import load_config, resolve_config
+from heterodyne.config import read_config, resolve_config
 from heterodyne.errors import HeterodyneError
 
 
@@ -192,7 +192,7 @@ def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path):
     path = tmp_path / "run.yaml"
     path.write_text("output:\n  plots: true\n  output_dir: [unclosed\n")
     with pytest.raises(HeterodyneError) as caught:
-        load_config(path)
+        read_config(path)
     message = str(caught.value)
     assert message.startswith(f"{path}:4:1: invalid YAML: ")
     assert "\n" not in message
@@ -202,22 +202,22 @@ def test_duplicate_key_is_an_error_with_its_line(tmp_path: Path):
     path = tmp_path / "run.yaml"
     path.write_text("output:\n  plots: true\n  plots: false\n")
     with pytest.raises(HeterodyneError, match=r"run\.yaml:3:3: invalid YAML: duplicate key 'plots'"):
-        load_config(path)
+        read_config(path)
 
 
 def test_missing_file(tmp_path: Path):
     path = tmp_path / "absent.yaml"
     with pytest.raises(HeterodyneError, match=r"absent\.yaml: configuration file not found"):
-        load_config(path)
+        read_config(path)
 
 
 def test_unreadable_file(tmp_path: Path):
     with pytest.raises(HeterodyneError, match="cannot read configuration file"):
-        load_config(tmp_path)  # a directory
+        read_config(tmp_path)  # a directory
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(HeterodyneError, match=r"binary\.yaml: cannot read configuration file: not UTF-8"):
-        load_config(binary)
+        read_config(binary)
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
@@ -226,17 +226,17 @@ def test_file_without_read_permission(tmp_path: Path):
     path.write_text("{}\n")
     path.chmod(0)
     with pytest.raises(HeterodyneError, match=r"secret\.yaml: cannot read configuration file"):
-        load_config(path)
+        read_config(path)
 
 
 def test_file_errors_name_the_file(tmp_path: Path):
     path = tmp_path / "run.yaml"
     path.write_text("- a\n- b\n")
     with pytest.raises(HeterodyneError, match=r"run\.yaml: expected a mapping of sections"):
-        load_config(path)
+        read_config(path)
     path.write_text("optimization:\n  nlsq:\n    max_iteratons: 3\n")
     with pytest.raises(HeterodyneError, match=r"run\.yaml: optimization\.nlsq\.max_iteratons: unknown key"):
-        load_config(path)
+        read_config(path)
 
 
 def test_noise_sigma_with_lag_noise_weights_is_refused():

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from heterodyne.analysis import fit_nlsq
+from heterodyne.analysis import nlsq_outcome
 from heterodyne.config import resolve_config
 from heterodyne.data import load_data
 from heterodyne.simulation import SimulationSpec, simulate_dataset
@@ -32,7 +32,7 @@ def fit_file(path, threads=1, **settings):
     config = resolve_config(settings)
     config["experimental_data"]["file_path"] = str(path)
     data = load_data(path)
-    return fit_nlsq(config, data, progress=False, threads=threads)
+    return nlsq_outcome(config, data, progress=False, threads=threads)
 
 
 @pytest.mark.parametrize("case", CASES)

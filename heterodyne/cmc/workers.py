@@ -31,7 +31,7 @@ WORKERS_ENV = "HETERODYNE_NUM_WORKERS"
 
 
 @dataclass(frozen=True)
-class Layout:
+class ShardLayout:
     """How a thread budget runs the shards: ``workers`` processes of ``threads`` threads, each
     running ``side_by_side`` chains of its shard at once."""
 
@@ -53,12 +53,12 @@ def max_workers(configured: int | None) -> int:
     return configured
 
 
-def shard_layout(threads: int, n_shards: int, n_chains: int, configured_workers: int | None = None) -> Layout:
+def shard_layout(threads: int, n_shards: int, n_chains: int, configured_workers: int | None = None) -> ShardLayout:
     """The layout of ``n_shards`` shards of ``n_chains`` chains in ``threads`` threads (module docstring)."""
     chains_at_once = min(n_chains, threads)
     workers = max(1, min(max_workers(configured_workers), n_shards, threads // chains_at_once))
     per_worker = threads // workers
-    return Layout(workers=workers, threads=per_worker, side_by_side=min(n_chains, per_worker))
+    return ShardLayout(workers=workers, threads=per_worker, side_by_side=min(n_chains, per_worker))
 
 
 def sample_all(setup: CmcSetup, threads: int) -> list[ShardDraws]:

@@ -25,8 +25,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     """Print the plan; returns 0."""
     from heterodyne.cmc_jobs import shard_plan_of
-    from heterodyne.config import load_config
+    from heterodyne.config import read_config
 
     overrides = {"experimental_data.file_path": str(args.data)} if args.data is not None else {}
-    print(json.dumps(shard_plan_of(load_config(args.config, overrides), args.n_points)))
+    print(json.dumps(shard_plan_of(read_config(args.config, overrides), args.n_points)))
     return 0

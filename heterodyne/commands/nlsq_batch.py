@@ -42,9 +42,9 @@ def fit_config(config: Path, run_dir: Path, threads: int, plots: bool) -> int:
     apply_thread_budget(threads, xla_threads=1)
 
     from heterodyne.analysis import run_analysis
-    from heterodyne.config import load_config
+    from heterodyne.config import read_config
 
-    resolved = load_config(config, {} if plots else {"output.plots": False})
+    resolved = read_config(config, {} if plots else {"output.plots": False})
     run_dir, code = run_analysis(resolved, method="nlsq", threads=threads, run_dir=run_dir)
     print(run_dir / "result.json")
     return code

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from heterodyne.config import load_config
+from heterodyne.config import read_config
 from heterodyne.config.yaml_io import parse_yaml
 from heterodyne.errors import HeterodyneError
 from heterodyne.results import atomic_write_bytes
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     """Resolve, validate and write the config; returns 0 (bad keys or values raise HeterodyneError)."""
     if args.output.is_dir():
         raise HeterodyneError(f"{args.output}: is a directory")
-    config = load_config(args.base, run_overrides(args))
+    config = read_config(args.base, run_overrides(args))
     text = header(args) + yaml.safe_dump(config, sort_keys=False, default_flow_style=None)
     atomic_write_bytes(args.output, text.encode("utf-8"))
     return 0

@@ -56,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     apply_thread_budget(threads, xla_threads=1 if args.method == "nlsq" else threads)
 
     from heterodyne.analysis import run_analysis
-    from heterodyne.config import load_config
+    from heterodyne.config import read_config
 
-    config = load_config(args.config, config_overrides(args))
+    config = read_config(args.config, config_overrides(args))
     run_dir, code = run_analysis(config, method=args.method, threads=threads, run_dir=args.run_dir)
     print(run_dir / "result.json")
     return code

@@ -6,7 +6,7 @@ parameter defaults come from :mod:`heterodyne.parameters`). Problems raise
 """
 
 from heterodyne.config.dotted import get_dotted, set_dotted
-from heterodyne.config.resolve import load_config, resolve_config
+from heterodyne.config.resolve import read_config, resolve_config
 from heterodyne.config.schema import SCHEMA, build_schema
 from heterodyne.config.table import parameter_table
 from heterodyne.config.template import template_text
@@ -15,7 +15,7 @@ __all__ = [
     "SCHEMA",
     "build_schema",
     "get_dotted",
-    "load_config",
+    "read_config",
     "parameter_table",
     "resolve_config",
     "set_dotted",

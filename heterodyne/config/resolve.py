@@ -17,7 +17,7 @@ from heterodyne.errors import HeterodyneError
 Config = dict[str, Any]
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
+def read_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
     """Read a YAML analysis config, apply dotted-path ``overrides``, validate and fill defaults.
 
     Raises HeterodyneError (one line naming the file, and the key path or line:column) when the

@@ -11,7 +11,7 @@ from heterodyne.parameters import PHYSICS_NAMES
 def parameter_table(config: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per physics parameter, in canonical order: name, initial, lower, upper, vary, prior.
 
-    ``config`` must be resolved (from :func:`load_config` or :func:`resolve_config`), so every
+    ``config`` must be resolved (from :func:`read_config` or :func:`resolve_config`), so every
     parameter is present with validated bounds and prior. The prior is ``{"type": "uniform"}``
     (over [lower, upper]) or ``{"type": "normal" | "lognormal", "mu": float, "sigma": float}``.
     """
