@@ -15,7 +15,7 @@ Numerical rank of a column-scaled symmetric matrix (eigenvalue λ against λ_max
   coefficients solved linearly (:mod:`heterodyne.nlsq.projection`, eigenvalue cut and ``pinv``
   rcond) and the decay amplitudes of the starting estimate (:mod:`heterodyne.nlsq.start_estimate`).
   Differs from ``RANK_RATIO``: these solves only need a stable projection, not an uncertainty, and
-  keep directions 100 times weaker; the value was chosen with them and the fits depend on it.
+  keep directions 100 times weaker; it is kept at the value the fits were validated with.
 
 Regularisation of matrices estimated from draws (:mod:`heterodyne.cmc.shard_covariance`):
 
