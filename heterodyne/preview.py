@@ -24,6 +24,13 @@ For the full matrix C of one bin over N frames (dt apart):
 
 The data look heterodyne when any bin has fringes. The suggested selection is the q with the most
 usable bins with fringes (then the most usable bins, then the highest mean SNR) and its usable φ.
+
+When the data look heterodyne and a selection is suggested, the preview also gives the start a fit
+of that selection begins from with ``optimization.nlsq.start: auto``: the estimate of
+:func:`heterodyne.nlsq.start_estimate.estimate_start` on the selection's matrices and times, from
+the parameter table (initial values, vary flags, bounds) of the default config resolved for that
+q and φ (:func:`heterodyne.config.parameter_table`, as :func:`heterodyne.nlsq.setup.build_problem`
+reads it); the parameters that config varies are shown.
 """
 
 from __future__ import annotations
@@ -33,7 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heterodyne.config import parameter_table, resolve_config
+from heterodyne.nlsq.start_estimate import estimate_start
 from heterodyne.noise import estimate_sigma
+from heterodyne.parameters import BY_NAME
 
 LAG_TAIL = 0.1
 MIN_USABLE_SNR = 1.0
@@ -82,10 +92,11 @@ class BinPreview:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A q and its usable φ (None when no bin is usable)."""
+    """A q, its usable φ and those bins' keys (None and empty when no bin is usable)."""
 
     q: float | None
     phi: tuple[float, ...]
+    keys: tuple[str, ...]
 
 
 def lag_profiles(c2: np.ndarray) -> np.ndarray:
@@ -144,7 +155,7 @@ def suggest_selection(previews: list[BinPreview]) -> Suggestion:
     mean SNR of its usable bins; and those bins' φ."""
     usable = [b for b in previews if b.usable]
     if not usable:
-        return Suggestion(None, ())
+        return Suggestion(None, (), ())
     by_q: dict[float, list[BinPreview]] = {}
     for preview in usable:
         by_q.setdefault(preview.q, []).append(preview)
@@ -154,7 +165,7 @@ def suggest_selection(previews: list[BinPreview]) -> Suggestion:
         return (sum(b.fringes.present for b in group), len(group), float(np.mean([b.snr for b in group])))
 
     best = max(by_q, key=rank)
-    return Suggestion(best, tuple(b.phi for b in by_q[best]))
+    return Suggestion(best, tuple(b.phi for b in by_q[best]), tuple(b.key for b in by_q[best]))
 
 
 def looks_heterodyne(previews: list[BinPreview]) -> bool:
@@ -162,8 +173,38 @@ def looks_heterodyne(previews: list[BinPreview]) -> bool:
     return any(b.fringes.present for b in previews)
 
 
-def summary_lines(previews: list[BinPreview], *, file: str, layout: str, dt: float, n_frames: int) -> list[str]:
-    """The text summary: one line per bin, the verdict, the suggested selection and the warnings."""
+def suggested_start(c2: np.ndarray, times: np.ndarray, previews: list[BinPreview]) -> dict[str, float] | None:
+    """The varied parameters of the data-driven start of a fit of the suggested selection (module
+    docstring), by name; None when the data do not look heterodyne or no selection is suggested.
+    ``c2`` (A, N, N) and ``previews`` (A) are the same bins, ``times`` (N) their frame times."""
+    suggestion = suggest_selection(previews)
+    if suggestion.q is None or not looks_heterodyne(previews):
+        return None
+    chosen = [k for k, b in enumerate(previews) if b.key in suggestion.keys]
+    table = parameter_table(resolve_config({"experimental_data": {"q": suggestion.q, "phi": list(suggestion.phi)}}))
+    initial, vary, lower, upper = (np.array([row[column] for row in table]) for column in
+                                   ("initial", "vary", "lower", "upper"))
+    start = estimate_start(c2[chosen], np.array([previews[k].q for k in chosen]),
+                           np.array([previews[k].phi for k in chosen]), times, initial, vary.astype(bool),
+                           lower, upper)
+    return {row["name"]: float(value) for row, value in zip(table, start, strict=True) if row["vary"]}
+
+
+def start_lines(previews: list[BinPreview], start: dict[str, float] | None) -> list[str]:
+    """The data-driven start under its heading, or one line saying why there is none."""
+    heading = "data-driven start (optimization.nlsq.start: auto) for the suggested selection"
+    if suggest_selection(previews).q is None:
+        return [f"{heading}: none (no selection suggested)"]
+    if start is None:
+        return [f"{heading}: none (the data do not look heterodyne)"]
+    units = {name: "" if BY_NAME[name].unit == "-" else f" {BY_NAME[name].unit}" for name in start}
+    return [f"{heading}:", *(f"  {name:>16} = {value:.5g}{units[name]}" for name, value in start.items())]
+
+
+def summary_lines(previews: list[BinPreview], *, file: str, layout: str, dt: float, n_frames: int,
+                  start: dict[str, float] | None) -> list[str]:
+    """The text summary: one line per bin, the verdict, the suggested selection, the data-driven
+    start of :func:`suggested_start` (``start``) and the warnings."""
     nyquist = 1.0 / (2.0 * dt)
     lines = [f"{file}: {layout}, {len(previews)} bins, {n_frames} frames, dt = {dt:g} s "
              f"(Nyquist {nyquist:.4g} Hz)",
@@ -185,6 +226,7 @@ def summary_lines(previews: list[BinPreview], *, file: str, layout: str, dt: flo
     else:
         angles = ", ".join(f"{phi:g}" for phi in suggestion.phi)
         lines.append(f"suggested selection: q = {suggestion.q:g}, phi = [{angles}]")
+    lines.extend(start_lines(previews, start))
     for b in previews:
         if b.fringes.aliasing:
             lines.append(f"warning: {b.key} (q = {b.q:g}, phi = {b.phi:g}): fringes at "

@@ -1,11 +1,13 @@
 """``heterodyne preview``: fringes found where the simulation put them, at the frequency
 |q cos(φ + φ0) v| / 2π (docs/model.md), none where there are none, aliasing flagged, the
-shared correlator file read, and bad input refused cleanly."""
+shared correlator file read, the data-driven start of the suggested selection near the truth, and bad
+input refused cleanly."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,12 +20,13 @@ from heterodyne.preview import MIN_CYCLES, preview_bins
 from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 N_FRAMES = 400
+START = "data-driven start (optimization.nlsq.start: auto) for the suggested selection"
 FIGURES = sorted(["preview_bins.png", "preview_cuts.png", "preview_maps.png", "preview_spectra.png", "preview.txt"])
 
 
 def simulated(directory: Path, name: str, **fields) -> tuple[Path, dict]:
     params = fields.pop("params")
-    spec = replace(SimulationSpec(), n_frames=N_FRAMES, params=params, seed=1, **fields)
+    spec = replace(SimulationSpec(), n_frames=N_FRAMES, params=params, seed=fields.pop("seed", 1), **fields)
     truth = simulate_dataset(directory / f"{name}.h5", spec)
     return directory / f"{name}.h5", json.loads(truth.read_text())
 
@@ -31,6 +34,12 @@ def simulated(directory: Path, name: str, **fields) -> tuple[Path, dict]:
 def previews_of(path: Path):
     data = load_data(path)
     return data, preview_bins(np.asarray(data.c2), data.dt, data.provenance["selected_bins"])
+
+
+def printed_start(printed: str) -> dict[str, float]:
+    """The data-driven start's values, by name, from the printed summary."""
+    section = printed.split(f"{START}:\n", 1)[1]
+    return {name: float(value) for name, value in re.findall(r"^ +(\w+) = (\S+)", section, flags=re.MULTILINE)}
 
 
 def fringe_frequency(q: float, phi: float, phi0: float, velocity: float) -> float:
@@ -61,7 +70,35 @@ def test_no_fringes_without_velocity_or_without_the_sample_field(tmp_path, param
     assert not [p.key for p in previews if p.fringes.present]
     assert all(p.usable and p.contrast > 0.1 for p in previews)
     assert main(["preview", str(path), "--output-dir", str(tmp_path / "out")]) == 0
-    assert "heterodyne: no (fringes in 0 of 15 bins" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "heterodyne: no (fringes in 0 of 15 bins" in printed
+    assert f"{START}: none (the data do not look heterodyne)" in printed
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_data_driven_start_of_the_suggested_selection_near_the_truth(tmp_path, seed, capsys):
+    # Equal decay rates: J_ref ↔ J_sample with f ↔ 1 − f leaves c2 unchanged when f1 = 0 (docs/model.md),
+    # so only a truth symmetric under the swap can be read off the data; away from the configured
+    # start (D0 = 1e4, v0 = 1e3), so the estimate is not the configured start handed back.
+    truth = dict(D0_ref=3000.0, D0_sample=3000.0, v0=3000.0, beta=0.0, v_offset=0.0, f0=0.5)
+    path, _ = simulated(tmp_path, "fringes", params=truth, seed=seed)
+    output = tmp_path / "out"
+    assert main(["preview", str(path), "--output-dir", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count(START) == 1 and f"{START}:\n" in (output / "preview.txt").read_text()
+    start = printed_start(printed)
+    assert {"D0_ref", "D0_sample", "v0", "f0", "phi0"} <= set(start)
+    assert "f2" not in start  # held by default: only the varied parameters are shown
+    assert 1 / 1.5 <= start["v0"] / truth["v0"] <= 1.5, start
+    assert 1 / 3 <= start["D0_sample"] / truth["D0_sample"] <= 3, start
+
+
+def test_no_data_driven_start_without_a_suggested_selection(tmp_path, capsys):
+    path, _ = simulated(tmp_path, "faint", contrast=0.001, params=dict(v0=3000.0))
+    assert main(["preview", str(path), "--output-dir", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "suggested selection: none" in printed
+    assert f"{START}: none (no selection suggested)" in printed
 
 
 def test_fringes_near_the_frame_rate_are_flagged_as_aliasing(tmp_path, capsys):

@@ -4,7 +4,8 @@ look at two-time data before any fit.
 Writes the figures of :mod:`heterodyne.plots.preview` and ``preview.txt`` under DIR (default
 ``<file stem>_preview`` in the current directory), prints the text summary of
 :mod:`heterodyne.preview` (per bin: contrast, noise, fringes; whether the data look heterodyne;
-a suggested q/φ selection; aliasing warnings), then the paths written.
+a suggested q/φ selection and the data-driven start a fit of it would begin from; aliasing
+warnings), then the paths written.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "preview",
         help="figures and a summary of a two-time file before any fit (fringes, contrast, noise)",
         description="Draw every bin's c2, cuts, lag profile and its spectrum; say per bin whether fringes "
-        "are present and at what frequency, the contrast and the noise; suggest a q/phi selection.",
+        "are present and at what frequency, the contrast and the noise; suggest a q/phi selection and "
+        "print the data-driven start a fit of it would begin from.",
     )
     parser.add_argument("file", type=Path, metavar="FILE.h5", help="two-time result file")
     parser.add_argument("--output-dir", type=Path, help="where the figures go (default: <file stem>_preview)")

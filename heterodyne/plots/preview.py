@@ -127,10 +127,11 @@ def write_preview_figures(directory: Path, image_format: str, *, c2: np.ndarray,
 def preview_file(path: Path, output_dir: Path, *, q: float | None = None, phi: list[float] | None = None,
                  image_format: str = "png") -> tuple[list[str], list[Path]]:
     """Preview the bins of a two-time file (all, or those at ``q`` and ``phi``): the four figures
-    and ``preview.txt`` (the text summary) under ``output_dir``; returns (summary lines, paths)."""
+    and ``preview.txt`` (the text summary, with the data-driven start of the suggested selection)
+    under ``output_dir``; returns (summary lines, paths)."""
     from heterodyne.data import load_data
     from heterodyne.plots.canvas import check_image_format
-    from heterodyne.preview import preview_bins, summary_lines
+    from heterodyne.preview import preview_bins, suggested_start, summary_lines
     from heterodyne.results import atomic_write_bytes, check_writable
 
     check_image_format(image_format)
@@ -138,10 +139,11 @@ def preview_file(path: Path, output_dir: Path, *, q: float | None = None, phi: l
     check_writable(output_dir)
     data = load_data(path, q=q, phi=phi)
     c2 = np.asarray(data.c2)
+    times = np.asarray(data.times)
     previews = preview_bins(c2, data.dt, data.provenance["selected_bins"])
     lines = summary_lines(previews, file=data.provenance["file"], layout=data.provenance["layout"], dt=data.dt,
-                          n_frames=data.n_frames)
-    paths = write_preview_figures(output_dir, image_format, c2=c2, times=np.asarray(data.times), dt=data.dt,
+                          n_frames=data.n_frames, start=suggested_start(c2, times, previews))
+    paths = write_preview_figures(output_dir, image_format, c2=c2, times=times, dt=data.dt,
                                   previews=previews)
     summary = output_dir / "preview.txt"
     atomic_write_bytes(summary, ("\n".join(lines) + "\n").encode())
