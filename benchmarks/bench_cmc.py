@@ -43,15 +43,15 @@ def cmc_config(directory: Path, cache: Path) -> Path:
 def fitted_problem(directory: Path, n_frames: int, **cmc_settings):
     """(config, data, NLSQ outcome) of bench_nlsq's simulated N frames under ``cmc_config`` with
     ``cmc_settings`` overriding its optimization.cmc keys, fitted in this process."""
-    from heterodyne.analysis import fit_nlsq
-    from heterodyne.config import load_config
+    from heterodyne.analysis import nlsq_outcome
+    from heterodyne.config import read_config
     from heterodyne.data.configured import load_selected_data
 
     overrides = {"experimental_data.file_path": str(simulate(directory, n_frames)),
                  **{f"optimization.cmc.{key}": value for key, value in cmc_settings.items()}}
-    config = load_config(cmc_config(directory, directory / "cache"), overrides)
+    config = read_config(cmc_config(directory, directory / "cache"), overrides)
     data = load_selected_data(config)
-    return config, data, fit_nlsq(config, data, progress=False)
+    return config, data, nlsq_outcome(config, data, progress=False)
 
 
 def describe(run_dir: Path) -> str:

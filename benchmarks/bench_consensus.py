@@ -122,7 +122,7 @@ def previous(shard_draws: list[np.ndarray], covariances: list[np.ndarray]) -> np
     barycenter of the shard covariances taken in the sampler's whitened z, each shard carried
     onto it by its optimal linear map in z (same draw-to-shard assignment as the package's)."""
     from heterodyne.cmc.barycenter import gaussian_barycenter, transport_matrix
-    from heterodyne.cmc.combine import flat
+    from heterodyne.cmc.shard_covariance import flat
 
     means = [flat(d).mean(axis=0) for d in shard_draws]
     mean, target = gaussian_barycenter(means, covariances)
@@ -176,14 +176,14 @@ def sampled_runs(directory: Path, name: str, args):
                 geometry = Geometry(saved["center"], saved["factor"], saved["lower"], saved["upper"])
                 yield n_shards, seed, saved["draws"], [str(n) for n in saved["names"]], geometry, float("nan")
         return
-    from heterodyne.analysis import fit_nlsq
+    from heterodyne.analysis import nlsq_outcome
     from heterodyne.data.configured import load_selected_data
 
     spec = FILES[name]
     cmc = {"num_warmup": args.warmup, "num_samples": args.samples, "num_chains": args.chains, "seed": 42}
     config = configured(directory, name, spec, cmc)
     data = load_selected_data(config)
-    nlsq = fit_nlsq(config, data, progress=False)
+    nlsq = nlsq_outcome(config, data, progress=False)
     print(f"NLSQ chi2_red {nlsq.section['chi2_reduced']:.3f}", flush=True)
     for n_shards, seed in runs:
         setup, shard_draws, seconds = sampled(config, data, nlsq.arrays, args.threads, n_shards, seed)
@@ -196,8 +196,8 @@ def sampled_runs(directory: Path, name: str, args):
 
 def bench_file(directory: Path, name: str, args) -> None:
     """Every K of one file: sample (or load), combine with every method, compare with K = 1."""
-    from heterodyne.cmc.combine import regularised_covariance
     from heterodyne.cmc.geometry import parameters_from, whitened_of
+    from heterodyne.cmc.shard_covariance import regularised_covariance
 
     spec = FILES[name]
     n_points = len(spec.phi) * spec.n_frames * (spec.n_frames - 1) // 2

@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from heterodyne.config import load_config
+    from heterodyne.config import read_config
     from heterodyne.data import load_data
     from heterodyne.nlsq.projection import ProjectedEvaluator
     from heterodyne.nlsq.sandwich import frame_clustered_meat
@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         path = simulate(directory, args.frames)
-        config = load_config(write_config(directory, directory / "cache"), {})
+        config = read_config(write_config(directory, directory / "cache"), {})
         raw = yaml.safe_load((directory / "run.yaml").read_text())
         data = load_data(path, q=raw["experimental_data"]["q"], phi=raw["experimental_data"]["phi"])
         problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
