@@ -68,3 +68,22 @@ def test_the_workflow_stops_in_one_line_on_another_version_and_plans_with_the_sa
     same = fake_command(tmp_path / "same", f"heterodyne {heterodyne.__version__}")
     planned = dry_run(tmp_path, same)
     assert planned.returncode == 0, planned.stderr[-3000:]
+
+
+@pytest.mark.e2e
+def test_linting_needs_no_heterodyne_command(tmp_path):
+    """`snakemake --lint` reads the workflow without its runtime environment: no `heterodyne` on PATH."""
+    env = dict(workflow_env(), PATH=os.pathsep.join(["/usr/bin", "/bin"]))
+    assert subprocess.run(["sh", "-c", "command -v heterodyne"], env=env).returncode != 0
+    config_file = write_config(tmp_path, tiny_config(tmp_path))
+    linted = subprocess.run([str(BIN / "snakemake"), "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path),
+                             "--configfile", str(config_file), "--lint"], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert linted.returncode == 0, linted.stderr[-3000:]
+    assert "Congratulations, your workflow is in a good condition!" in linted.stdout + linted.stderr
+    # a dry run with the same PATH still stops at the missing command
+    planned = subprocess.run([str(BIN / "snakemake"), "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path),
+                              "--configfile", str(config_file), "-n"], capture_output=True, text=True, env=env,
+                             timeout=300)
+    assert planned.returncode == 1
+    assert "no `heterodyne` command on PATH for the rules" in planned.stdout + planned.stderr

@@ -32,7 +32,10 @@ except WorkflowError as error:
     key, message = format_validation_error(error.__context__)
     raise WorkflowError(f"invalid workflow config: {key}: {message}") from None
 
-if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:  # else: envs/heterodyne.yaml's
+# The rules' `heterodyne` is part of the runtime environment, which `snakemake --lint` does not
+# need: Snakemake reads the workflow for linting with check_envvars off (nor does it check the
+# declared environment variables then). With --use-conda the rules run envs/heterodyne.yaml's.
+if workflow.check_envvars and DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
     try:
         check_rule_command()
     except HeterodyneError as error:
