@@ -31,10 +31,10 @@ def model_matrices(theta, contrast, offset, *, t, q, phi) -> np.ndarray:
 
 
 def residual_matrices(standardised: np.ndarray, angle_index, i, j, shape: tuple[int, int, int]) -> np.ndarray:
-    """(A, N, N) float32 with the standardised residual (data − model)/σ of every fitted point
+    """(A, N, N) float64 with the standardised residual (data − model)/σ of every fitted point
     (a, i, j) at [a, i, j] and [a, j, i], NaN where no point was fitted (the diagonal, and points
     left out of a subsampled fit)."""
-    matrices = np.full(shape, np.nan, dtype=np.float32)
+    matrices = np.full(shape, np.nan)
     matrices[angle_index, i, j] = standardised
     matrices[angle_index, j, i] = standardised
     return matrices

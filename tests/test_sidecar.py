@@ -117,6 +117,9 @@ def test_the_viewer_file_holds_the_model_at_the_fit_and_the_residuals(fitted_run
     stored = np.array([matrices[a][i_, j_] for a, i_, j_ in zip(angle, i, j, strict=True)])
     assert np.allclose(stored, expected, rtol=2e-7, atol=0)
     assert np.allclose(nlsq["c2_fitted"][angle, i, j], expected, rtol=2e-7, atol=0)
+    # batch-processing guide: the npz arrays are plain float64 (numbers), no pickle
+    assert {array.dtype.kind for array in nlsq.values()} <= {"f", "i", "b", "U"}
+    assert all(array.dtype == np.float64 for array in nlsq.values() if array.dtype.kind == "f")
 
     data = load_data(data_file, q=FIT_Q, phi=FIT_PHI, start_frame=START_FRAME).c2
     with h5py.File(run_dir / SIDECAR, "r") as h5:

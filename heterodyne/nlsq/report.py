@@ -99,7 +99,7 @@ def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
     """Plain arrays of nlsq.npz: every parameter, the free ones with covariance, degrees of freedom
     and 90 % Student-t interval bounds (q05, q95), per-angle scaling, and for notebooks the fitted
     matrices ``c2_fitted`` (A, N, N) and the standardised residuals ``c2_residual`` (A, N, N) of
-    the fitted points (:mod:`heterodyne.fitted`), both float32."""
+    the fitted points (:mod:`heterodyne.fitted`), float64 as every number of the file."""
     from heterodyne.fitted import model_matrices, residual_matrices
 
     contrast, offset = per_angle_scaling(fit, problem)
@@ -127,6 +127,6 @@ def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
         "t": problem.t,
         "chi2_reduced": np.float64(fit.chi2_reduced),
         "n_points": np.int64(fit.n_points),
-        "c2_fitted": fitted.astype(np.float32),
+        "c2_fitted": fitted,
         "c2_residual": residual_matrices(standardised, points.angle_index, points.i, points.j, fitted.shape),
     }
