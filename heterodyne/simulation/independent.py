@@ -9,29 +9,13 @@ from heterodyne.simulation.spec import SimulationSpec
 
 def model_matrices(spec: SimulationSpec) -> np.ndarray:
     """Noise-free model c2, (K, N, N) float64, of the processed bins at the stored frame times
-    t_k = begin_frame · frame_time + k · dt, k = 1…N.
+    t_k = begin_frame · frame_time + k · dt, k = 1…N (:func:`heterodyne.fitted.model_matrices`,
+    one bin at a time)."""
+    from heterodyne.fitted import model_matrices as matrices_at
 
-    One bin at a time (memory stays N² per bin), through one jit-compiled evaluation.
-    """
-    from heterodyne.jaxconfig import jax, jnp
-    from heterodyne.model import c2_grid
-
-    evaluate = jax.jit(c2_grid)
-    theta = jnp.asarray(spec.truth_vector())
-    times = jnp.asarray(spec.frame_times())
-    matrices = np.empty((len(spec.processed_bins()), spec.n_frames, spec.n_frames))
-    for index, info in enumerate(spec.processed_bins()):
-        matrices[index] = np.asarray(
-            evaluate(
-                theta,
-                jnp.asarray([info.contrast]),
-                jnp.asarray([info.offset]),
-                t=times,
-                q=jnp.asarray([info.q]),
-                phi=jnp.asarray([info.phi]),
-            )[0]
-        )
-    return matrices
+    bins = spec.processed_bins()
+    return matrices_at(spec.truth_vector(), [info.contrast for info in bins], [info.offset for info in bins],
+                       t=spec.frame_times(), q=[info.q for info in bins], phi=[info.phi for info in bins])
 
 
 def stored_matrices(spec: SimulationSpec, model: np.ndarray) -> np.ndarray:
