@@ -36,6 +36,9 @@ Both modes have:
 - a natural q × φ grid with empty cells (beam stop, detector gaps), so the compressed q-map labels
   skip them and only ``dynamic_index_mapping`` recovers (q, φ) of a label;
 - only a subset of the bins processed into two-time matrices;
+- optionally a velocity that jumps at ``velocity_jump_time`` (s, the frames' clock) by
+  ``velocity_jump_factor``, the displacement continuous (the yield of a fast band;
+  :mod:`~heterodyne.simulation.velocity_jump`), recorded as ``velocity_jump`` in the truth;
 - storage as float32 upper triangles (lower triangle 0), one chunk per matrix, LZF (APS-U) or
   gzip (legacy). The same spec gives byte-identical matrices (legacy files are byte-identical as
   a whole; h5py's LZF filter may encode the same data to different bytes, so APS-U files are
@@ -48,6 +51,7 @@ directory and moved into place with ``os.replace``.
 Modules: :mod:`~heterodyne.simulation.spec` (the settings and their validation),
 :mod:`~heterodyne.simulation.independent` (model and independent noise),
 :mod:`~heterodyne.simulation.speckle` (speckle fields, photon counts, the correlator's c2),
+:mod:`~heterodyne.simulation.velocity_jump` (the displacement of a velocity that jumps),
 :mod:`~heterodyne.simulation.detector_maps` (the fictitious detector's maps),
 :mod:`~heterodyne.simulation.g2` (one-time g2 of stored matrices),
 :mod:`~heterodyne.simulation.aps_u_writer` and :mod:`~heterodyne.simulation.legacy_writer` (one per

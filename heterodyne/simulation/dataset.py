@@ -38,6 +38,7 @@ def speckle_frames(spec: SimulationSpec) -> SpeckleFrames:
         counts_per_pixel=spec.counts_per_pixel,
         seed=spec.seed,
         shared_pixels=spec.shared_pixel_count,
+        velocity_jump=spec.velocity_jump,
     )
 
 

@@ -17,6 +17,7 @@ from heterodyne.errors import HeterodyneError
 from heterodyne.layouts import aps_u, legacy
 from heterodyne.parameters import BY_NAME, PHYSICS_NAMES, PHYSICS_PARAMETERS
 from heterodyne.simulation.speckle import STATIC_BINS_PER_BIN
+from heterodyne.simulation.velocity_jump import VelocityJump
 
 SIMULATION_LAYOUTS = (aps_u.NAME, legacy.NAME)
 NOISE_MODELS = ("independent", "speckle")
@@ -52,6 +53,11 @@ class SimulationSpec:
     ``empty_cells`` lists (q_idx, φ_idx) cells with no pixels; every non-empty cell of the rows
     ``processed_q_rows`` is processed. ``params`` overrides the registry defaults of the physics
     parameters (truth); unknown names and values outside the registry bounds are refused.
+
+    Velocity jump (both noise kinds, default off): from ``velocity_jump_time`` (s, on the frames'
+    clock :meth:`frame_times`, strictly between the first and the last stored frame) on, the
+    velocity is ``velocity_jump_factor`` (> 0) times the model's, the displacement continuous
+    (:mod:`heterodyne.simulation.velocity_jump`).
     """
 
     n_frames: int = 200
@@ -77,6 +83,8 @@ class SimulationSpec:
     speckle_modes: int = 4
     counts_per_pixel: float = 10.0
     shared_speckle: float = 0.0
+    velocity_jump_time: float | None = None
+    velocity_jump_factor: float = 1.0
     params: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +94,7 @@ class SimulationSpec:
         self._check_scaling_and_noise()
         self._check_speckle()
         self._check_truth()
+        self._check_velocity_jump()
 
     def _check_time_base(self) -> None:
         for name in ("n_frames", "stride_frame", "avg_frame", "begin_frame", "seed", "pixels_per_bin", "speckle_modes"):
@@ -174,6 +183,28 @@ class SimulationSpec:
             spec = BY_NAME[name]
             if not spec.lower <= value <= spec.upper:
                 raise HeterodyneError(f"truth {name} = {value} is outside its bounds [{spec.lower:g}, {spec.upper:g}]")
+
+    def _check_velocity_jump(self) -> None:
+        factor, time = self.velocity_jump_factor, self.velocity_jump_time
+        if isinstance(factor, bool) or not (isinstance(factor, numbers.Real) and math.isfinite(factor) and factor > 0):
+            raise HeterodyneError(f"simulation velocity_jump_factor must be a positive number, got {factor!r}")
+        if time is None:
+            if factor != 1.0:
+                raise HeterodyneError("simulation velocity_jump_factor needs a velocity_jump_time")
+            return
+        first, last = self.frame_times()[[0, -1]]
+        if isinstance(time, bool) or not (isinstance(time, numbers.Real) and first < time < last):
+            raise HeterodyneError(
+                f"simulation velocity_jump_time must lie strictly between the first and last frame times "
+                f"({first:g} s, {last:g} s), got {time!r}"
+            )
+
+    @property
+    def velocity_jump(self) -> VelocityJump | None:
+        """The jump of the velocity, or None when the flow has none."""
+        if self.velocity_jump_time is None:
+            return None
+        return VelocityJump(float(self.velocity_jump_time), float(self.velocity_jump_factor))
 
     @property
     def shared_pixel_count(self) -> int:

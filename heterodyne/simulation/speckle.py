@@ -5,6 +5,8 @@ Per pixel p of a bin at (q, φ), and per speckle mode m = 1 … M, the field at 
 
     E_pm(t) = f_r(t) R_pm(t) + f_s(t) S_pm(t) exp(iΦ(t)),   Φ(t) = q cos(φ + φ0) ∫ v dt′
 
+(∫ v dt′ the displacement of :mod:`heterodyne.simulation.velocity_jump` when the velocity jumps)
+
 with R, S independent circular complex Gaussian Gauss–Markov processes of unit variance, stepped
 between consecutive simulated raw frames by
 
@@ -54,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heterodyne.errors import HeterodyneError
+from heterodyne.simulation.velocity_jump import VelocityJump
 
 STATIC_BINS_PER_BIN = 4
 """Static bins per dynamic bin (2 in q × 2 in φ): the groups of pixels whose mean normalises a frame."""
@@ -124,12 +127,16 @@ def simulate_counts(
     counts_per_pixel: float,
     seed: int,
     shared_pixels: int = 0,
+    velocity_jump: VelocityJump | None = None,
 ) -> SpeckleFrames:
     """Photon counts of K bins at (q, φ) (Å⁻¹, degrees) for the 14 physics parameters ``theta``;
     the first ``shared_pixels`` pixels of every bin share the fields of the first bin at its q
-    (module docstring)."""
+    (module docstring); ``velocity_jump`` replaces ∫ v dt′ in Φ by the displacement of a velocity
+    that jumps (:mod:`heterodyne.simulation.velocity_jump`)."""
     times = raw_frame_times(n_frames, frame_time, stride, average, begin)
     c_ref, c_sample, c_velocity, f_s = _frame_quantities(theta, times)
+    if velocity_jump is not None:
+        c_velocity = velocity_jump.displacement(times, c_velocity)
     f_r = 1.0 - f_s
     q = np.asarray(q, dtype=np.float64)[:, None]
     rho_ref = np.exp(-0.5 * q**2 * np.diff(c_ref))

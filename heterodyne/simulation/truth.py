@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ TRUTH_FORMAT = "heterodyne-simulation-truth/1"
 
 
 def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
-    """The truth JSON: parameters, per-bin key/label/(q, φ)/scaling, time base, noise, seed, spec."""
+    """The truth JSON: parameters, per-bin key/label/(q, φ)/scaling, time base, noise, seed, spec;
+    ``velocity_jump`` is null, or the jump's time (s, the frames' clock) and factor (v after = factor ×
+    v before, :mod:`heterodyne.simulation.velocity_jump`)."""
     is_aps_u = spec.layout == aps_u.NAME
     matrix_key = aps_u.matrix_key if is_aps_u else legacy.matrix_key
     n_phi = len(spec.phi_centres)
@@ -53,6 +56,7 @@ def truth_document(spec: SimulationSpec, data_path: Path) -> dict[str, Any]:
         "noise_sigma": spec.noise_sigma,
         "diagonal_excess": spec.diagonal_excess,
         "seed": spec.seed,
+        "velocity_jump": None if spec.velocity_jump is None else asdict(spec.velocity_jump),
         "spec": spec.as_dict(),
     }
 
