@@ -144,8 +144,8 @@ def main() -> None:
                   f"{' (of the mirrored truth)' if is_mirror else ''}",
                   flush=True)
             if seed < args.cmc_replicates:
-                section, _, _ = run_cmc(copy.deepcopy(config), data, nlsq_result=nlsq_arrays(result, problem),
-                                        threads=1)
+                section = run_cmc(copy.deepcopy(config), data, nlsq_result=nlsq_arrays(result, problem),
+                                  threads=1).section
                 cmc_inside.append([section["q05"][n] <= value <= section["q95"][n]
                                    for n, value in zip(varying, truth, strict=True)])
                 print(f"CMC replicate {seed}: 90 % coverage so far {100 * np.mean(cmc_inside):.0f} % of "

@@ -41,17 +41,17 @@ def cmc_config(directory: Path, cache: Path) -> Path:
 
 
 def fitted_problem(directory: Path, n_frames: int, **cmc_settings):
-    """(config, data, NLSQ outcome) of bench_nlsq's simulated N frames under ``cmc_config`` with
+    """(config, data, NLSQ result) of bench_nlsq's simulated N frames under ``cmc_config`` with
     ``cmc_settings`` overriding its optimization.cmc keys, fitted in this process."""
-    from heterodyne.analysis import nlsq_outcome
     from heterodyne.config import read_config
     from heterodyne.data.configured import load_selected_data
+    from heterodyne.nlsq.run import run_nlsq
 
     overrides = {"experimental_data.file_path": str(simulate(directory, n_frames)),
                  **{f"optimization.cmc.{key}": value for key, value in cmc_settings.items()}}
     config = read_config(cmc_config(directory, directory / "cache"), overrides)
     data = load_selected_data(config)
-    return config, data, nlsq_outcome(config, data, progress=False)
+    return config, data, run_nlsq(config, data, progress=False)
 
 
 def describe(run_dir: Path) -> str:

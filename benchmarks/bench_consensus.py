@@ -176,14 +176,14 @@ def sampled_runs(directory: Path, name: str, args):
                 geometry = Geometry(saved["center"], saved["factor"], saved["lower"], saved["upper"])
                 yield n_shards, seed, saved["draws"], [str(n) for n in saved["names"]], geometry, float("nan")
         return
-    from heterodyne.analysis import nlsq_outcome
     from heterodyne.data.configured import load_selected_data
+    from heterodyne.nlsq.run import run_nlsq
 
     spec = FILES[name]
     cmc = {"num_warmup": args.warmup, "num_samples": args.samples, "num_chains": args.chains, "seed": 42}
     config = configured(directory, name, spec, cmc)
     data = load_selected_data(config)
-    nlsq = nlsq_outcome(config, data, progress=False)
+    nlsq = run_nlsq(config, data, progress=False)
     print(f"NLSQ chi2_red {nlsq.section['chi2_reduced']:.3f}", flush=True)
     for n_shards, seed in runs:
         setup, shard_draws, seconds = sampled(config, data, nlsq.arrays, args.threads, n_shards, seed)

@@ -35,12 +35,12 @@ def time_figure_kinds(run_dir: Path) -> None:
     started = time.perf_counter()
     from heterodyne.data.configured import load_run_data
     from heterodyne.plots.run_plots import PLOTS_DIRECTORY, figure_writers
-    from heterodyne.run_directory import load_run_outputs
+    from heterodyne.run_directory import read_run
 
-    outputs = load_run_outputs(run_dir)
-    data = load_run_data(outputs.result)
+    run = read_run(run_dir)
+    data = load_run_data(run.document)
     print(f"  {'read outputs and data':24s} {time.perf_counter() - started:6.2f} s")
-    for kind, writer in figure_writers(outputs, data):
+    for kind, writer in figure_writers(run.nlsq, run.cmc, data):
         begun = time.perf_counter()
         paths = writer(run_dir / PLOTS_DIRECTORY, "png")
         print(f"  {kind:24s} {time.perf_counter() - begun:6.2f} s  ({len(paths)} file(s))")

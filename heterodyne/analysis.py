@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from heterodyne import __version__
 from heterodyne.data.configured import load_selected_data
 from heterodyne.errors import HeterodyneError
 from heterodyne.methods import RUN_CHOICES
+from heterodyne.nlsq.result import NlsqResult
+from heterodyne.nlsq.run import run_nlsq
+from heterodyne.run_directory import Run, write_run
 
 log = logging.getLogger("heterodyne")
 
@@ -47,48 +49,20 @@ def data_section(data, n_points: int) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class NlsqOutcome:
-    """The NLSQ stage as it is written: result.json section, nlsq.npz arrays, warning, seconds."""
-
-    section: dict
-    arrays: dict
-    warning: str | None
-    seconds: float
-
-
-def nlsq_outcome(config: dict, data, *, progress: bool = True, threads: int = 1) -> NlsqOutcome:
-    """Fit the config's NLSQ problem to ``data`` with ``threads`` threads."""
-    from heterodyne.nlsq.progress import Progress
-    from heterodyne.nlsq.report import nlsq_arrays, nlsq_section
-    from heterodyne.nlsq.setup import build_problem
-    from heterodyne.nlsq.solve import fit
-    from heterodyne.nlsq.starts import candidate_starts
-
-    settings = config["optimization"]["nlsq"]
-    problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    starts, labels = candidate_starts(problem, data.c2, settings)
-    result = fit(problem, settings, Progress(enabled=progress), threads, starts)
-    start_info = {"mode": settings["start"], "labels": labels, "values": starts}
-    return NlsqOutcome(nlsq_section(result, problem, noise_info, config["scaling"]["mode"], start_info),
-                       nlsq_arrays(result, problem), result.convergence_warning, result.wall_time)
-
-
-def saved_nlsq(run_dir: Path, identity: str) -> NlsqOutcome | None:
+def saved_nlsq(run_dir: Path, identity: str) -> NlsqResult | None:
     """The NLSQ result already in ``run_dir`` for run ``identity``, or None when there is none."""
     from heterodyne import run_directory
 
     if not run_directory.is_finished(run_dir):
         return None
-    outputs = run_directory.load_run_outputs(run_dir)
-    if outputs.result.get("run_id") != identity:
+    run = run_directory.read_run(run_dir)
+    if run.document.get("run_id") != identity:
         return None
     log.info("cmc warm start from the NLSQ result in %s", run_dir)
-    section = outputs.result["nlsq"]
-    return NlsqOutcome(section, outputs.nlsq, section["convergence_warning"], 0.0)
+    return run.nlsq
 
 
-def new_document(config: dict, data, identity: str, method: str, nlsq: NlsqOutcome) -> dict:
+def new_document(config: dict, data, identity: str, method: str, nlsq: NlsqResult) -> dict:
     """result.json before its status, CMC section and timing (the fields are listed in README.md)."""
     from heterodyne.provenance import git_commit
 
@@ -117,18 +91,17 @@ def set_status(document: dict, warnings: list[str | None]) -> int:
     return EXIT_CONVERGENCE if reasons else 0
 
 
-def write_run_outputs(run_dir: Path, document: dict, arrays: dict[str, dict], data=None) -> None:
+def write_run_outputs(run: Run, data=None) -> None:
     """The run directory (:func:`heterodyne.run_directory.write_run`), its viewer file when the
     config's ``output.viewer_file`` is on, then its figures when ``output.plots`` is on."""
-    from heterodyne import run_directory
     from heterodyne.sidecar import write_configured_sidecar
 
-    run_directory.write_run(run_dir, document, arrays)
-    write_configured_sidecar(run_dir, document["config"], data)
-    if document["config"]["output"]["plots"]:
+    write_run(run)
+    write_configured_sidecar(run.run_dir, run.document["config"], data)
+    if run.document["config"]["output"]["plots"]:
         from heterodyne.plots.run_plots import write_run_plots
 
-        write_run_plots(run_dir, data=data)
+        write_run_plots(run.run_dir, data=data)
 
 
 def log_summary(nlsq: dict) -> None:
@@ -166,24 +139,22 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
     run_dir = Path(run_dir or output_dir / f"het_{identity}")
     enable_compile_cache(config["compute"]["jax_cache_dir"])
 
-    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or nlsq_outcome(config, data, threads=threads)
+    nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or run_nlsq(config, data, threads=threads)
     document = new_document(config, data, identity, method, nlsq)
-    arrays = {"nlsq.npz": nlsq.arrays}
-    warnings = [nlsq.warning]
     timing = {"load_seconds": loaded - started, "nlsq_seconds": nlsq.seconds}
     log_summary(nlsq.section)
+    cmc = None
     if method in ("cmc", "all"):
         from heterodyne.cmc.run import run_cmc
 
         cmc_started = time.perf_counter()
-        document["cmc"], arrays["cmc_samples.npz"], cmc_warning = run_cmc(
-            config, data, nlsq_result=nlsq.arrays, threads=threads)
-        warnings.append(cmc_warning)
+        cmc = run_cmc(config, data, nlsq_result=nlsq.arrays, threads=threads)
+        document["cmc"] = cmc.section
         timing["cmc_seconds"] = time.perf_counter() - cmc_started
-        log_cmc_summary(document["cmc"])
-    code = set_status(document, warnings)
+        log_cmc_summary(cmc.section)
+    code = set_status(document, [nlsq.warning] + ([cmc.warning] if cmc is not None else []))
     document["timing"] = {**timing, "total_seconds": time.perf_counter() - started, "threads": threads}
-    write_run_outputs(run_dir, document, arrays, data)
+    write_run_outputs(Run(run_dir, document, nlsq, cmc), data)
     if code:
         log.warning("convergence warning: %s", document["convergence_warning"])
     return run_dir, code

@@ -7,10 +7,13 @@
     fit = ht.fit_nlsq(config, data)                  # fit.values, fit.stderr, fit.covariance
     posterior = ht.sample_cmc(config, data, nlsq_result=fit)   # posterior.mean, .sd, .to_arviz()
 
-The results are frozen views of exactly what a run writes: ``fit.section`` is result.json's
-``nlsq`` section and ``fit.arrays`` the arrays of nlsq.npz; ``posterior.section`` is the ``cmc``
-section and ``posterior.arrays`` the arrays of cmc_samples.npz (the fields are listed in
-README.md). Nothing here sets thread budgets: a notebook's jax uses every core of the machine.
+The results are the records a run directory is written from and read back into
+(:mod:`heterodyne.run_directory`): a :class:`heterodyne.nlsq.result.NlsqResult` (``fit.section``
+is result.json's ``nlsq`` section, ``fit.arrays`` the arrays of nlsq.npz), a
+:class:`heterodyne.cmc.result.CmcResult` (``posterior.section`` is the ``cmc`` section,
+``posterior.arrays`` the arrays of cmc_samples.npz; the fields are listed in README.md) and a
+:class:`heterodyne.run_directory.Run` from :func:`load_run`. Nothing here sets thread budgets: a
+notebook's jax uses every core of the machine.
 
 Sharded CMC as the workflow runs it: :func:`cmc_plan`, :func:`sample_cmc_shard` per shard (one per
 process or machine), :func:`combine_cmc`; :func:`load_run` reads any finished run directory back
@@ -29,115 +32,14 @@ flag back after each call would leave the package's modules, imported once, comp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class NlsqResult:
-    """An NLSQ fit: the ``nlsq`` section of result.json and the arrays of nlsq.npz."""
-
-    section: dict
-    arrays: dict
-
-    @property
-    def values(self) -> dict[str, float]:
-        """Every parameter (physics, then scaling coefficients) at the optimum."""
-        return {str(name): float(value) for name, value in zip(self.arrays["names"], self.arrays["values"],
-                                                                strict=True)}
-
-    @property
-    def stderr(self) -> dict[str, float | None]:
-        """Standard error of every physics parameter and scaling coefficient (None: fixed or not
-        reportable, see ``section["parameter_status"]``)."""
-        return {**self.section["stderr"], **self.section["scaling"]["stderr"]}
-
-    @property
-    def free_names(self) -> tuple[str, ...]:
-        """The fitted parameters, in the order of :attr:`covariance`."""
-        return tuple(str(name) for name in self.arrays["free_names"])
-
-    @property
-    def covariance(self) -> np.ndarray:
-        """Covariance of the fitted parameters (NaN rows and columns where not reportable)."""
-        return self.arrays["covariance"]
-
-    @property
-    def chi2_reduced(self) -> float:
-        return self.section["chi2_reduced"]
-
-    @property
-    def converged(self) -> bool:
-        return self.section["converged"]
-
-    @property
-    def warning(self) -> str | None:
-        """The convergence warning (None when the fit converged cleanly)."""
-        return self.section["convergence_warning"]
-
-
-@dataclass(frozen=True)
-class CmcResult:
-    """A CMC posterior: the ``cmc`` section of result.json, the arrays of cmc_samples.npz and the
-    convergence warning (None when every shard passed its checks)."""
-
-    section: dict
-    arrays: dict
-    warning: str | None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The sampled parameters, in the order of the draws' last axis."""
-        return tuple(str(name) for name in self.arrays["names"])
-
-    @property
-    def draws(self) -> dict[str, np.ndarray]:
-        """Combined draws of every sampled parameter, (chains, draws) each."""
-        return {name: self.arrays["consensus"][..., k] for k, name in enumerate(self.names)}
-
-    @property
-    def mean(self) -> dict[str, float | None]:
-        """Posterior mean of every physics parameter (fixed ones at their value)."""
-        from heterodyne.parameters import PHYSICS_NAMES
-
-        return {name: self.section[name] for name in PHYSICS_NAMES}
-
-    @property
-    def sd(self) -> dict[str, float | None]:
-        return self.section["sd"]
-
-    @property
-    def quantiles(self) -> dict[float, dict[str, float | None]]:
-        """{level: {name: quantile}} at the levels result.json records."""
-        from heterodyne.cmc.report import QUANTILES
-
-        return {level: self.section[key] for key, level in QUANTILES.items()}
-
-    @property
-    def shards(self) -> list[dict]:
-        """Per shard: points, seed, R-hat, ESS, divergences, E-BFMI, ``flagged`` and its reasons."""
-        return self.section["shards"]
-
-    def to_arviz(self):
-        """ArviZ InferenceData: ``posterior`` (the combined draws), ``sample_stats`` (``diverging``:
-        whether any shard's draw behind a combined draw diverged) and ``shard_posterior`` (each
-        shard's own draws, dims shard × chain × draw)."""
-        import arviz
-
-        consensus, shard_draws = self.arrays["consensus"], self.arrays["shard_draws"]
-        data = arviz.from_dict(
-            posterior={name: consensus[..., k] for k, name in enumerate(self.names)},
-            sample_stats={"diverging": self.arrays["divergent"].any(axis=0)},
-        )
-        shard_posterior = arviz.from_dict(
-            posterior={name: np.moveaxis(shard_draws[..., k], 0, -1) for k, name in enumerate(self.names)},
-            dims={name: ["shard"] for name in self.names},
-        ).posterior
-        data.add_groups(shard_posterior=shard_posterior)
-        return data
+from heterodyne.cmc.result import CmcResult
+from heterodyne.nlsq.result import NlsqResult
+from heterodyne.run_directory import Run
 
 
 def load_config(source: str | Path | Mapping[str, Any], overrides: dict[str, Any] | None = None) -> dict:
@@ -168,11 +70,10 @@ def load_data(source: str | Path | Mapping[str, Any], **selection):
 def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False, threads: int | None = None) -> NlsqResult:
     """The NLSQ fit of ``data`` under the resolved ``config`` (``progress``: log the iterations), its
     residual passes in up to ``threads`` threads (default: every usable core)."""
-    from heterodyne.analysis import nlsq_outcome
+    from heterodyne.nlsq.run import run_nlsq
     from heterodyne.runtime import resolve_threads
 
-    outcome = nlsq_outcome(dict(config), data, progress=progress, threads=resolve_threads(threads))
-    return NlsqResult(outcome.section, outcome.arrays)
+    return run_nlsq(dict(config), data, progress=progress, threads=resolve_threads(threads))
 
 
 def nlsq_arrays_of(nlsq_result: NlsqResult | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
@@ -193,9 +94,7 @@ def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Map
     from heterodyne.cmc.run import run_cmc
     from heterodyne.runtime import resolve_threads
 
-    arrays = nlsq_arrays_of(nlsq_result)
-    section, samples, warning = run_cmc(dict(config), data, nlsq_result=arrays, threads=resolve_threads(threads))
-    return CmcResult(section, samples, warning)
+    return run_cmc(dict(config), data, nlsq_result=nlsq_arrays_of(nlsq_result), threads=resolve_threads(threads))
 
 
 def cmc_plan(config: Mapping[str, Any]) -> dict:
@@ -228,49 +127,22 @@ def combine_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult, sha
     complete CMC run (result.json, nlsq.npz, cmc_samples.npz; figures when ``output.plots``)."""
     import time
 
-    from heterodyne.analysis import NlsqOutcome
     from heterodyne.cmc_jobs import combine_shards, write_cmc_run
 
     started = time.perf_counter()
     config = dict(config)
     combined = combine_shards(config, data, nlsq_arrays_of(nlsq_result), [Path(p) for p in shard_files])
     if run_dir is not None:
-        nlsq = NlsqOutcome(nlsq_result.section, nlsq_result.arrays, nlsq_result.warning, 0.0)
-        write_cmc_run(Path(run_dir), config, data, nlsq, combined, started=started)
-    return CmcResult(combined.section, combined.arrays, combined.warning)
-
-
-@dataclass(frozen=True)
-class Run:
-    """A finished run directory read back: result.json (``document``), its NLSQ result and, for a
-    CMC run, its posterior (None otherwise)."""
-
-    run_dir: Path
-    document: dict
-    nlsq: NlsqResult
-    cmc: CmcResult | None
+        write_cmc_run(Path(run_dir), config, data, nlsq_result, combined, started=started)
+    return combined
 
 
 def load_run(run_dir: str | Path) -> Run:
     """The run written in ``run_dir`` (by the command line, the workflow or :func:`combine_cmc`),
     as the results the API returns; a missing or foreign file is a HeterodyneError naming it."""
-    from heterodyne.run_directory import load_run_outputs
+    from heterodyne.run_directory import read_run
 
-    outputs = load_run_outputs(Path(run_dir))
-    document = outputs.result
-    nlsq = NlsqResult(document["nlsq"], outputs.nlsq)
-    if outputs.cmc is None or document.get("cmc") is None:
-        return Run(outputs.run_dir, document, nlsq, None)
-    return Run(outputs.run_dir, document, nlsq, CmcResult(document["cmc"], outputs.cmc, cmc_warning(document)))
-
-
-def cmc_warning(document: dict) -> str | None:
-    """The CMC part of a run's convergence warning: result.json's ``convergence_warning`` joins the
-    NLSQ warning and the CMC one with "; " (:func:`heterodyne.analysis.set_status`)."""
-    combined, nlsq = document["convergence_warning"], document["nlsq"]["convergence_warning"]
-    if combined is None or combined == nlsq:
-        return None
-    return combined.removeprefix(f"{nlsq}; ") if nlsq else combined
+    return read_run(Path(run_dir))
 
 
 def plot_results(directory: str | Path, data, nlsq_result: NlsqResult, cmc_result: CmcResult | None = None, *,
@@ -280,12 +152,8 @@ def plot_results(directory: str | Path, data, nlsq_result: NlsqResult, cmc_resul
     with ``cmc_result``, traces and a corner plot); ``data`` is the data that were fitted. Returns
     the paths."""
     from heterodyne.plots.run_plots import write_plots
-    from heterodyne.run_directory import RunOutputs
 
-    outputs = RunOutputs(run_dir=Path(directory),
-                         result={"nlsq": nlsq_result.section, "cmc": cmc_result.section if cmc_result else None},
-                         nlsq=nlsq_result.arrays, cmc=cmc_result.arrays if cmc_result else None)
-    return write_plots(outputs, data, Path(directory), image_format)
+    return write_plots(nlsq_result, cmc_result, data, Path(directory), image_format)
 
 
 def simulate(path: str | Path, **spec) -> dict:

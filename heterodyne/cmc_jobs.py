@@ -17,9 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from heterodyne.analysis import NlsqOutcome, log_cmc_summary, new_document, saved_nlsq, set_status, write_run_outputs
+from heterodyne.analysis import log_cmc_summary, new_document, saved_nlsq, set_status, write_run_outputs
+from heterodyne.cmc.result import CmcResult
 from heterodyne.data.configured import load_selected_data
 from heterodyne.errors import HeterodyneError
+from heterodyne.nlsq.result import NlsqResult
+from heterodyne.run_directory import Run
 
 
 @dataclass(frozen=True)
@@ -29,18 +32,7 @@ class CmcInputs:
     config: dict
     data: object
     identity: str
-    nlsq: NlsqOutcome
-
-
-@dataclass(frozen=True)
-class CombinedCmc:
-    """Shard files combined: the ``cmc`` section, the cmc_samples.npz arrays, the convergence
-    warning (None when every shard passed its checks) and the shards' sampling seconds."""
-
-    section: dict
-    arrays: dict
-    warning: str | None
-    shard_seconds: float
+    nlsq: NlsqResult
 
 
 def run_identity(config: dict, data) -> str:
@@ -104,7 +96,7 @@ def write_shard(config: dict, data, nlsq_arrays, *, shard: int, path: Path, thre
     return Path(path)
 
 
-def combine_shards(config: dict, data, nlsq_arrays, shard_files: list[Path]) -> CombinedCmc:
+def combine_shards(config: dict, data, nlsq_arrays, shard_files: list[Path]) -> CmcResult:
     """The consensus of ``shard_files``, which must be every shard of the CMC plan of ``config`` on
     ``data`` warm-started from ``nlsq_arrays`` (in any order; a missing, foreign or duplicate shard
     is a HeterodyneError naming the file)."""
@@ -114,11 +106,10 @@ def combine_shards(config: dict, data, nlsq_arrays, shard_files: list[Path]) -> 
 
     setup = prepare(config, data, nlsq_arrays)
     shards = read_shard_files(shard_files, run_identity(config, data), setup.names)
-    section, arrays, warning = report(setup, shards, nlsq_arrays)
-    return CombinedCmc(section, arrays, warning, sum(s.wall_seconds for s in shards))
+    return report(setup, shards, nlsq_arrays)
 
 
-def write_cmc_run(run_dir: Path, config: dict, data, nlsq: NlsqOutcome, cmc: CombinedCmc, *,
+def write_cmc_run(run_dir: Path, config: dict, data, nlsq: NlsqResult, cmc: CmcResult, *,
                   started: float) -> int:
     """Write ``run_dir`` as a complete CMC run (result.json of method cmc with the NLSQ section,
     nlsq.npz, cmc_samples.npz, and figures when ``output.plots`` is on); ``started`` is the
@@ -127,7 +118,7 @@ def write_cmc_run(run_dir: Path, config: dict, data, nlsq: NlsqOutcome, cmc: Com
     document["cmc"] = cmc.section
     code = set_status(document, [nlsq.warning, cmc.warning])
     document["timing"] = {"combine_seconds": time.perf_counter() - started, "cmc_shard_seconds": cmc.shard_seconds}
-    write_run_outputs(run_dir, document, {"nlsq.npz": nlsq.arrays, "cmc_samples.npz": cmc.arrays}, data)
+    write_run_outputs(Run(Path(run_dir), document, nlsq, cmc), data)
     log_cmc_summary(document["cmc"])
     return code
 

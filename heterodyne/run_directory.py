@@ -1,4 +1,6 @@
-"""A run directory's format, written and read back in one place.
+"""A run directory's format, written and read back in one place: :class:`Run`, :func:`write_run`
+and :func:`read_run` are the only code that writes or reads a run's result.json, nlsq.npz and
+cmc_samples.npz (a table of many runs reads result.json alone, :func:`read_result`).
 
 A run directory holds ``nlsq.npz`` (the NLSQ estimate, covariance and scaling), for CMC runs
 ``cmc_samples.npz`` (the draws), and ``result.json`` (the document every user script reads).
@@ -17,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from heterodyne.cmc.result import CmcResult
 from heterodyne.errors import HeterodyneError
+from heterodyne.nlsq.result import NlsqResult
 
 RESULT = "result.json"
 NLSQ_NPZ = "nlsq.npz"
@@ -31,22 +35,54 @@ CMC_ARRAYS = ("names", "consensus", "shard_draws", "divergent", "nlsq_values")
 
 
 @dataclass(frozen=True)
-class RunOutputs:
-    """The parsed outputs of one run directory; ``cmc`` is None when CMC did not run."""
+class Run:
+    """One run directory's content: result.json (``document``), its NLSQ result and, for a CMC
+    run, its posterior (None otherwise). ``document["nlsq"]`` and ``document["cmc"]`` are the
+    results' sections."""
 
     run_dir: Path
-    result: dict
-    nlsq: dict[str, np.ndarray]
-    cmc: dict[str, np.ndarray] | None
+    document: dict
+    nlsq: NlsqResult
+    cmc: CmcResult | None
 
 
-def write_run(run_dir: Path, document: dict, arrays: dict[str, dict]) -> None:
-    """``arrays`` ({file name: arrays}) as NPZ files, then ``document`` as result.json."""
+def write_run(run: Run) -> None:
+    """Write ``run`` into ``run.run_dir``: nlsq.npz, cmc_samples.npz (CMC runs), then result.json
+    with the results' sections (each file atomically)."""
     from heterodyne.results import write_json, write_npz
 
-    for name, content in arrays.items():
-        write_npz(Path(run_dir) / name, content)
-    write_json(Path(run_dir) / RESULT, document)
+    write_npz(run.run_dir / NLSQ_NPZ, run.nlsq.arrays)
+    if run.cmc is not None:
+        write_npz(run.run_dir / CMC_NPZ, run.cmc.arrays)
+    cmc_section = run.cmc.section if run.cmc is not None else None
+    write_json(run.run_dir / RESULT, {**run.document, "nlsq": run.nlsq.section, "cmc": cmc_section})
+
+
+def read_run(run_dir: Path) -> Run:
+    """The run written in ``run_dir`` (:func:`write_run`); a missing directory or file, or an NPZ
+    without an array the package reads, is a HeterodyneError naming it."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise HeterodyneError(f"run directory {run_dir}: not a directory")
+    for name in (RESULT, NLSQ_NPZ):
+        if not (run_dir / name).is_file():
+            raise HeterodyneError(f"run directory {run_dir}: no {name} (not a finished run)")
+    document = read_result(run_dir / RESULT)
+    nlsq = NlsqResult(document["nlsq"], read_npz(run_dir / NLSQ_NPZ, NLSQ_ARRAYS))
+    cmc_path = run_dir / CMC_NPZ
+    if document.get("cmc") is None or not cmc_path.is_file():
+        return Run(run_dir, document, nlsq, None)
+    cmc = CmcResult(document["cmc"], read_npz(cmc_path, CMC_ARRAYS), cmc_warning(document))
+    return Run(run_dir, document, nlsq, cmc)
+
+
+def cmc_warning(document: dict) -> str | None:
+    """The CMC part of a run's convergence warning: result.json's ``convergence_warning`` joins the
+    NLSQ warning and the CMC one with "; " (:func:`heterodyne.analysis.set_status`)."""
+    combined, nlsq = document["convergence_warning"], document["nlsq"]["convergence_warning"]
+    if combined is None or combined == nlsq:
+        return None
+    return combined.removeprefix(f"{nlsq}; ") if nlsq else combined
 
 
 def read_npz(path: Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
@@ -88,20 +124,3 @@ def read_result(path: Path) -> dict[str, Any]:
 def is_finished(run_dir: Path) -> bool:
     """Whether ``run_dir`` holds a finished run (result.json and nlsq.npz)."""
     return (Path(run_dir) / RESULT).is_file() and (Path(run_dir) / NLSQ_NPZ).is_file()
-
-
-def load_run_outputs(run_dir: Path) -> RunOutputs:
-    """The outputs of ``run_dir``; a missing directory or file is a HeterodyneError naming it."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise HeterodyneError(f"run directory {run_dir}: not a directory")
-    for name in (RESULT, NLSQ_NPZ):
-        if not (run_dir / name).is_file():
-            raise HeterodyneError(f"run directory {run_dir}: no {name} (not a finished run)")
-    cmc_path = run_dir / CMC_NPZ
-    return RunOutputs(
-        run_dir=run_dir,
-        result=read_result(run_dir / RESULT),
-        nlsq=read_npz(run_dir / NLSQ_NPZ, NLSQ_ARRAYS),
-        cmc=read_npz(cmc_path, CMC_ARRAYS) if cmc_path.is_file() else None,
-    )

@@ -38,7 +38,7 @@ from heterodyne.data.layouts import detect_layout
 from heterodyne.errors import HeterodyneError
 from heterodyne.layouts import aps_u, legacy
 from heterodyne.parameters import N_PHYSICS
-from heterodyne.run_directory import RunOutputs, load_run_outputs
+from heterodyne.run_directory import Run, read_run
 
 SIDECAR = "fit_viewer.h5"
 RESIDUAL_GROUP = f"{aps_u.TWOTIME}/residual_map"
@@ -48,11 +48,11 @@ PROVENANCE_KEYS = ("run_id", "heterodyne_version", "git_commit", "created", "dat
 RATE_UNITS = {"J_ref": "A^2/s", "J_sample": "A^2/s", "v": "A/s", "f_s": ""}
 
 
-def fitted_c2(outputs: RunOutputs) -> np.ndarray:
+def fitted_c2(run: Run) -> np.ndarray:
     """(A, N, N) model c2 at the run's NLSQ estimate on the run's frames."""
     from heterodyne.fitted import model_matrices
 
-    nlsq = outputs.nlsq
+    nlsq = run.nlsq.arrays
     return model_matrices(nlsq["values"][:N_PHYSICS], nlsq["contrast"], nlsq["offset"],
                           t=nlsq["t"], q=nlsq["q"], phi=nlsq["phi"])
 
@@ -140,12 +140,12 @@ def _write_twotime(h5: h5py.File, source: h5py.File, fitted: np.ndarray, residua
     _replace(h5, aps_u.FRAME_TIME, np.float64(frame_time))
 
 
-def _write_own(h5: h5py.File, outputs: RunOutputs) -> None:
+def _write_own(h5: h5py.File, run: Run) -> None:
     """``/heterodyne``: provenance attributes, the parameters, and the rate curves with their bands."""
     from heterodyne.plots import parameter_draws
     from heterodyne.plots.rates import rate_bands
 
-    result, nlsq = outputs.result, outputs.nlsq
+    result, nlsq = run.document, run.nlsq.arrays
     group = h5.create_group(OWN_GROUP)
     for key in PROVENANCE_KEYS:
         if result.get(key) is not None:
@@ -155,7 +155,7 @@ def _write_own(h5: h5py.File, outputs: RunOutputs) -> None:
     group["parameter_values"] = np.asarray(nlsq["values"], dtype=float)
     times = np.asarray(nlsq["t"], dtype=float)
     estimate = np.asarray(nlsq["values"][:N_PHYSICS], dtype=float)
-    cmc_draws = parameter_draws.cmc_draws(outputs.cmc, estimate) if outputs.cmc is not None else None
+    cmc_draws = parameter_draws.cmc_draws(run.cmc.arrays, estimate) if run.cmc is not None else None
     central, nlsq_band, cmc_band = rate_bands(times, estimate, parameter_draws.nlsq_draws(nlsq), cmc_draws)
     rates = group.create_group("rates")
     rates["t"] = times
@@ -177,13 +177,13 @@ def write_sidecar(run_dir: Path, data=None) -> Path:
     from heterodyne.plots.run_plots import check_data_matches
     from heterodyne.results import atomic_destination
 
-    outputs = load_run_outputs(Path(run_dir))
+    run = read_run(Path(run_dir))
     if data is None:
-        data = load_run_data(outputs.result)
-    check_data_matches(outputs, data)
-    fitted = fitted_c2(outputs)
-    residual = standardised_residuals(np.asarray(data.c2), fitted, outputs.result["nlsq"]["noise"])
-    path = outputs.run_dir / SIDECAR
+        data = load_run_data(run.document)
+    check_data_matches(run.nlsq, data, run.run_dir)
+    fitted = fitted_c2(run)
+    residual = standardised_residuals(np.asarray(data.c2), fitted, run.nlsq.section["noise"])
+    path = run.run_dir / SIDECAR
     with open_readonly(Path(data.provenance["file"])) as source, atomic_destination(path) as temporary, \
             h5py.File(temporary, "w") as h5:
         layout = detect_layout(source)
@@ -191,7 +191,7 @@ def write_sidecar(run_dir: Path, data=None) -> Path:
         if aps_u.QMAP_DIM0 not in source:
             _qmap_from_partitions(h5, source)
         _write_twotime(h5, source, fitted, residual, data)
-        _write_own(h5, outputs)
+        _write_own(h5, run)
     return path
 
 

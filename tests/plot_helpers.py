@@ -1,8 +1,9 @@
 """Run directories made by hand, without fitting: result.json and nlsq.npz at the simulation's
-truth, and cmc_samples.npz in the format README.md gives (CMC)."""
+truth, and cmc_samples.npz in the format README.md gives with a ``cmc`` section in result.json (CMC)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def hand_made_run(directory: Path, n_frames: int = 40) -> Path:
     nlsq = {name: float(value) for name, value in zip(PHYSICS_NAMES, values, strict=True)}
     nlsq.update(stderr={n: (0.01 * abs(nlsq[n]) if n in VARIED else None) for n in PHYSICS_NAMES},
                 varied=list(VARIED), contrast=contrast, offset=offset, chi2_reduced=1.0, converged=True,
-                noise={"weights": "uniform", "source": "config", "sigma": NOISE})
+                convergence_warning=None, noise={"weights": "uniform", "source": "config", "sigma": NOISE})
     write_json(run_dir / "result.json", {
         "run_id": "0" * 8, "config": config, "method": "nlsq", "status": "converged", "convergence_warning": None,
         "data_file": str(path.resolve()), "data_sha256": file_sha256(path), "nlsq": nlsq, "cmc": None,
@@ -70,4 +71,6 @@ def add_cmc_samples(run_dir: Path, *, n_shards: int = 2, n_chains: int = 2, n_dr
         "names": np.array(names), "consensus": consensus, "shard_draws": shards, "divergent": divergent,
         "nlsq_values": mean, "gaussian_mean": mean, "gaussian_cov": np.diag(spread**2),
     })
+    document = json.loads((run_dir / "result.json").read_text())
+    write_json(run_dir / "result.json", {**document, "method": "cmc", "cmc": {"shards": []}})
     return names

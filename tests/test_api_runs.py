@@ -1,9 +1,10 @@
 """The workflow's run from Python: sharded CMC through the API gives the shard files and the draws of
 the commands the workflow runs (cmc-shard, cmc-combine), bit for bit; a run directory reads back
-into the API's results; figures are drawn from results in memory; an nlsq.npz that lacks an array
-something reads is refused at once."""
+into the API's results and is written again from them unchanged; figures are drawn from results in
+memory; an nlsq.npz that lacks an array something reads is refused at once."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,11 @@ from nlsq_helpers import FIT_PHI, FIT_Q, simulate
 
 import heterodyne as ht
 from heterodyne.cli import main
+from heterodyne.cmc.result import QUANTILES
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import write_npz
+from heterodyne.run_directory import CMC_NPZ, NLSQ_NPZ, RESULT, read_run, write_run
 
 TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 START = dict(D0_ref=2.5e4, v0=1150.0)
@@ -115,6 +118,47 @@ def test_a_run_directory_reads_back_into_the_api_results(workflow):
     assert ht.load_run(workflow["nlsq_dir"]).cmc is None
 
 
+@pytest.mark.parametrize("method", ["nlsq", "cmc"])
+def test_a_run_directory_read_back_and_written_again_is_the_same(workflow, tmp_path, method):
+    original = workflow[f"{method}_dir"]
+    run = read_run(original)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    write_run(replace(run, run_dir=copy))
+    files = [RESULT, NLSQ_NPZ, *([CMC_NPZ] if method == "cmc" else [])]
+    assert sorted(p.name for p in copy.iterdir()) == sorted(files)
+    assert (copy / RESULT).read_bytes() == (original / RESULT).read_bytes()
+    for name in files[1:]:
+        ours, theirs = npz(copy / name), npz(original / name)
+        assert_same_arrays(ours, theirs)
+        assert {key: value.dtype for key, value in ours.items()} == {key: value.dtype for key, value in theirs.items()}
+    again = read_run(copy)
+    assert again.document == run.document and again.nlsq.section == run.nlsq.section
+    assert (again.cmc is None) == (method == "nlsq") and again.nlsq.seconds == 0.0
+
+
+def test_the_posterior_summaries_are_those_of_the_draws_and_of_result_json(workflow):
+    """mean, sd and quantiles cover every sampled parameter, physics and scaling alike, as the draws
+    do, and equal the numbers result.json reports for them."""
+    posterior = ht.load_run(workflow["cmc_dir"]).cmc
+    section = posterior.section
+    scaling = [name for name in posterior.names if name not in PHYSICS_NAMES]
+    assert posterior.names[:2] == ("D0_ref", "v0") and scaling
+    assert set(posterior.mean) == set(posterior.sd) == set(posterior.draws) == set(posterior.names)
+    for name, draws in posterior.draws.items():
+        assert posterior.mean[name] == pytest.approx(draws.mean(), rel=1e-12)
+        assert posterior.sd[name] == pytest.approx(draws.std(ddof=1), rel=1e-12)
+        assert posterior.quantiles[0.5][name] == pytest.approx(np.median(draws), rel=1e-12)
+    for name in posterior.names:
+        reported = (section[name], section["sd"][name]) if name in PHYSICS_NAMES else (
+            section["scaling"][name]["mean"], section["scaling"][name]["sd"])
+        assert (posterior.mean[name], posterior.sd[name]) == reported, name
+    for key, level in QUANTILES.items():
+        assert {name: posterior.quantiles[level][name] for name in section["varied"]} == \
+            {name: section[key][name] for name in section["varied"]}
+    assert posterior.shard_seconds == sum(shard["wall_seconds"] for shard in section["shards"]) > 0
+
+
 def test_the_cmc_warning_read_back_is_the_one_combine_returned(workflow, tmp_path):
     """result.json joins the NLSQ and CMC warnings; reading a run back separates them again."""
     config = ht.load_config(workflow["config"], {"experimental_data.file_path": str(workflow["data_file"])})
@@ -156,6 +200,9 @@ def test_an_nlsq_npz_without_an_array_cmc_reads_fails_at_once_with_one_line(work
     assert err == f"heterodyne: error: {old / 'nlsq.npz'}: missing array(s) chi2_reduced, n_points " \
                   "(not written by this version of heterodyne; rerun the step that writes it)\n"
     assert not output.exists() and (old / "nlsq.npz").read_bytes() == before
+    with pytest.raises(HeterodyneError) as refused:
+        ht.load_run(old)
+    assert f"{refused.value}\n" == err.removeprefix("heterodyne: error: ")
     config = ht.load_config(workflow["config"], {"experimental_data.file_path": str(workflow["data_file"])})
     with pytest.raises(HeterodyneError, match="nlsq_result: missing array"):
         ht.sample_cmc(config, ht.load_data(config), nlsq_result=npz(old / "nlsq.npz"))

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from heterodyne.analysis import nlsq_outcome
 from heterodyne.config import resolve_config
 from heterodyne.data import load_data
+from heterodyne.nlsq.run import run_nlsq
 from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 ONE_Q = dict(q_centres=(0.009,), phi_centres=(-157.5, -67.5, 22.5, 112.5), empty_cells=(), processed_q_rows=(0,))
@@ -32,7 +32,7 @@ def fit_file(path, threads=1, **settings):
     config = resolve_config(settings)
     config["experimental_data"]["file_path"] = str(path)
     data = load_data(path)
-    return nlsq_outcome(config, data, progress=False, threads=threads)
+    return run_nlsq(config, data, progress=False, threads=threads)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -16,7 +16,7 @@ from heterodyne.plots.corner import corner_figure
 from heterodyne.plots.model_values import c2_at
 from heterodyne.plots.run_plots import write_run_plots
 from heterodyne.plots.traces import trace_figure
-from heterodyne.run_directory import load_run_outputs
+from heterodyne.run_directory import read_run
 
 NLSQ_FIGURES = ["c2_fit_00.png", "c2_fit_01.png", "c2_fit_02.png", "c2_cuts.png", "rates.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -117,7 +117,7 @@ def test_cut_model_follows_the_data_frames():
 
 
 def test_nlsq_draws_vary_only_parameters_with_an_error(nlsq_run):
-    nlsq = load_run_outputs(nlsq_run).nlsq
+    nlsq = read_run(nlsq_run).nlsq.arrays
     draws = parameter_draws.nlsq_draws(nlsq)
     assert draws.shape == (parameter_draws.MAX_DRAWS, 14)
     moving = [name for k, name in enumerate(PHYSICS_NAMES) if np.ptp(draws[:, k]) > 0]
@@ -126,13 +126,14 @@ def test_nlsq_draws_vary_only_parameters_with_an_error(nlsq_run):
 
 
 def test_cmc_draws_are_subsampled_consensus_draws(cmc_run):
-    outputs = load_run_outputs(cmc_run)
-    draws = parameter_draws.cmc_draws(outputs.cmc, outputs.nlsq["values"])
+    run = read_run(cmc_run)
+    cmc, nlsq = run.cmc.arrays, run.nlsq.arrays
+    draws = parameter_draws.cmc_draws(cmc, nlsq["values"])
     assert draws.shape == (parameter_draws.MAX_DRAWS, 14)
-    column = list(outputs.cmc["names"]).index("v0")
-    assert set(draws[:, PHYSICS_NAMES.index("v0")]) <= set(outputs.cmc["consensus"][..., column].ravel())
-    assert np.all(draws[:, PHYSICS_NAMES.index("f1")] == outputs.nlsq["values"][PHYSICS_NAMES.index("f1")])
-    assert parameter_draws.sampled_physics(outputs.cmc) == list(VARIED)
+    column = list(cmc["names"]).index("v0")
+    assert set(draws[:, PHYSICS_NAMES.index("v0")]) <= set(cmc["consensus"][..., column].ravel())
+    assert np.all(draws[:, PHYSICS_NAMES.index("f1")] == nlsq["values"][PHYSICS_NAMES.index("f1")])
+    assert parameter_draws.sampled_physics(cmc) == list(VARIED)
 
 
 def test_rates_figure_has_four_panels_with_both_bands():
@@ -176,7 +177,7 @@ def test_nlsq_run_gets_every_nlsq_figure_and_its_files_stay_unchanged(nlsq_run):
 
 def test_cmc_run_adds_traces_per_shard_and_a_corner_plot(cmc_run):
     before = snapshot(cmc_run)
-    data = load_run_data(load_run_outputs(cmc_run).result)
+    data = load_run_data(read_run(cmc_run).document)
     names = [path.name for path in write_run_plots(cmc_run, data=data)]
     assert names == NLSQ_FIGURES + ["cmc_trace_shard_00.png", "cmc_trace_shard_01.png", "cmc_corner.png"]
     assert snapshot(cmc_run) == before
@@ -206,6 +207,6 @@ def test_changed_data_file_is_refused(tmp_path):
 
 
 def test_data_of_another_selection_is_refused(nlsq_run, tmp_path):
-    other = load_run_data(load_run_outputs(hand_made_run(tmp_path, n_frames=20)).result)
+    other = load_run_data(read_run(hand_made_run(tmp_path, n_frames=20)).document)
     with pytest.raises(HeterodyneError, match=r"the data given are not the run's selection \(3 angles × 20 frames"):
         write_run_plots(nlsq_run, data=other)

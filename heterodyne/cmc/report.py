@@ -15,12 +15,11 @@ from heterodyne.cmc import diagnostics
 from heterodyne.cmc.combination import COMBINATIONS, GAUSSIAN_CHECK, combination_of, gaussian_warnings
 from heterodyne.cmc.geometry import Geometry
 from heterodyne.cmc.posterior import powers
+from heterodyne.cmc.result import CmcResult, draw_summary
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.trust import shard_spread
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
-
-QUANTILES = {"q05": 0.05, "q50": 0.5, "q95": 0.95}
 
 
 def shard_file_arrays(shard: ShardDraws, names: tuple[str, ...], run_id: str, n_shards: int) -> dict:
@@ -78,8 +77,9 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
               fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
-              geometry: Geometry, calibration: dict, chi2_reduced: float) -> tuple[dict, dict, str | None]:
-    """(``cmc`` section, cmc_samples.npz arrays, convergence warning or None) of a finished CMC run.
+              geometry: Geometry, calibration: dict, chi2_reduced: float) -> CmcResult:
+    """The posterior of a finished CMC run: ``cmc`` section, cmc_samples.npz arrays, convergence
+    warning or None.
 
     The reported posterior is the combination (``settings['combination']``) of the shards' draws,
     sampled with the curvature-adjusted likelihood described by ``calibration``
@@ -102,8 +102,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     trust, trust_warnings = shard_spread(names, used, used_draws, likelihood_powers,
                                          [np.array(list(reports[k]["ess_bulk"].values())) for k in used], chi2_reduced)
     warnings += trust_warnings
-    flat = combined.reshape(-1, len(names))
-    mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
+    mean, sd, quantiles = draw_summary(combined)
 
     reasons = [f"shard {k} flagged: {'; '.join(reports[k]['reasons'])}" for k in flagged]
     if regularised:
@@ -115,7 +114,7 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     section = _per_physics(names, mean, fixed_values)
     section.update(
         sd=_per_physics(names, sd),
-        **{key: _per_physics(names, np.quantile(flat, level, axis=0)) for key, level in QUANTILES.items()},
+        **{key: _per_physics(names, values) for key, values in quantiles.items()},
         r_hat=_per_physics(names, stats["r_hat"]),
         ess_bulk=_per_physics(names, stats["ess_bulk"]),
         ess_tail=_per_physics(names, stats["ess_tail"]),
@@ -156,4 +155,4 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         "gaussian_mean": gaussian_mean,
         "gaussian_cov": gaussian_covariance,
     }
-    return section, arrays, "; ".join(reasons) or None
+    return CmcResult(section, arrays, "; ".join(reasons) or None)

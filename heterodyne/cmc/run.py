@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from heterodyne.cmc.report import summarise
+from heterodyne.cmc.result import CmcResult
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.setup import CmcSetup, prepare
 from heterodyne.parameters import PHYSICS_NAMES
@@ -18,18 +19,18 @@ def fixed_physics(nlsq_arrays: dict) -> dict[str, float]:
     return {name: float(values[k]) for k, name in enumerate(names) if name in PHYSICS_NAMES and not vary[k]}
 
 
-def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> tuple[dict, dict, str | None]:
-    """(``cmc`` section, cmc_samples.npz arrays, convergence warning) of sampled shards."""
+def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> CmcResult:
+    """The posterior (``cmc`` section, cmc_samples.npz arrays, convergence warning) of sampled shards."""
     return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
                      settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise,
                      geometry=setup.geometry(), calibration=setup.adjustment().record(setup.names, setup.target),
                      chi2_reduced=float(nlsq_arrays["chi2_reduced"]))
 
 
-def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> tuple[dict, dict, str | None]:
+def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> CmcResult:
     """CMC of ``data`` under the resolved ``config``, warm-started from ``nlsq_result`` (the arrays
     of the run's nlsq.npz: a dict, or ``numpy.load`` of the file): every shard in this process's
-    worker pool, then the consensus. Returns (``cmc`` section, cmc_samples.npz arrays, warning)."""
+    worker pool, then the consensus."""
     from heterodyne.cmc.workers import sample_all
 
     setup = prepare(config, data, nlsq_result)

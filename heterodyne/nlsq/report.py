@@ -1,21 +1,30 @@
-"""The ``nlsq`` section of result.json and the arrays of nlsq.npz, from a finished fit."""
+"""The ``nlsq`` section of result.json and the arrays of nlsq.npz, from a finished fit: the
+solver's outcome made into an :class:`heterodyne.nlsq.result.NlsqResult`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from heterodyne.nlsq.problem import FitProblem, split_full
-from heterodyne.nlsq.solve import NlsqFit
+from heterodyne.nlsq.result import NlsqResult
+from heterodyne.nlsq.solve import SolverOutcome
 from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
 
 
-def per_angle_scaling(fit: NlsqFit, problem: FitProblem) -> tuple[np.ndarray, np.ndarray]:
+def nlsq_result(fit: SolverOutcome, problem: FitProblem, noise_info: dict, requested_mode: str,
+                start_info: dict | None = None) -> NlsqResult:
+    """The fit as it is written: :func:`nlsq_section`, :func:`nlsq_arrays` and the solver's seconds."""
+    return NlsqResult(nlsq_section(fit, problem, noise_info, requested_mode, start_info), nlsq_arrays(fit, problem),
+                      fit.wall_time)
+
+
+def per_angle_scaling(fit: SolverOutcome, problem: FitProblem) -> tuple[np.ndarray, np.ndarray]:
     """(contrast, offset) of every selected angle at the optimum."""
     _, contrast_coefficients, offset_coefficients = split_full(fit.full, len(problem.scaling.contrast))
     return problem.scaling.values(contrast_coefficients, offset_coefficients)
 
 
-def parameter_status(fit: NlsqFit, problem: FitProblem) -> dict[str, str]:
+def parameter_status(fit: SolverOutcome, problem: FitProblem) -> dict[str, str]:
     """'fixed' or the fit's status ('ok', 'at_lower_bound', 'at_upper_bound', 'degenerate') per parameter."""
     free = dict(zip(fit.free_names, fit.uncertainties.status, strict=False))
     return {name: free.get(name, "fixed") for name in problem.names}
@@ -25,7 +34,7 @@ def _finite(names, values) -> dict[str, float]:
     return {name: float(value) for name, value in zip(names, values, strict=True) if np.isfinite(value)}
 
 
-def start_section(fit: NlsqFit, start_info: dict | None) -> dict:
+def start_section(fit: SolverOutcome, start_info: dict | None) -> dict:
     """``.nlsq.multistart``: the candidate starts (label and physics values), their costs after the
     search on the subsample, and the one whose refinement won."""
     section = {"starts": len(fit.start_costs), "costs": fit.start_costs, "best": fit.best_start}
@@ -39,7 +48,7 @@ def start_section(fit: NlsqFit, start_info: dict | None) -> dict:
     return section
 
 
-def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_mode: str,
+def nlsq_section(fit: SolverOutcome, problem: FitProblem, noise_info: dict, requested_mode: str,
                  start_info: dict | None = None) -> dict:
     """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else;
     ``start_info`` (mode, labels, values) describes the candidate starts of the search.
@@ -95,7 +104,7 @@ def nlsq_section(fit: NlsqFit, problem: FitProblem, noise_info: dict, requested_
     return section
 
 
-def nlsq_arrays(fit: NlsqFit, problem: FitProblem) -> dict[str, np.ndarray]:
+def nlsq_arrays(fit: SolverOutcome, problem: FitProblem) -> dict[str, np.ndarray]:
     """Plain arrays of nlsq.npz: every parameter, the free ones with covariance, degrees of freedom
     and 90 % Student-t interval bounds (q05, q95), per-angle scaling, and for notebooks the fitted
     matrices ``c2_fitted`` (A, N, N) and the standardised residuals ``c2_residual`` (A, N, N) of

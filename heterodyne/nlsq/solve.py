@@ -59,8 +59,10 @@ SAME_COST = 1e-6
 
 
 @dataclass(frozen=True)
-class NlsqFit:
-    """The outcome of a fit: best full parameter vector, diagnostics and uncertainties."""
+class SolverOutcome:
+    """What the solver ends with: best full parameter vector, diagnostics and uncertainties. Internal
+    to this package: :func:`heterodyne.nlsq.report.nlsq_result` turns it into the fit's
+    :class:`heterodyne.nlsq.result.NlsqResult`."""
 
     full: np.ndarray
     free_names: tuple[str, ...]
@@ -160,7 +162,7 @@ def _solve(evaluator, x0: np.ndarray, lower, upper, settings: dict, max_evaluati
 
 
 def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, threads: int = 1,
-        starts: np.ndarray | None = None) -> NlsqFit:
+        starts: np.ndarray | None = None) -> SolverOutcome:
     """Fit ``problem`` with the ``optimization.nlsq`` settings, the passes in ``threads`` threads.
 
     The physics θ is searched with the scaling projected out (:mod:`heterodyne.nlsq.projection`)
@@ -198,7 +200,7 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, t
     for message in warnings:
         log.warning("nlsq: %s", message)
     n_points = problem.points.size
-    return NlsqFit(
+    return SolverOutcome(
         full=full,
         free_names=names,
         uncertainties=uncertainties,

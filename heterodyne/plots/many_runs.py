@@ -19,13 +19,13 @@ def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = 
     fit_viewer.h5 (heterodyne/sidecar.py); returns the figures' paths."""
     from heterodyne.data.configured import load_run_data
     from heterodyne.plots.run_plots import write_run_plots
-    from heterodyne.run_directory import load_run_outputs
+    from heterodyne.run_directory import read_run
     from heterodyne.runtime import enable_compile_cache
     from heterodyne.sidecar import write_sidecar
 
-    outputs = load_run_outputs(run_dir)
-    enable_compile_cache(outputs.result["config"]["compute"]["jax_cache_dir"])
-    data = load_run_data(outputs.result, data_file)
+    document = read_run(run_dir).document
+    enable_compile_cache(document["config"]["compute"]["jax_cache_dir"])
+    data = load_run_data(document, data_file)
     write_sidecar(run_dir, data)
     return write_run_plots(run_dir, data=data, image_format=image_format)
 
