@@ -31,7 +31,7 @@ test: env
 # ruff (rules in pyproject.toml) over the package, tests and benchmarks; snakefmt over the workflow;
 # mypy (settings in pyproject.toml) over the package's annotations.
 lint: env
-	$(VENV)/bin/ruff check heterodyne tests benchmarks
+	$(VENV)/bin/ruff check heterodyne tests benchmarks docs/reference.py
 	$(VENV)/bin/snakefmt --check Snakefile workflow
 	$(VENV)/bin/mypy
 
