@@ -185,6 +185,8 @@ OVERLAPPING = BOUNDS + np.array([0.0, 1.0])
     ((MIDS, MIDS, np.ones(40)), {"level": 1.5}, "level must lie in"),
     ((MIDS[:3], MIDS[:3], np.ones(3)), {}, "too few"),
     ((MIDS, MIDS, np.ones(40)), {"step_shape": np.ones(3)}, "step_shape must be 40"),
+    ((MIDS, MIDS, np.ones(40)), {"step_shape": np.where(MIDS > 200, 0.0, 1.0)}, "zero or already part"),
+    ((MIDS, MIDS, np.ones(40)), {"baseline": np.column_stack([np.ones(40), MIDS > 150])}, "already part"),
 ])
 def test_bad_input_is_refused_in_one_line(arguments, options, message):
     with pytest.raises(HeterodyneError, match=message) as caught:

@@ -134,8 +134,12 @@ def find_change_point(
             f"{min_windows} windows on either side"
         )
     steps = (np.arange(n)[:, None] >= boundaries[None, :]) * (_step_column(n, step_shape) / errors)[:, None]
+    sizes = np.sqrt(np.sum(steps**2, axis=0))
     steps -= trend @ (trend.T @ steps)
     norms = np.sqrt(np.sum(steps**2, axis=0))
+    if np.any(norms <= 1e-10 * sizes) or not np.all(sizes > 0):
+        age = boundary_ages[boundaries[np.argmin(norms / np.where(sizes > 0, sizes, 1.0))] - 1]
+        raise HeterodyneError(f"change point: a step at age {age:g} is zero or already part of the baseline")
     directions = steps / norms
 
     residuals = values / errors
