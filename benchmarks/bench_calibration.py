@@ -114,7 +114,7 @@ def main() -> None:
             data = replicate_data(Path(scratch), args, 1000 + seed)
             problem, _ = build_problem(copy.deepcopy(config), c2=data.c2, q=data.q, phi=data.phi, t=data.times,
                                        dt=data.dt)
-            result = fit(problem, config["optimization"]["nlsq"])
+            result = fit(problem, config.optimization.nlsq)
             index = [result.free_names.index(name) for name in varying]
             physics_stderr = np.full(len(PHYSICS_NAMES), np.nan)
             physics_stderr[problem.vary[:len(PHYSICS_NAMES)]] = result.uncertainties.stderr[

@@ -25,7 +25,7 @@ at K = 5 and 1151 s at K = 10, ``fading`` 462 s at K = 1 (docs/cmc.md, section 4
 from __future__ import annotations
 
 import argparse
-import copy
+import dataclasses
 import logging
 import math
 import os
@@ -33,8 +33,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from heterodyne.config import AnalysisConfig
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def simulate(directory: Path, name: str, spec: BenchFile) -> Path:
     return path
 
 
-def configured(directory: Path, name: str, spec: BenchFile, cmc: dict) -> dict:
+def configured(directory: Path, name: str, spec: BenchFile, cmc: dict) -> AnalysisConfig:
     """The resolved config of ``spec``: its varying parameters start at the truth, the rest are held
     at the truth; individual scaling; the noise σ given; ``cmc`` as optimization.cmc."""
     from heterodyne.config import resolve_config
@@ -103,14 +107,14 @@ def configured(directory: Path, name: str, spec: BenchFile, cmc: dict) -> dict:
     return resolve_config(raw)
 
 
-def sampled(config: dict, data, arrays: dict, threads: int, n_shards: int, seed: int):
+def sampled(config: AnalysisConfig, data, arrays: dict, threads: int, n_shards: int, seed: int):
     """(setup, shard draws (K, C, D, P), seconds) of one CMC run with K = ``n_shards``."""
     from heterodyne.cmc.setup import prepare
     from heterodyne.cmc.workers import sample_all
 
     n_points = data.c2.shape[0] * data.c2.shape[1] * (data.c2.shape[1] - 1) // 2
-    config = copy.deepcopy(config)
-    config["optimization"]["cmc"].update(max_points_per_shard=math.ceil(n_points / n_shards), seed=seed)
+    cmc = dataclasses.replace(config.optimization.cmc, max_points_per_shard=math.ceil(n_points / n_shards), seed=seed)
+    config = dataclasses.replace(config, optimization=dataclasses.replace(config.optimization, cmc=cmc))
     started = time.perf_counter()
     setup = prepare(config, data, arrays)
     draws = np.stack([s.draws for s in sample_all(setup, threads)])

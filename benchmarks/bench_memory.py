@@ -67,7 +67,7 @@ def run_config(directory: Path, data: Path, n_angles: int, max_points_per_shard:
     }
     config = resolve_config(base, "bench", {"experimental_data.file_path": str(data)})
     path = directory / f"run_{n_angles}x{data.stem}.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(config.as_dict()))
     return path
 
 

@@ -42,7 +42,7 @@ def main() -> None:
         raw = yaml.safe_load((directory / "run.yaml").read_text())
         data = load_data(path, q=raw["experimental_data"]["q"], phi=raw["experimental_data"]["phi"])
         problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-        settings = config["optimization"]["nlsq"]
+        settings = config.optimization.nlsq
         result = fit(problem, settings)  # compiles everything
         fit_seconds = best_time(lambda: fit(problem, settings), args.repeats)
         evaluator = ProjectedEvaluator(problem)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from heterodyne import __version__
+from heterodyne.config.tree import AnalysisConfig
 from heterodyne.data.configured import load_selected_data
 from heterodyne.errors import HeterodyneError
 from heterodyne.methods import RUN_CHOICES
@@ -62,7 +63,7 @@ def saved_nlsq(run_dir: Path, identity: str) -> NlsqResult | None:
     return run.nlsq
 
 
-def new_document(config: dict, data, identity: str, method: str, nlsq: NlsqResult) -> dict:
+def new_document(config: AnalysisConfig, data, identity: str, method: str, nlsq: NlsqResult) -> dict:
     """result.json before its status, CMC section and timing (the fields are listed in README.md)."""
     from heterodyne.provenance import git_commit
 
@@ -73,7 +74,7 @@ def new_document(config: dict, data, identity: str, method: str, nlsq: NlsqResul
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "data_file": data.provenance["file"],
         "data_sha256": data.provenance["sha256"],
-        "config": config,
+        "config": config.as_dict(),
         "method": method,
         "status": None,
         "convergence_warning": None,
@@ -97,8 +98,9 @@ def write_run_outputs(run: Run, data=None) -> None:
     from heterodyne.sidecar import write_configured_sidecar
 
     write_run(run)
-    write_configured_sidecar(run.run_dir, run.document["config"], data)
-    if run.document["config"]["output"]["plots"]:
+    config = AnalysisConfig.from_resolved(run.document["config"])
+    write_configured_sidecar(run.run_dir, config, data)
+    if config.output.plots:
         from heterodyne.plots.run_plots import write_run_plots
 
         write_run_plots(run.run_dir, data=data)
@@ -120,7 +122,7 @@ def log_cmc_summary(cmc: dict) -> None:
     log.info("cmc: %s; max shard R-hat %.3f", ", ".join(parts), cmc["max_r_hat"])
 
 
-def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | None = None) -> tuple[Path, int]:
+def run_analysis(config: AnalysisConfig, *, method: str, threads: int, run_dir: Path | None = None) -> tuple[Path, int]:
     """One run of the resolved ``config`` by ``method`` (nlsq, cmc or all) with a budget of
     ``threads``, written into ``run_dir`` (default ``output_dir/het_<run id>``); returns the run
     directory and the exit code (0, or 2 on a convergence warning)."""
@@ -131,13 +133,13 @@ def run_analysis(config: dict, *, method: str, threads: int, run_dir: Path | Non
     started = time.perf_counter()
     if method not in RUN_CHOICES:
         raise HeterodyneError(f"method {method!r}: expected one of {', '.join(RUN_CHOICES)}")
-    output_dir = Path(config["output"]["output_dir"])
+    output_dir = Path(config.output.output_dir)
     check_writable(run_dir or output_dir)
     data = load_selected_data(config)
     loaded = time.perf_counter()
     identity = run_id(config, data.provenance["sha256"])
     run_dir = Path(run_dir or output_dir / f"het_{identity}")
-    enable_compile_cache(config["compute"]["jax_cache_dir"])
+    enable_compile_cache(config.compute.jax_cache_dir)
 
     nlsq = (saved_nlsq(run_dir, identity) if method == "cmc" else None) or run_nlsq(config, data, threads=threads)
     document = new_document(config, data, identity, method, nlsq)

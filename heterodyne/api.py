@@ -2,7 +2,7 @@
 
     import heterodyne as ht
 
-    config = ht.load_config("run.yaml")             # or a dict of the same sections
+    config = ht.load_config("run.yaml")             # a frozen AnalysisConfig; or a dict of the same sections
     data = ht.load_data(config)                      # or ht.load_data("file.h5", q=…, phi=…)
     fit = ht.fit_nlsq(config, data)                  # fit.values, fit.stderr, fit.covariance
     posterior = ht.sample_cmc(config, data, nlsq_result=fit)   # posterior.mean, .sd, .to_arviz()
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,39 +41,53 @@ from heterodyne.cmc.result import CmcResult
 from heterodyne.nlsq.result import NlsqResult
 from heterodyne.run_directory import Run
 
+if TYPE_CHECKING:
+    from heterodyne.config.tree import AnalysisConfig
 
-def load_config(source: str | Path | Mapping[str, Any], overrides: dict[str, Any] | None = None) -> dict:
-    """The resolved analysis config (every default filled in, validated) of a YAML file or of a
-    dict with the same sections; ``overrides`` maps dotted keys to values."""
+def load_config(source: str | Path | AnalysisConfig | Mapping[str, Any],
+                overrides: dict[str, Any] | None = None) -> AnalysisConfig:
+    """The resolved analysis config (every default filled in, validated; a frozen
+    :class:`heterodyne.config.AnalysisConfig`) of a YAML file, of a config, or of a dict with the
+    same sections; ``overrides`` maps dotted keys to values."""
     from heterodyne import config
 
+    if isinstance(source, config.AnalysisConfig):
+        return config.resolve_config(source.as_dict(), "<config>", overrides)
     if isinstance(source, Mapping):
         return config.resolve_config(dict(source), "<config dict>", overrides)
     return config.read_config(source, overrides)
 
 
-def load_data(source: str | Path | Mapping[str, Any], **selection):
-    """The selected bins and frames (:class:`heterodyne.data.XpcsData`) of a resolved config, or of
-    a file with ``selection`` keywords of :func:`heterodyne.data.load_data` (``q``, ``phi``,
+def _config_of(source: AnalysisConfig | Mapping[str, Any]) -> AnalysisConfig:
+    """``source`` itself when it is a config tree, else the tree of the mapping (:func:`load_config`)."""
+    from heterodyne.config import AnalysisConfig
+
+    return source if isinstance(source, AnalysisConfig) else load_config(source)
+
+
+def load_data(source: str | Path | AnalysisConfig | Mapping[str, Any], **selection):
+    """The selected bins and frames (:class:`heterodyne.data.XpcsData`) of a config, or of a file
+    with ``selection`` keywords of :func:`heterodyne.data.load_data` (``q``, ``phi``,
     ``start_frame``, ``end_frame``, ``dt``, tolerances)."""
-    if isinstance(source, Mapping):
+    if not isinstance(source, str | Path):
         if selection:
             raise TypeError("load_data(config) takes no selection keywords: set them in the config")
         from heterodyne.data.configured import load_selected_data
 
-        return load_selected_data(source)
+        return load_selected_data(_config_of(source))
     from heterodyne.data import load_data as load_file
 
     return load_file(source, **selection)
 
 
-def fit_nlsq(config: Mapping[str, Any], data, *, progress: bool = False, threads: int | None = None) -> NlsqResult:
+def fit_nlsq(config: AnalysisConfig | Mapping[str, Any], data, *, progress: bool = False,
+             threads: int | None = None) -> NlsqResult:
     """The NLSQ fit of ``data`` under the resolved ``config`` (``progress``: log the iterations), its
     residual passes in up to ``threads`` threads (default: every usable core)."""
     from heterodyne.nlsq.run import run_nlsq
     from heterodyne.runtime import resolve_threads
 
-    return run_nlsq(dict(config), data, progress=progress, threads=resolve_threads(threads))
+    return run_nlsq(_config_of(config), data, progress=progress, threads=resolve_threads(threads))
 
 
 def nlsq_arrays_of(nlsq_result: NlsqResult | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
@@ -85,7 +99,7 @@ def nlsq_arrays_of(nlsq_result: NlsqResult | Mapping[str, np.ndarray]) -> Mappin
     return arrays
 
 
-def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Mapping[str, np.ndarray],
+def sample_cmc(config: AnalysisConfig | Mapping[str, Any], data, *, nlsq_result: NlsqResult | Mapping[str, np.ndarray],
                threads: int | None = None) -> CmcResult:
     """The CMC posterior of ``data`` under the resolved ``config``, warm-started from
     ``nlsq_result`` (a :class:`NlsqResult`, or the arrays of a run's nlsq.npz, e.g.
@@ -94,18 +108,19 @@ def sample_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Map
     from heterodyne.cmc.run import run_cmc
     from heterodyne.runtime import resolve_threads
 
-    return run_cmc(dict(config), data, nlsq_result=nlsq_arrays_of(nlsq_result), threads=resolve_threads(threads))
+    return run_cmc(_config_of(config), data, nlsq_result=nlsq_arrays_of(nlsq_result), threads=resolve_threads(threads))
 
 
-def cmc_plan(config: Mapping[str, Any]) -> dict:
+def cmc_plan(config: AnalysisConfig | Mapping[str, Any]) -> dict:
     """The CMC shard plan of the resolved ``config`` on its configured data selection (read from
     the file's shape only): n_shards, n_points, shard_sizes, seed, max_points_per_shard, reason."""
     from heterodyne.cmc_jobs import shard_plan_of
 
-    return shard_plan_of(dict(config))
+    return shard_plan_of(_config_of(config))
 
 
-def sample_cmc_shard(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult | Mapping[str, np.ndarray],
+def sample_cmc_shard(config: AnalysisConfig | Mapping[str, Any], data, *,
+                     nlsq_result: NlsqResult | Mapping[str, np.ndarray],
                      shard: int, path: str | Path, threads: int | None = None) -> Path:
     """Sample shard ``shard`` (0-based, below the plan's ``n_shards``, see :func:`cmc_plan`) of the
     CMC of ``data`` under ``config``, warm-started from ``nlsq_result``, and write its shard file
@@ -115,11 +130,12 @@ def sample_cmc_shard(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult
     from heterodyne.cmc_jobs import write_shard
     from heterodyne.runtime import resolve_threads
 
-    return write_shard(dict(config), data, nlsq_arrays_of(nlsq_result), shard=shard, path=Path(path),
+    return write_shard(_config_of(config), data, nlsq_arrays_of(nlsq_result), shard=shard, path=Path(path),
                        threads=resolve_threads(threads))
 
 
-def combine_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult, shard_files: list[str | Path],
+def combine_cmc(config: AnalysisConfig | Mapping[str, Any], data, *, nlsq_result: NlsqResult,
+                shard_files: list[str | Path],
                 run_dir: str | Path | None = None) -> CmcResult:
     """The CMC posterior combined from ``shard_files`` (every shard of the plan, in any order, as
     written by :func:`sample_cmc_shard` or ``heterodyne cmc-shard``): what ``heterodyne
@@ -130,10 +146,10 @@ def combine_cmc(config: Mapping[str, Any], data, *, nlsq_result: NlsqResult, sha
     from heterodyne.cmc_jobs import combine_shards, write_cmc_run
 
     started = time.perf_counter()
-    config = dict(config)
-    combined = combine_shards(config, data, nlsq_arrays_of(nlsq_result), [Path(p) for p in shard_files])
+    resolved = _config_of(config)
+    combined = combine_shards(resolved, data, nlsq_arrays_of(nlsq_result), [Path(p) for p in shard_files])
     if run_dir is not None:
-        write_cmc_run(Path(run_dir), config, data, nlsq_result, combined, started=started)
+        write_cmc_run(Path(run_dir), resolved, data, nlsq_result, combined, started=started)
     return combined
 
 

@@ -13,12 +13,14 @@ The command line (``heterodyne cmc-plan``, ``cmc-shard``, ``cmc-combine``) and t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from heterodyne.analysis import log_cmc_summary, new_document, saved_nlsq, set_status, write_run_outputs
 from heterodyne.cmc.result import CmcResult
+from heterodyne.config.tree import AnalysisConfig
 from heterodyne.data.configured import load_selected_data
 from heterodyne.errors import HeterodyneError
 from heterodyne.nlsq.result import NlsqResult
@@ -29,20 +31,20 @@ from heterodyne.run_directory import Run
 class CmcInputs:
     """What a CMC job starts from: the config, its data, the run id and the saved NLSQ result."""
 
-    config: dict
+    config: AnalysisConfig
     data: object
     identity: str
     nlsq: NlsqResult
 
 
-def run_identity(config: dict, data) -> str:
+def run_identity(config: AnalysisConfig, data) -> str:
     """The run id of ``config`` on ``data`` (:func:`heterodyne.provenance.run_id`)."""
     from heterodyne.provenance import run_id
 
     return run_id(config, data.provenance["sha256"])
 
 
-def shard_plan_of(config: dict, n_points: int | None = None) -> dict:
+def shard_plan_of(config: AnalysisConfig, n_points: int | None = None) -> dict:
     """The CMC shard plan of ``config`` for ``n_points`` points (default: the configured data
     selection, read from the file's shape only), as :meth:`heterodyne.cmc.plan.ShardPlan.describe`."""
     from heterodyne.cmc.plan import shard_plan
@@ -50,13 +52,13 @@ def shard_plan_of(config: dict, n_points: int | None = None) -> dict:
     if n_points is None:
         from heterodyne.batch.shape import file_shape, selection
 
-        path = config["experimental_data"]["file_path"]
+        path = config.experimental_data.file_path
         if path is None:
             raise HeterodyneError("no data file: give --data, --n-points or set experimental_data.file_path")
         n_points = selection(file_shape(path), config).n_points
     if n_points < 1:
         raise HeterodyneError(f"--n-points {n_points}: expected a positive number of points")
-    return shard_plan(n_points, config["optimization"]["cmc"]).describe()
+    return shard_plan(n_points, config.optimization.cmc).describe()
 
 
 def cmc_inputs(config_path: Path, data_file: Path | None, nlsq_dir: Path) -> CmcInputs:
@@ -73,11 +75,11 @@ def cmc_inputs(config_path: Path, data_file: Path | None, nlsq_dir: Path) -> Cmc
     if nlsq is None:
         raise HeterodyneError(f"{nlsq_dir}: no NLSQ result of this config and data (run id {identity}); "
                               f"run heterodyne --config {config_path} --method nlsq --run-dir {nlsq_dir} first")
-    enable_compile_cache(config["compute"]["jax_cache_dir"])
+    enable_compile_cache(config.compute.jax_cache_dir)
     return CmcInputs(config, data, identity, nlsq)
 
 
-def write_shard(config: dict, data, nlsq_arrays, *, shard: int, path: Path, threads: int) -> Path:
+def write_shard(config: AnalysisConfig, data, nlsq_arrays, *, shard: int, path: Path, threads: int) -> Path:
     """Sample shard ``shard`` (0-based) of the CMC plan of ``config`` on ``data``, warm-started
     from ``nlsq_arrays`` (the arrays of nlsq.npz), with up to ``threads`` of its chains side by
     side; write its shard file at ``path`` (atomically) and return ``path``."""
@@ -90,13 +92,13 @@ def write_shard(config: dict, data, nlsq_arrays, *, shard: int, path: Path, thre
     setup = prepare(config, data, nlsq_arrays)
     if not 0 <= shard < setup.plan.n_shards:
         raise HeterodyneError(f"--shard {shard}: the plan has shards 0..{setup.plan.n_shards - 1}")
-    layout = shard_layout(threads, 1, setup.settings["num_chains"], configured_workers=1)
+    layout = shard_layout(threads, 1, setup.settings.num_chains, configured_workers=1)
     draws = sample_one(setup, shard, layout.side_by_side)
     write_npz(path, shard_file_arrays(draws, setup.names, identity, setup.plan.n_shards))
     return Path(path)
 
 
-def combine_shards(config: dict, data, nlsq_arrays, shard_files: list[Path]) -> CmcResult:
+def combine_shards(config: AnalysisConfig, data, nlsq_arrays, shard_files: list[Path]) -> CmcResult:
     """The consensus of ``shard_files``, which must be every shard of the CMC plan of ``config`` on
     ``data`` warm-started from ``nlsq_arrays`` (in any order; a missing, foreign or duplicate shard
     is a HeterodyneError naming the file)."""
@@ -109,7 +111,7 @@ def combine_shards(config: dict, data, nlsq_arrays, shard_files: list[Path]) -> 
     return report(setup, shards, nlsq_arrays)
 
 
-def write_cmc_run(run_dir: Path, config: dict, data, nlsq: NlsqResult, cmc: CmcResult, *,
+def write_cmc_run(run_dir: Path, config: AnalysisConfig, data, nlsq: NlsqResult, cmc: CmcResult, *,
                   started: float) -> int:
     """Write ``run_dir`` as a complete CMC run (result.json of method cmc with the NLSQ section,
     nlsq.npz, cmc_samples.npz, and figures when ``output.plots`` is on); ``started`` is the
@@ -140,6 +142,6 @@ def combine_job(config_path: Path, data_file: Path | None, nlsq_dir: Path, shard
     inputs = cmc_inputs(config_path, data_file, nlsq_dir)
     config = inputs.config
     if not plots:
-        config["output"]["plots"] = False
+        config = dataclasses.replace(config, output=dataclasses.replace(config.output, plots=False))
     combined = combine_shards(config, inputs.data, inputs.nlsq.arrays, shard_files)
     return write_cmc_run(run_dir, config, inputs.data, inputs.nlsq, combined, started=started)

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from heterodyne import __version__
+from heterodyne.config.tree import AnalysisConfig
 
 # Keys that say where things are, not what is computed: they do not change a run's identity.
 LOCATION_KEYS = (("experimental_data", "file_path"), ("output", "output_dir"), ("output", "plots"),
@@ -30,15 +31,15 @@ def git_commit() -> str:
     return completed.stdout.strip() if completed.returncode == 0 else "unknown"
 
 
-def identity_config(config: dict) -> dict:
-    """The config without its ``LOCATION_KEYS`` (a deep copy through JSON)."""
-    identity = json.loads(json.dumps(config))
+def identity_config(config: AnalysisConfig) -> dict:
+    """The config's resolved dict without its ``LOCATION_KEYS``."""
+    identity = config.as_dict()
     for section, key in LOCATION_KEYS:
         identity.get(section, {}).pop(key, None)
     return identity
 
 
-def run_id(config: dict, data_sha256: str) -> str:
+def run_id(config: AnalysisConfig, data_sha256: str) -> str:
     """8 hex digits of SHA-256 over version, commit, the config's identity and the data hash.
 
     The method is not part of it: NLSQ and CMC of the same inputs share a directory, so a CMC

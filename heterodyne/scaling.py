@@ -22,10 +22,14 @@ per-angle value), ±(upper − lower)/2 for the Fourier harmonics.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from heterodyne.errors import HeterodyneError
+
+if TYPE_CHECKING:  # the config schema reads this module's MODES
+    from heterodyne.config.tree import ScalingConfig, ScalingParameterConfig
 
 MODES = ("individual", "constant", "fourier", "fixed")
 """The scaling modes of the table above; the config also accepts ``auto`` (individual, solved linearly)."""
@@ -100,10 +104,10 @@ def _fourier_coefficients(prefix: str, initial: np.ndarray, lower: float, upper:
     return [Coefficient(f"{prefix}_mean", mean, lower, upper, True), *harmonics]
 
 
-def _coefficients(kind: str, mode: str, groups: tuple[QGroup, ...], settings: dict, n_angles: int,
+def _coefficients(kind: str, mode: str, groups: tuple[QGroup, ...], settings: ScalingParameterConfig, n_angles: int,
                   order: int) -> tuple[Coefficient, ...]:
-    initial = _per_angle(settings["initial"], n_angles, kind)
-    lower, upper = settings["bounds"]
+    initial = _per_angle(settings.initial, n_angles, kind)
+    lower, upper = settings.bounds
     if mode == "constant":
         return (Coefficient(kind, float(np.clip(initial.mean(), lower, upper)), lower, upper, True),)
     if mode in ("individual", "fixed"):
@@ -136,14 +140,14 @@ def _basis(mode: str, groups: tuple[QGroup, ...], phi_deg: np.ndarray, order: in
     return np.concatenate(blocks, axis=1)
 
 
-def build_scaling(scaling_config: dict, phi_deg: np.ndarray, q: np.ndarray | None = None) -> ScalingModel:
+def build_scaling(scaling_config: ScalingConfig, phi_deg: np.ndarray, q: np.ndarray | None = None) -> ScalingModel:
     """The scaling model of the ``scaling`` config section for the selected angles at (q, φ);
     ``q`` None: one q for all angles."""
     phi_deg = np.asarray(phi_deg, dtype=np.float64)
     n_angles = phi_deg.size
     q = np.zeros(n_angles) if q is None else np.asarray(q, dtype=np.float64)
-    order = scaling_config["fourier_order"]
-    mode = "individual" if scaling_config["mode"] == "auto" else scaling_config["mode"]
+    order = scaling_config.fourier_order
+    mode = "individual" if scaling_config.mode == "auto" else scaling_config.mode
     groups = q_groups(mode, q)
     for group in groups:
         if group.mode == "fourier" and 2 * order + 1 > len(group.angles):
@@ -155,7 +159,7 @@ def build_scaling(scaling_config: dict, phi_deg: np.ndarray, q: np.ndarray | Non
     return ScalingModel(
         mode=mode,
         basis=_basis(mode, groups, phi_deg, order),
-        contrast=_coefficients("contrast", mode, groups, scaling_config["contrast"], n_angles, order),
-        offset=_coefficients("offset", mode, groups, scaling_config["offset"], n_angles, order),
+        contrast=_coefficients("contrast", mode, groups, scaling_config.contrast, n_angles, order),
+        offset=_coefficients("offset", mode, groups, scaling_config.offset, n_angles, order),
         groups=groups,
     )

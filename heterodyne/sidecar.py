@@ -32,6 +32,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from heterodyne.config.tree import AnalysisConfig
 from heterodyne.data.bins import legacy_coordinates
 from heterodyne.data.h5access import open_readonly, read_vector
 from heterodyne.data.layouts import detect_layout
@@ -195,6 +196,6 @@ def write_sidecar(run_dir: Path, data=None) -> Path:
     return path
 
 
-def write_configured_sidecar(run_dir: Path, config: dict, data=None) -> Path | None:
+def write_configured_sidecar(run_dir: Path, config: AnalysisConfig, data=None) -> Path | None:
     """:func:`write_sidecar` when the run's ``output.viewer_file`` is on; returns the path, or None."""
-    return write_sidecar(run_dir, data) if config["output"]["viewer_file"] else None
+    return write_sidecar(run_dir, data) if config.output.viewer_file else None

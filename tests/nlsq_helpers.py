@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heterodyne.config import resolve_config
+from heterodyne.config import AnalysisConfig, resolve_config
 from heterodyne.data import load_data
 from heterodyne.nlsq.report import nlsq_section
 from heterodyne.nlsq.setup import build_problem
@@ -28,7 +28,7 @@ def simulate(directory: Path, truth: dict, **spec_fields) -> tuple[Path, dict]:
     return path, json.loads(truth_path.read_text())
 
 
-def fit_config(varying: dict[str, float], fixed: dict[str, float], **sections) -> dict:
+def fit_config(varying: dict[str, float], fixed: dict[str, float], **sections) -> AnalysisConfig:
     """A resolved config: ``varying`` start at the given values, ``fixed`` are held there."""
     parameters = {name: {"initial": value, "vary": True} for name, value in varying.items()}
     parameters.update({name: {"initial": value, "vary": False} for name, value in fixed.items()})
@@ -40,13 +40,13 @@ def fit_config(varying: dict[str, float], fixed: dict[str, float], **sections) -
     return resolve_config(raw)
 
 
-def run_fit(path: Path, config: dict):
+def run_fit(path: Path, config: AnalysisConfig):
     """(nlsq section, fit, problem) of ``config`` on the file at ``path``."""
-    selection = config["experimental_data"]
-    data = load_data(path, q=selection["q"], phi=selection["phi"])
+    selection = config.experimental_data
+    data = load_data(path, q=selection.q, phi=selection.phi)
     problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    result = fit(problem, config["optimization"]["nlsq"])
-    return nlsq_section(result, problem, noise_info, config["scaling"]["mode"]), result, problem
+    result = fit(problem, config.optimization.nlsq)
+    return nlsq_section(result, problem, noise_info, config.scaling.mode), result, problem
 
 
 def truth_scaling(truth: dict) -> tuple[np.ndarray, np.ndarray]:

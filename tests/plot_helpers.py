@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from nlsq_helpers import fit_config, simulate, truth_scaling
 
+from heterodyne.config import resolve_config
 from heterodyne.data import file_sha256
 from heterodyne.data.configured import load_selected_data
 from heterodyne.parameters import PHYSICS_NAMES
@@ -25,7 +26,7 @@ def hand_made_run(directory: Path, n_frames: int = 40) -> Path:
     values = np.array([truth["params"][name] for name in PHYSICS_NAMES])
     config = fit_config({name: truth["params"][name] for name in VARIED},
                         {name: truth["params"][name] for name in PHYSICS_NAMES if name not in VARIED})
-    config["experimental_data"]["file_path"] = str(path)
+    config = resolve_config(config.as_dict(), overrides={"experimental_data.file_path": str(path)})
     data = load_selected_data(config)
     contrast, offset = truth_scaling(truth)
     scaling_names = [f"{kind}_{k}" for k in range(contrast.size) for kind in ("contrast", "offset")]
@@ -49,7 +50,8 @@ def hand_made_run(directory: Path, n_frames: int = 40) -> Path:
                 varied=list(VARIED), contrast=contrast, offset=offset, chi2_reduced=1.0, converged=True,
                 convergence_warning=None, noise={"weights": "uniform", "source": "config", "sigma": NOISE})
     write_json(run_dir / "result.json", {
-        "run_id": "0" * 8, "config": config, "method": "nlsq", "status": "converged", "convergence_warning": None,
+        "run_id": "0" * 8, "config": config.as_dict(), "method": "nlsq", "status": "converged",
+        "convergence_warning": None,
         "data_file": str(path.resolve()), "data_sha256": file_sha256(path), "nlsq": nlsq, "cmc": None,
     })
     return run_dir

@@ -95,7 +95,7 @@ def test_a_fit_on_the_correlator_clock_recovers_the_truth_and_the_old_clock_does
     for clock, origin in (("correlator", None), ("old", 0.0)):
         data = load_data(path, q=FIT_Q, phi=FIT_PHI, time_origin=origin)
         problem, noise = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-        result = fit(problem, config["optimization"]["nlsq"])
+        result = fit(problem, config.optimization.nlsq)
         sections[clock] = nlsq_section(result, problem, noise, "auto")
         assert result.converged, result.convergence_warning
     # errors in units of the error bars of the right clock's fit (the wrong clock's own error bars

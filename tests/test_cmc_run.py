@@ -112,10 +112,11 @@ def test_cmc_recovers_truth_and_both_ways_of_running_give_identical_draws(tmp_pa
 
     # the Python API with nlsq_result, with a different seed: different draws
     from heterodyne.cmc.run import run_cmc
+    from heterodyne.config import resolve_config
     from heterodyne.data.configured import load_selected_data
 
-    resolved = jobs_document["config"]
-    resolved["optimization"]["cmc"]["seed"] += 1
+    seed = jobs_document["config"]["optimization"]["cmc"]["seed"]
+    resolved = resolve_config(jobs_document["config"], overrides={"optimization.cmc.seed": seed + 1})
     with np.load(in_process / "nlsq.npz", allow_pickle=False) as nlsq_result:
         other = run_cmc(resolved, load_selected_data(resolved), nlsq_result=nlsq_result, threads=2)
     assert other.section["n_shards"] == 3 and other.arrays["consensus"].shape == samples["consensus"].shape

@@ -10,19 +10,27 @@ from heterodyne.cmc.plan import MAX_AUTO_POINTS, shard_plan
 from heterodyne.cmc.posterior import Priors, log_density, log_prior, model_arguments
 from heterodyne.cmc.sampler import shard_seed
 from heterodyne.cmc.shard_covariance import regularised_covariance
+from heterodyne.config import resolve_config
+from heterodyne.config.tree import CmcSettings
 from heterodyne.jaxconfig import jax, jnp
 
-AUTO = {"max_points_per_shard": "auto", "seed": 42, "combination": "barycenter"}
+
+def cmc_settings(**values) -> CmcSettings:
+    """The resolved ``optimization.cmc`` section with ``values`` set."""
+    return resolve_config({"optimization": {"cmc": values}}).optimization.cmc
+
+
+AUTO = cmc_settings(max_points_per_shard="auto", seed=42, combination="barycenter")
 
 
 def test_plan_is_a_pure_function_covering_every_point_once():
-    plan = shard_plan(10_007, {"max_points_per_shard": 3000, "seed": 5})
+    plan = shard_plan(10_007, cmc_settings(max_points_per_shard=3000, seed=5))
     assert plan.n_shards == 4 and sum(plan.sizes) == 10_007 and max(plan.sizes) - min(plan.sizes) <= 1
     parts = [plan.point_indices(k) for k in range(plan.n_shards)]
     assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(10_007))
-    again = shard_plan(10_007, {"max_points_per_shard": 3000, "seed": 5})
+    again = shard_plan(10_007, cmc_settings(max_points_per_shard=3000, seed=5))
     assert all(np.array_equal(a, again.point_indices(k)) for k, a in enumerate(parts))
-    other_seed = shard_plan(10_007, {"max_points_per_shard": 3000, "seed": 6})
+    other_seed = shard_plan(10_007, cmc_settings(max_points_per_shard=3000, seed=6))
     assert not np.array_equal(parts[0], other_seed.point_indices(0))
     # random, not contiguous: every shard spans the whole point list
     assert all(p.min() < 100 and p.max() > 9_900 for p in parts)
@@ -38,7 +46,7 @@ def test_auto_keeps_shards_at_or_below_the_ceiling_with_fewest_shards(n_points, 
 
 def test_auto_reason_records_what_was_measured_for_the_combination():
     assert "barycenter combination matched the full-data posterior" in shard_plan(239_400, AUTO).reason
-    scott = shard_plan(239_400, {**AUTO, "combination": "scott"})
+    scott = shard_plan(239_400, cmc_settings(combination="scott"))
     assert scott.n_shards == 5 and "means were measured up to 0.28 full-data sd off" in scott.reason
     assert shard_plan(50_000, AUTO).reason == "auto: 50000 points (<= 50000) fit one shard; no split"
 
@@ -47,16 +55,16 @@ def test_shards_smaller_than_measured_get_a_warning(caplog):
     from heterodyne.cmc.plan import MIN_MEASURED_POINTS
 
     with caplog.at_level(logging.WARNING, logger="heterodyne"):
-        shard_plan(20 * MIN_MEASURED_POINTS, {**AUTO, "max_points_per_shard": MIN_MEASURED_POINTS})
+        shard_plan(20 * MIN_MEASURED_POINTS, cmc_settings(max_points_per_shard=MIN_MEASURED_POINTS))
     assert not caplog.records
     with caplog.at_level(logging.WARNING, logger="heterodyne"):
-        shard_plan(20 * MIN_MEASURED_POINTS, {**AUTO, "max_points_per_shard": MIN_MEASURED_POINTS - 1})
+        shard_plan(20 * MIN_MEASURED_POINTS, cmc_settings(max_points_per_shard=MIN_MEASURED_POINTS - 1))
     assert "below the" in caplog.text
 
 
 def test_large_integer_shard_size_is_accepted_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="heterodyne"):
-        plan = shard_plan(120_000, {"max_points_per_shard": 60_000, "seed": 1})
+        plan = shard_plan(120_000, cmc_settings(max_points_per_shard=60_000, seed=1))
     assert plan.n_shards == 2
     assert "slow" in caplog.text
 

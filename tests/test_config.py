@@ -18,6 +18,7 @@ from heterodyne.config import (
     set_dotted,
     template_text,
 )
+from heterodyne.config.resolve import resolved_dict
 from heterodyne.config.validate import StrictValidator
 from heterodyne.config.yaml_io import parse_yaml
 from heterodyne.errors import HeterodyneError
@@ -44,7 +45,7 @@ def test_every_key_is_described_and_every_leaf_has_a_default():
 
 
 def test_defaults_resolve_and_round_trip_through_json():
-    config = resolve_config(None)
+    config = resolved_dict(None)
     assert json.loads(json.dumps(config)) == config
     assert list(config) == [
         "experimental_data", "analyzer_parameters", "parameters", "scaling", "optimization",
@@ -58,7 +59,7 @@ def test_defaults_resolve_and_round_trip_through_json():
 
 
 def test_parameter_defaults_come_from_the_registry():
-    config = resolve_config({})
+    config = resolved_dict({})
     assert list(config["parameters"]) == list(PHYSICS_NAMES)
     for spec in PHYSICS_PARAMETERS:
         entry = config["parameters"][spec.name]
@@ -70,11 +71,11 @@ def test_parameter_defaults_come_from_the_registry():
 
 
 def test_empty_and_null_sections_mean_defaults():
-    assert resolve_config({"scaling": None, "parameters": {"f0": None}}) == resolve_config(None)
+    assert resolved_dict({"scaling": None, "parameters": {"f0": None}}) == resolved_dict(None)
 
 
 def test_partial_entries_keep_the_other_defaults():
-    config = resolve_config({"parameters": {"f0": {"vary": False}}, "optimization": {"cmc": {"seed": 7}}})
+    config = resolved_dict({"parameters": {"f0": {"vary": False}}, "optimization": {"cmc": {"seed": 7}}})
     assert config["parameters"]["f0"]["vary"] is False
     assert config["parameters"]["f0"]["initial"] == 0.5
     assert config["optimization"]["cmc"]["seed"] == 7
@@ -82,9 +83,9 @@ def test_partial_entries_keep_the_other_defaults():
 
 
 def test_equivalent_numbers_resolve_identically():
-    as_ints = resolve_config({"parameters": {"v0": {"bounds": [1, 100], "initial": 10}},
+    as_ints = resolved_dict({"parameters": {"v0": {"bounds": [1, 100], "initial": 10}},
                               "experimental_data": {"phi": [[0, 90]], "q": 1}})
-    as_floats = resolve_config({"parameters": {"v0": {"bounds": [1.0, 100.0], "initial": 10.0}},
+    as_floats = resolved_dict({"parameters": {"v0": {"bounds": [1.0, 100.0], "initial": 10.0}},
                                 "experimental_data": {"phi": [[0.0, 90.0]], "q": 1.0}})
     assert json.dumps(as_ints) == json.dumps(as_floats)
     assert type(as_ints["parameters"]["v0"]["initial"]) is float
@@ -92,14 +93,14 @@ def test_equivalent_numbers_resolve_identically():
 
 
 def test_phi_accepts_angles_and_ranges():
-    angles = resolve_config({"experimental_data": {"phi": [0, 45.5]}})
-    ranges = resolve_config({"experimental_data": {"phi": [[-10, 10], [80, 100]]}})
+    angles = resolved_dict({"experimental_data": {"phi": [0, 45.5]}})
+    ranges = resolved_dict({"experimental_data": {"phi": [[-10, 10], [80, 100]]}})
     assert angles["experimental_data"]["phi"] == [0.0, 45.5]
     assert ranges["experimental_data"]["phi"] == [[-10.0, 10.0], [80.0, 100.0]]
 
 
 def test_informative_priors_and_per_angle_contrast_resolve():
-    config = resolve_config({
+    config = resolved_dict({
         "parameters": {"D0_ref": {"prior": {"type": "lognormal", "mu": 9, "sigma": 1}},
                        "f0": {"prior": {"type": "normal", "mu": 0.5, "sigma": 0.1}}},
         "scaling": {"mode": "fixed", "contrast": {"initial": [0.1, 0.2, 0.3]}},
@@ -114,7 +115,7 @@ def test_informative_priors_and_per_angle_contrast_resolve():
 def test_overrides_apply_and_leave_the_input_untouched():
     raw = {"experimental_data": {"file_path": "a.h5"}, "optimization": {"nlsq": {"seed": 1}}}
     before = copy.deepcopy(raw)
-    config = resolve_config(raw, overrides={
+    config = resolved_dict(raw, overrides={
         "experimental_data.file_path": "b.h5",
         "optimization.nlsq.seed": 5,
         "optimization.cmc.seed": 5,
@@ -130,7 +131,7 @@ def test_overrides_apply_and_leave_the_input_untouched():
 
 
 def test_override_can_fill_a_null_section():
-    config = resolve_config({"output": None}, overrides={"output.plots": True})
+    config = resolved_dict({"output": None}, overrides={"output.plots": True})
     assert config["output"] == {"output_dir": "results", "plots": True, "viewer_file": False}
 
 
@@ -150,7 +151,7 @@ def test_load_config_reads_a_file(tmp_path: Path):
     path = tmp_path / "run.yaml"
     path.write_text("experimental_data:\n  file_path: data.h5\n  q: 0.01\n"
                     "parameters:\n  D0_ref: {initial: 2e4, bounds: [1e2, 1E6]}\n")
-    config = read_config(path, overrides={"optimization.cmc.seed": 3})
+    config = read_config(path, overrides={"optimization.cmc.seed": 3}).as_dict()
     assert config["experimental_data"]["file_path"] == "data.h5"
     assert config["parameters"]["D0_ref"] == {"initial": 2e4, "bounds": [100.0, 1e6], "vary": True,
                                               "prior": {"type": "uniform"}}
@@ -209,4 +210,4 @@ def test_parameter_table_is_in_canonical_order_and_resolved():
                           "prior": {"type": "uniform"}}
     assert rows["v0"]["prior"] == {"type": "normal", "mu": 5.0, "sigma": 2.0}
     rows["v0"]["prior"]["mu"] = 0.0
-    assert config["parameters"]["v0"]["prior"]["mu"] == 5.0
+    assert config.parameters["v0"].prior.mu == 5.0

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from heterodyne.batch.datasets import from_sheet
 from heterodyne.batch.sweep import expand_sweep
 from heterodyne.config import SCHEMA, read_config, resolve_config, template_text
+from heterodyne.config.resolve import resolved_dict
 from heterodyne.config.schema import Schema
 from heterodyne.config.tree import AnalysisConfig, ParameterConfig
 from heterodyne.config.yaml_io import parse_yaml, read_yaml
@@ -51,13 +52,15 @@ def _example_configs(example: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: P
             (tmp_path / row.split("\t")[1]).touch()
         overrides += [dict(dataset.overrides) for dataset in from_sheet(str(ROOT / sheet))]
     overrides += [{"optimization.nlsq.seed": seed, "optimization.cmc.seed": seed} for seed in workflow["seeds"]]
-    return [resolve_config(base, str(example), values) for values in overrides]
+    return [resolved_dict(base, str(example), values) for values in overrides]
 
 
 def test_round_trip_of_the_template_and_the_demo_config():
-    assert_round_trip(resolve_config(None))
-    assert_round_trip(resolve_config(parse_yaml(template_text(), "template")))
-    assert_round_trip(read_config(ROOT / "config" / "analysis.yaml"))
+    assert_round_trip(resolved_dict(None))
+    assert_round_trip(resolved_dict(parse_yaml(template_text(), "template")))
+    demo = ROOT / "config" / "analysis.yaml"
+    assert_round_trip(resolved_dict(read_yaml(demo), str(demo)))
+    assert read_config(demo).as_dict() == resolved_dict(read_yaml(demo), str(demo))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
@@ -76,7 +79,7 @@ def test_sheet_overrides_reach_the_tree(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_round_trip_keeps_lists_prior_keys_and_number_types():
-    resolved = resolve_config({
+    resolved = resolved_dict({
         "experimental_data": {"phi": [[-10, 10], [170, 190]], "q": 1},
         "parameters": {"D0_ref": {"prior": {"type": "lognormal", "mu": 9, "sigma": 1}}},
         "scaling": {"mode": "fixed", "contrast": {"initial": [1, 0.2, 0.3]}},
@@ -133,7 +136,7 @@ def _check_mirror(schema: Schema, hint: Any, path: str, may_be_absent: bool = Fa
 
 def test_every_schema_property_is_a_field_and_every_field_a_property():
     _check_mirror(SCHEMA, AnalysisConfig, "config")
-    tree = AnalysisConfig.from_resolved(resolve_config(None))
+    tree = resolve_config(None)
     assert list(tree.parameters) == list(SCHEMA["properties"]["parameters"]["properties"])
     assert all(isinstance(entry, ParameterConfig) for entry in tree.parameters.values())
 
@@ -159,7 +162,7 @@ def test_a_drifted_record_is_caught():
 
 
 def test_the_tree_is_frozen():
-    tree = AnalysisConfig.from_resolved(read_config(ROOT / "config" / "analysis.yaml"))
+    tree = read_config(ROOT / "config" / "analysis.yaml")
     with pytest.raises(dataclasses.FrozenInstanceError):
         tree.optimization.nlsq.seed = 1  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -171,7 +174,7 @@ def test_the_tree_is_frozen():
 
 
 def test_a_changed_copy_leaves_the_original_and_its_dict():
-    resolved = read_config(ROOT / "config" / "analysis.yaml")
+    resolved = read_config(ROOT / "config" / "analysis.yaml").as_dict()
     text = json.dumps(resolved)
     tree = AnalysisConfig.from_resolved(resolved)
     quiet = dataclasses.replace(tree, output=dataclasses.replace(tree.output, plots=True))
@@ -181,15 +184,14 @@ def test_a_changed_copy_leaves_the_original_and_its_dict():
 
 
 def test_pickle_and_deepcopy_give_an_equal_tree():
-    tree = AnalysisConfig.from_resolved(resolve_config({"parameters": {"f0": {"prior": {
-        "type": "normal", "mu": 0.3, "sigma": 0.1}}}}))
+    tree = resolve_config({"parameters": {"f0": {"prior": {"type": "normal", "mu": 0.3, "sigma": 0.1}}}})
     for copied in (pickle.loads(pickle.dumps(tree)), copy.deepcopy(tree)):
         assert copied == tree
         assert copied.as_dict() == tree.as_dict()
 
 
 def test_an_unknown_key_is_refused():
-    resolved = resolve_config(None)
+    resolved = resolved_dict(None)
     resolved["output"]["colour"] = "red"
     with pytest.raises(TypeError, match="colour"):
         AnalysisConfig.from_resolved(resolved)
@@ -274,7 +276,7 @@ def _node(schema: Schema) -> st.SearchStrategy[Any]:
 @given(raw=_node(SCHEMA))
 def test_round_trip_of_generated_configs(raw: dict[str, Any] | None):
     try:
-        resolved = resolve_config(raw)
+        resolved = resolved_dict(raw)
     except HeterodyneError:
         reject()
     assert_round_trip(resolved)

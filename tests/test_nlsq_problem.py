@@ -28,7 +28,7 @@ def small_problem(n_frames=30, mode="individual", phi=PHI[:3], multistart=1, fix
     c2 = 1.0 + 0.2 * rng.random((phi.size, n_frames, n_frames))
     points = upper_triangle_points(c2)
     sigma = 0.01 + 0.001 * points.lag()
-    problem = make_problem(parameter_table(config), build_scaling(config["scaling"], phi),
+    problem = make_problem(parameter_table(config), build_scaling(config.scaling, phi),
                            t=np.arange(1, n_frames + 1) * 0.01, q=np.full(phi.size, 0.01), phi=phi,
                            points=points, sigma=sigma)
     return problem, config
@@ -73,9 +73,9 @@ def test_threaded_passes_equal_the_serial_ones_to_the_last_bit_and_fit_the_same_
     fixed = {name: 0.0 for name in PHYSICS_NAMES if name not in truth} | {"D0_sample": truth["D0_sample"]}
     config = fit_config(dict(D0_ref=2.6e4, v0=1000.0, f0=0.36), fixed,
                         optimization={"nlsq": {"noise_sigma": 0.002}})
-    data = load_data(path, q=config["experimental_data"]["q"], phi=config["experimental_data"]["phi"])
+    data = load_data(path, q=config.experimental_data.q, phi=config.experimental_data.phi)
     problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    one, three = (fit(problem, config["optimization"]["nlsq"], threads=threads) for threads in (1, 3))
+    one, three = (fit(problem, config.optimization.nlsq, threads=threads) for threads in (1, 3))
     assert one.converged and one.function_evaluations == three.function_evaluations, one.convergence_warning
     np.testing.assert_array_equal(three.full, one.full)
     np.testing.assert_array_equal(three.uncertainties.stderr, one.uncertainties.stderr)
@@ -87,7 +87,7 @@ def test_threaded_passes_equal_the_serial_ones_to_the_last_bit_and_fit_the_same_
 ])
 def test_scaling_modes(mode, n_angles, expected, n_coefficients):
     config = resolve_config({"scaling": {"mode": mode, "fourier_order": 1}})
-    scaling = build_scaling(config["scaling"], PHI[:n_angles])
+    scaling = build_scaling(config.scaling, PHI[:n_angles])
     assert scaling.mode == expected
     assert len(scaling.contrast) == len(scaling.offset) == n_coefficients
     assert all(c.vary for c in scaling.contrast) == (expected != "fixed")
@@ -95,7 +95,7 @@ def test_scaling_modes(mode, n_angles, expected, n_coefficients):
 
 def test_fourier_scaling_is_a_smooth_function_of_phi():
     config = resolve_config({"scaling": {"mode": "fourier", "fourier_order": 1}})
-    scaling = build_scaling(config["scaling"], PHI)
+    scaling = build_scaling(config.scaling, PHI)
     contrast, _ = scaling.values(np.array([0.2, 0.05, -0.03]), np.array([1.0, 0.0, 0.0]))
     phi = np.deg2rad(PHI)
     np.testing.assert_allclose(contrast, 0.2 + 0.05 * np.cos(phi) - 0.03 * np.sin(phi), rtol=1e-14)
@@ -104,4 +104,4 @@ def test_fourier_scaling_is_a_smooth_function_of_phi():
 def test_fourier_needs_enough_angles():
     config = resolve_config({"scaling": {"mode": "fourier", "fourier_order": 2}})
     with pytest.raises(HeterodyneError, match="fourier of order 2 needs at least 5 angles, 3 selected"):
-        build_scaling(config["scaling"], PHI[:3])
+        build_scaling(config.scaling, PHI[:3])

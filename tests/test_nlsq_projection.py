@@ -1,5 +1,7 @@
 """Variable projection of the scaling: against the explicit residuals and a brute-force joint fit."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.optimize import least_squares, lsq_linear
@@ -43,7 +45,7 @@ def model_problem(mode, n_frames=60, contrast=None, held=HELD, seed=0, start=Non
     parameters.update({name: {"vary": False} for name in held})
     config = resolve_config({"parameters": parameters, "scaling": {"mode": mode}})
     points = upper_triangle_points(c2)
-    problem = make_problem(parameter_table(config), build_scaling(config["scaling"], PHI), t=t, q=q, phi=PHI,
+    problem = make_problem(parameter_table(config), build_scaling(config.scaling, PHI), t=t, q=q, phi=PHI,
                            points=points, sigma=np.full(points.size, NOISE))
     return problem, config
 
@@ -90,8 +92,9 @@ def test_reduced_gram_is_that_of_the_projected_jacobian_at_the_best_scaling(mode
 def test_best_scaling_respects_the_bounds_like_a_bounded_linear_solve():
     """A contrast upper bound below the data's: z* equals scipy's bounded linear least squares."""
     problem, config = model_problem("individual")
-    config["scaling"]["contrast"]["bounds"] = [0.0, 0.16]
-    problem = make_problem(parameter_table(config), build_scaling(config["scaling"], PHI), t=problem.t, q=problem.q,
+    contrast = dataclasses.replace(config.scaling.contrast, bounds=(0.0, 0.16))  # below the initial 0.5
+    config = dataclasses.replace(config, scaling=dataclasses.replace(config.scaling, contrast=contrast))
+    problem = make_problem(parameter_table(config), build_scaling(config.scaling, PHI), t=problem.t, q=problem.q,
                            phi=PHI, points=problem.points, sigma=problem.sigma)
     evaluator = ProjectedEvaluator(problem)
     theta = problem.initial[:N_PHYSICS][problem.vary[:N_PHYSICS]]
@@ -113,7 +116,7 @@ def test_projected_fit_finds_the_optimum_of_a_brute_force_joint_fit():
     problem, config = model_problem("individual", n_frames=40, held=(*HELD, "alpha_ref", "alpha_sample", "beta", "f1"),
                                     start=start)
     theta0 = problem.initial[:N_PHYSICS][problem.vary[:N_PHYSICS]]
-    projected = fit(problem, config["optimization"]["nlsq"])
+    projected = fit(problem, config.optimization.nlsq)
     x0 = joint_point(problem, theta0, np.r_[np.full(PHI.size, 0.5), np.full(PHI.size, 1.0)])
     lower, upper = problem.lower[problem.vary], problem.upper[problem.vary]
     joint = least_squares(lambda v: np.asarray(explicit_residuals(problem, v)), x0,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from nlsq_helpers import fit_config, run_fit, simulate, truth_scaling
 
+from heterodyne.config import resolve_config
 from heterodyne.points import upper_triangle_points
 
 NOISE = 0.002
@@ -118,7 +119,7 @@ def test_constrained_scaling_over_many_angles(tmp_path, mode, anisotropy, order)
     fixed = {name: value for name, value in truth.items() if name not in start}
     config = fit_config(start, fixed, optimization={"nlsq": {"noise_sigma": NOISE}},
                         scaling={"mode": mode, "fourier_order": order, "contrast": {"initial": 0.1}})
-    config["experimental_data"]["phi"] = None  # every angle at q = 0.009
+    config = resolve_config(config.as_dict(), overrides={"experimental_data.phi": None})  # every angle at q 0.009
     section, result, problem = run_fit(path, config)
     assert result.converged, result.convergence_warning
     assert problem.phi.size == 7 and section["scaling"]["mode"] == mode

@@ -29,8 +29,7 @@ CASES = {
 
 
 def fit_file(path, threads=1, **settings):
-    config = resolve_config(settings)
-    config["experimental_data"]["file_path"] = str(path)
+    config = resolve_config(settings, overrides={"experimental_data.file_path": str(path)})
     data = load_data(path)
     return run_nlsq(config, data, progress=False, threads=threads)
 

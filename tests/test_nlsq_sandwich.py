@@ -171,7 +171,7 @@ def test_honest_stderr_matches_frame_correlated_scatter(clean, seed):
     data, config = clean
     reference_problem = problem_of(data, config, data.c2 + 1e-5 * np.random.default_rng(99).standard_normal(
         data.c2.shape))
-    x0 = fit(reference_problem, config["optimization"]["nlsq"]).full[reference_problem.vary]
+    x0 = fit(reference_problem, config.optimization.nlsq).full[reference_problem.vary]
     jacobian = full_jacobian(reference_problem, x0) * reference_problem.sigma[0]  # unweighted ∂c2/∂x
     points = reference_problem.points
     n_frames = data.c2.shape[1]
@@ -186,7 +186,7 @@ def test_honest_stderr_matches_frame_correlated_scatter(clean, seed):
     estimates, honest, independent = [], [], []
     for _ in range(8):
         problem = problem_of(data, config, data.c2 + frame_noise(rng, 3, n_frames))
-        result = fit(problem, config["optimization"]["nlsq"])
+        result = fit(problem, config.optimization.nlsq)
         estimates.append(result.full[problem.vary][:3])
         honest.append(result.uncertainties.stderr[:3])
         independent.append(result.independent.stderr[:3])

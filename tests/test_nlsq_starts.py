@@ -1,5 +1,7 @@
 """The candidate starts of the global search: seeded draws around a centre, held parameters kept."""
 
+import dataclasses
+
 import numpy as np
 
 from heterodyne.config import parameter_table, resolve_config
@@ -17,7 +19,7 @@ def problem_with(parameters: dict, n_frames: int = 20):
     c2 = 1.0 + 0.1 * np.random.default_rng(0).random((PHI.size, n_frames, n_frames))
     c2 = (c2 + c2.transpose(0, 2, 1)) / 2
     points = upper_triangle_points(c2)
-    problem = make_problem(parameter_table(config), build_scaling(config["scaling"], PHI),
+    problem = make_problem(parameter_table(config), build_scaling(config.scaling, PHI),
                            t=np.arange(1, n_frames + 1) * 0.01, q=np.full(PHI.size, 0.01), phi=PHI,
                            points=points, sigma=np.full(points.size, 0.01))
     return problem, config, c2
@@ -43,8 +45,8 @@ def test_draws_are_seeded_within_their_spread_and_bounds_and_keep_held_parameter
 
 def test_candidates_are_the_configured_values_then_draws():
     problem, config, c2 = problem_with({})
-    settings = config["optimization"]["nlsq"] | {"start": "initial", "multistart": 4}
+    settings = dataclasses.replace(config.optimization.nlsq, start="initial", multistart=4)
     starts, labels = candidate_starts(problem, c2, settings)
     assert labels == ["configured", "draw 1", "draw 2", "draw 3"]
     np.testing.assert_array_equal(starts[0], problem.initial[:N_PHYSICS])
-    np.testing.assert_array_equal(starts[1:], draws_around(problem.initial[:N_PHYSICS], problem, 3, settings["seed"]))
+    np.testing.assert_array_equal(starts[1:], draws_around(problem.initial[:N_PHYSICS], problem, 3, settings.seed))

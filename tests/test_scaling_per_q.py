@@ -20,7 +20,7 @@ PHI = np.array([-150.0, -90.0, -30.0, 30.0, 90.0, 150.0])
 
 
 def scaling(mode: str = "auto", order: int = 1, **settings):
-    return resolve_config({"scaling": {"mode": mode, "fourier_order": order, **settings}})["scaling"]
+    return resolve_config({"scaling": {"mode": mode, "fourier_order": order, **settings}}).scaling
 
 
 def names(model) -> list[str]:
@@ -86,11 +86,10 @@ def test_a_fourier_fit_over_two_q_recovers_each_q_contrast(tmp_path):
     config = fit_config(start, {name: value for name, value in truth.items() if name not in start},
                         optimization={"nlsq": {"noise_sigma": 0.002}},
                         scaling={"mode": "fourier", "contrast": {"initial": 0.15}})
-    config["experimental_data"]["q"] = None
-    config["experimental_data"]["phi"] = None
+    config = resolve_config(config.as_dict(), overrides={"experimental_data.q": None, "experimental_data.phi": None})
     data = load_data(path)
     problem, noise = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
-    result = fit(problem, config["optimization"]["nlsq"])
+    result = fit(problem, config.optimization.nlsq)
     section = nlsq_section(result, problem, noise, "fourier")
     assert result.converged and section["scaling"]["mode"] == "fourier"
     assert [group["q"] for group in section["scaling"]["q_groups"]] == [0.009, 0.012]

@@ -39,7 +39,7 @@ def test_resolve_config_writes_a_config_the_run_command_reads_back(tmp_path):
                  "--set", "experimental_data.phi=[-157.5, 22.5]", "--set", "optimization.nlsq.ftol=1e-6",
                  "--data", "data/x.h5", "--seed", "7", "--output", str(output)])
     assert code == 0
-    resolved = read_config(output)
+    resolved = read_config(output).as_dict()
     assert resolved["analyzer_parameters"]["start_frame"] == 11
     assert resolved["experimental_data"]["phi"] == [-157.5, 22.5]
     assert resolved["experimental_data"]["file_path"] == str((tmp_path.cwd() / "data/x.h5").resolve())

@@ -16,7 +16,7 @@ from heterodyne.batch import resources
 from heterodyne.batch.datasets import Dataset, collect_datasets
 from heterodyne.batch.shape import DataShape, Selection, file_shape, selection, simulated_shape
 from heterodyne.batch.sweep import SweepPoint, expand_sweep
-from heterodyne.config import resolve_config
+from heterodyne.config import AnalysisConfig, resolve_config
 from heterodyne.config.yaml_io import read_yaml
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import N_PHYSICS
@@ -34,7 +34,7 @@ class Run:
     dataset: Dataset
     point: SweepPoint
     seed: int
-    config: dict[str, Any]
+    config: AnalysisConfig
     data: Selection
 
     @property
@@ -51,20 +51,20 @@ class Run:
         """K, the CMC shard count of this run (``heterodyne.cmc.plan.shard_plan``)."""
         from heterodyne.cmc.plan import shard_plan
 
-        return shard_plan(self.data.n_points, self.config["optimization"]["cmc"]).n_shards
+        return shard_plan(self.data.n_points, self.config.optimization.cmc).n_shards
 
     def nlsq_mem_mb(self) -> int:
         """Memory estimate of the NLSQ job."""
         n_columns = N_PHYSICS + 2 * self.data.n_angles
-        return resources.nlsq_mem_mb(self.data, n_columns, self.config["optimization"]["nlsq"]["max_points"])
+        return resources.nlsq_mem_mb(self.data, n_columns, self.config.optimization.nlsq.max_points)
 
     def shard_threads(self) -> int:
         """Threads of one CMC shard job: every chain side by side."""
-        return resources.shard_threads(self.config["optimization"]["cmc"]["num_chains"])
+        return resources.shard_threads(self.config.optimization.cmc.num_chains)
 
     def shard_mem_mb(self, threads: int) -> int:
         """Memory estimate of one CMC shard job of ``threads`` threads (that many chains at once at most)."""
-        chains_at_once = min(self.config["optimization"]["cmc"]["num_chains"], threads)
+        chains_at_once = min(self.config.optimization.cmc.num_chains, threads)
         return resources.shard_mem_mb(self.data, self.n_shards(), chains_at_once)
 
     def combine_mem_mb(self) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from heterodyne.config.tree import AnalysisConfig
 from heterodyne.data import BinInfo, scan_file
 from heterodyne.data.selection import select_bins, select_frames
 from heterodyne.simulation import SimulationSpec
@@ -63,11 +64,11 @@ class Selection:
         return self.n_angles * self.n_frames * self.n_frames * 8
 
 
-def selection(shape: DataShape, config: Mapping[str, Any]) -> Selection:
+def selection(shape: DataShape, config: AnalysisConfig) -> Selection:
     """The bins and frames ``config`` selects from data of this shape (errors name the source)."""
-    chosen = config["experimental_data"]
-    frames = config["analyzer_parameters"]
-    bins = select_bins(shape.bins, q=chosen["q"], q_tolerance=chosen["q_tolerance"],
-                       phi=chosen["phi"], phi_tolerance=chosen["phi_tolerance"], file=shape.source)
-    block = select_frames(frames["start_frame"], frames["end_frame"], shape.n_frames, shape.source)
+    chosen = config.experimental_data
+    frames = config.analyzer_parameters
+    bins = select_bins(shape.bins, q=chosen.q, q_tolerance=chosen.q_tolerance,
+                       phi=chosen.phi, phi_tolerance=chosen.phi_tolerance, file=shape.source)
+    block = select_frames(frames.start_frame, frames.end_frame, shape.n_frames, shape.source)
     return Selection(len(bins), block.count)

@@ -15,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
+from heterodyne.config.tree import CmcSettings
+
 log = logging.getLogger("heterodyne")
 
 MAX_AUTO_POINTS = 50_000
@@ -71,7 +73,7 @@ class ShardPlan:
         }
 
 
-def shard_plan(n_points: int, settings: dict) -> ShardPlan:
+def shard_plan(n_points: int, settings: CmcSettings) -> ShardPlan:
     """The plan for ``n_points`` points under the resolved ``optimization.cmc`` ``settings``.
 
     ``"auto"``: K = ⌈n / 50 000⌉, the fewest shards whose size stays under the step-cost ceiling.
@@ -81,15 +83,15 @@ def shard_plan(n_points: int, settings: dict) -> ShardPlan:
     """
     if n_points < 1:
         raise ValueError("a shard plan needs at least one point")
-    requested = settings["max_points_per_shard"]
-    if requested == "auto":
+    requested = settings.max_points_per_shard
+    if isinstance(requested, str):  # "auto"
         n_shards = math.ceil(n_points / MAX_AUTO_POINTS)
         size = math.ceil(n_points / n_shards)
         if n_shards == 1:
             reason = f"auto: {n_points} points (<= {MAX_AUTO_POINTS}) fit one shard; no split"
         else:
             reason = (f"auto: {n_points} points in {n_shards} shards of <= {size} points, the fewest that keep "
-                      f"every shard at or below {MAX_AUTO_POINTS} points; {AUTO_REASONS[settings['combination']]}")
+                      f"every shard at or below {MAX_AUTO_POINTS} points; {AUTO_REASONS[settings.combination]}")
     else:
         if requested > MAX_AUTO_POINTS:
             log.warning("max_points_per_shard = %d is above %d: every NUTS step will be slow",
@@ -99,4 +101,4 @@ def shard_plan(n_points: int, settings: dict) -> ShardPlan:
             log.warning("shards of %d points are below the %d at which the combination was measured to "
                         "match the full-data posterior", n_points // n_shards, MIN_MEASURED_POINTS)
         reason = f"configured: at most {requested} points per shard"
-    return ShardPlan(n_points, n_shards, settings["seed"], requested, reason)
+    return ShardPlan(n_points, n_shards, settings.seed, requested, reason)

@@ -18,6 +18,7 @@ from heterodyne.cmc.posterior import powers
 from heterodyne.cmc.result import CmcResult, draw_summary
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.trust import shard_spread
+from heterodyne.config.tree import CmcSettings
 from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 
@@ -76,23 +77,23 @@ def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
 
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
-              fixed_values: dict[str, float], settings: dict, plan: dict, noise: dict,
+              fixed_values: dict[str, float], settings: CmcSettings, plan: dict, noise: dict,
               geometry: Geometry, calibration: dict, chi2_reduced: float) -> CmcResult:
     """The posterior of a finished CMC run: ``cmc`` section, cmc_samples.npz arrays, convergence
     warning or None.
 
-    The reported posterior is the combination (``settings['combination']``) of the shards' draws,
+    The reported posterior is the combination (``settings.combination``) of the shards' draws,
     sampled with the curvature-adjusted likelihood described by ``calibration``
     (:mod:`heterodyne.cmc.calibration`); χ²_red of the NLSQ fit sets the trust test's expected spread."""
-    max_r_hat = settings["max_r_hat"]
+    max_r_hat = settings.max_r_hat
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
-    used = [k for k in range(len(shards)) if not (settings["drop_flagged_shards"] and k in flagged)]
+    used = [k for k in range(len(shards)) if not (settings.drop_flagged_shards and k in flagged)]
     warnings = [f"shard {k}: {w}" for k, r in enumerate(reports) for w in r["warnings"]]
     if not used:
         raise HeterodyneError("every shard is flagged and drop_flagged_shards is true: nothing to combine")
     used_draws = [shards[k].draws for k in used]
-    method = settings["combination"]
+    method = settings.combination
     combined, gaussian_mean, gaussian_covariance, regularised = combination_of(method, used_draws, geometry)
     regularised = [used[k] for k in regularised]
     stats = diagnostics.chain_diagnostics(combined)
@@ -142,9 +143,9 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
         estimators=diagnostics.ESTIMATORS,
         noise=noise,
         plan=plan,
-        settings={key: settings[key] for key in ("seed", "num_warmup", "num_samples", "num_chains", "max_r_hat",
-                                                 "max_points_per_shard", "warmstart", "drop_flagged_shards",
-                                                 "combination")},
+        settings={key: getattr(settings, key) for key in ("seed", "num_warmup", "num_samples", "num_chains",
+                                                          "max_r_hat", "max_points_per_shard", "warmstart",
+                                                          "drop_flagged_shards", "combination")},
     )
     arrays = {
         "names": np.array(names, dtype=str),

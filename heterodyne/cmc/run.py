@@ -8,6 +8,7 @@ from heterodyne.cmc.report import summarise
 from heterodyne.cmc.result import CmcResult
 from heterodyne.cmc.sampler import ShardDraws
 from heterodyne.cmc.setup import CmcSetup, prepare
+from heterodyne.config.tree import AnalysisConfig
 from heterodyne.parameters import PHYSICS_NAMES
 
 
@@ -27,7 +28,7 @@ def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> CmcR
                      chi2_reduced=float(nlsq_arrays["chi2_reduced"]))
 
 
-def run_cmc(config: dict, data, *, nlsq_result, threads: int) -> CmcResult:
+def run_cmc(config: AnalysisConfig, data, *, nlsq_result, threads: int) -> CmcResult:
     """CMC of ``data`` under the resolved ``config``, warm-started from ``nlsq_result`` (the arrays
     of the run's nlsq.npz: a dict, or ``numpy.load`` of the file): every shard in this process's
     worker pool, then the consensus."""

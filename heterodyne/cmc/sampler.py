@@ -32,6 +32,7 @@ import numpy as np
 
 from heterodyne.cmc.geometry import Geometry, parameters_of
 from heterodyne.cmc.posterior import log_density
+from heterodyne.config.tree import CmcSettings
 
 log = logging.getLogger("heterodyne")
 
@@ -95,23 +96,23 @@ def _compiled_chain(n_contrast: int, num_warmup: int, num_samples: int):
     return jax.jit(chain)
 
 
-def sample_shard(arguments: tuple, geometry: Geometry, settings: dict, *, n_contrast: int, shard: int,
+def sample_shard(arguments: tuple, geometry: Geometry, settings: CmcSettings, *, n_contrast: int, shard: int,
                  n_shards: int, n_points: int, side_by_side: int = 1) -> ShardDraws:
-    """Run ``settings['num_chains']`` NUTS chains on the shard posterior of ``arguments`` =
+    """Run ``settings.num_chains`` NUTS chains on the shard posterior of ``arguments`` =
     (constants, point arrays) of :func:`heterodyne.cmc.posterior.model_arguments`,
     ``side_by_side`` at a time in threads, and return the draws of x(z)."""
     from heterodyne.jaxconfig import jax, jnp
 
-    seed = shard_seed(settings["seed"], shard)
-    n_chains, n_parameters = settings["num_chains"], geometry.center.size
+    seed = shard_seed(settings.seed, shard)
+    n_chains, n_parameters = settings.num_chains, geometry.center.size
     starts = jnp.asarray(START_JITTER * np.random.default_rng(seed).standard_normal((n_chains, n_parameters)))
     keys = jax.random.split(jax.random.PRNGKey(seed), n_chains)
     side_by_side = min(side_by_side, n_chains)
     label = f"cmc shard {shard + 1}/{n_shards} ({n_points} points)"
-    log.info("%s: warm-up %d + %d draws x %d chains, %d side by side", label, settings["num_warmup"],
-             settings["num_samples"], n_chains, side_by_side)
+    log.info("%s: warm-up %d + %d draws x %d chains, %d side by side", label, settings.num_warmup,
+             settings.num_samples, n_chains, side_by_side)
     started = time.perf_counter()
-    chain = _compiled_chain(n_contrast, settings["num_warmup"], settings["num_samples"])
+    chain = _compiled_chain(n_contrast, settings.num_warmup, settings.num_samples)
     chain = chain.lower(keys[0], starts[0], *arguments).compile()  # traced once, before the threads
     log.debug("%s: sampler traced and compiled (or loaded from the cache) in %.1f s", label,
               time.perf_counter() - started)

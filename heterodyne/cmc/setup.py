@@ -6,7 +6,6 @@ same :class:`CmcSetup` from the same inputs, so they sample identical shard post
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
 from heterodyne.cmc.plan import ShardPlan, shard_plan
 from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of
 from heterodyne.cmc.sampler import ShardDraws, sample_shard
-from heterodyne.config import parameter_table
+from heterodyne.config import AnalysisConfig, parameter_table
+from heterodyne.config.tree import CmcSettings
 from heterodyne.errors import HeterodyneError
 from heterodyne.nlsq.problem import FitProblem
 from heterodyne.nlsq.setup import build_problem
@@ -37,7 +37,7 @@ class CmcSetup:
     priors: Priors
     target: Target            # NLSQ estimate, likelihood curvature⁻¹ and honest covariance of the sampled parameters
     configured_values: np.ndarray  # (P,) the config's initial values of the sampled parameters
-    settings: dict            # the resolved optimization.cmc section
+    settings: CmcSettings     # the resolved optimization.cmc section
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -52,13 +52,13 @@ class CmcSetup:
     def variance_factor(self) -> float:
         """How much wider a shard's posterior is than the full-data one: 1 if its likelihood is
         raised to n / n_k (``barycenter``), else K."""
-        return 1.0 if self.settings["combination"] == "barycenter" else float(self.plan.n_shards)
+        return 1.0 if self.settings.combination == "barycenter" else float(self.plan.n_shards)
 
     def geometry(self) -> Geometry:
         """Whitened by the NLSQ honest covariance (warm start), else unit scale around the initial values."""
         vary = self.problem.vary
         lower, upper = self.problem.lower[vary], self.problem.upper[vary]
-        if self.settings["warmstart"]:
+        if self.settings.warmstart:
             return whitening(self.nlsq_values, self.target.honest, lower, upper, self.variance_factor)
         return unit_geometry(self.configured_values, lower, upper)
 
@@ -73,22 +73,22 @@ class CmcSetup:
                                    sigma=self.problem.sigma[index])
 
 
-def prepare(config: dict, data, nlsq_arrays: dict[str, np.ndarray]) -> CmcSetup:
+def prepare(config: AnalysisConfig, data, nlsq_arrays: dict[str, np.ndarray]) -> CmcSetup:
     """The CMC setup of ``config`` on ``data``, warm-started from the arrays of nlsq.npz.
 
     CMC always uses every point (``optimization.nlsq.max_points`` applies to the fit only) and
     the noise σ estimated exactly as for the fit; σ is held fixed in the likelihood.
     """
-    whole = copy.deepcopy(config)
-    whole["optimization"]["nlsq"]["max_points"] = None
+    every_point = dataclasses.replace(config.optimization.nlsq, max_points=None)
+    whole = dataclasses.replace(config, optimization=dataclasses.replace(config.optimization, nlsq=every_point))
     problem, noise = build_problem(whole, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     names = [str(n) for n in nlsq_arrays["names"]]
     free = [str(n) for n in nlsq_arrays["free_names"]]
     if names != list(problem.names) or free != list(problem.free_names):
         raise HeterodyneError("the NLSQ result does not match this configuration's parameters "
                               f"(it fitted {', '.join(free)}); rerun NLSQ with this config")
-    settings = config["optimization"]["cmc"]
-    if not settings["warmstart"]:
+    settings = config.optimization.cmc
+    if not settings.warmstart:
         log.warning("cmc without NLSQ warm start: chains start at the configured initial values "
                     "with unit scales and are expected to mix far worse")
     configured_values = problem.initial[problem.vary]
@@ -110,7 +110,7 @@ def sample_one(setup: CmcSetup, shard: int, side_by_side: int = 1) -> ShardDraws
     ``side_by_side`` chains at once (the draws do not depend on it)."""
     problem = setup.shard_problem(shard)
     geometry = setup.geometry()
-    shard_powers = powers(setup.settings["combination"], setup.plan.n_points, problem.points.size, setup.plan.n_shards)
+    shard_powers = powers(setup.settings.combination, setup.plan.n_points, problem.points.size, setup.plan.n_shards)
     constants, data = model_arguments(problem, geometry, setup.adjustment(), setup.priors, shard_powers,
                                       max(setup.plan.sizes))
     return sample_shard((constants, *data), geometry, setup.settings, n_contrast=len(problem.scaling.contrast),

@@ -64,7 +64,7 @@ def shard_layout(threads: int, n_shards: int, n_chains: int, configured_workers:
 def sample_all(setup: CmcSetup, threads: int) -> list[ShardDraws]:
     """Every shard's draws, in shard order."""
     n_shards = setup.plan.n_shards
-    layout = shard_layout(threads, n_shards, setup.settings["num_chains"], setup.settings["num_workers"])
+    layout = shard_layout(threads, n_shards, setup.settings.num_chains, setup.settings.num_workers)
     log.info("cmc: %d shards on %d worker(s) of %d threads, %d chains side by side", n_shards, layout.workers,
              layout.threads, layout.side_by_side)
     return map_in_processes(sample_one, [(setup, shard, layout.side_by_side) for shard in range(n_shards)],

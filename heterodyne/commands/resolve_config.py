@@ -86,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output.is_dir():
         raise HeterodyneError(f"{args.output}: is a directory")
     config = read_config(args.base, run_overrides(args))
-    text = header(args) + yaml.safe_dump(config, sort_keys=False, default_flow_style=None)
+    text = header(args) + yaml.safe_dump(config.as_dict(), sort_keys=False, default_flow_style=None)
     atomic_write_bytes(args.output, text.encode("utf-8"))
     return 0

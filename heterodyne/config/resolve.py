@@ -1,4 +1,4 @@
-"""From raw YAML data (plus dotted-path overrides) to the validated, fully default-filled config."""
+"""From raw YAML data (plus dotted-path overrides) to the validated, fully default-filled config tree."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from heterodyne.config.checks import semantic_problems
 from heterodyne.config.dotted import set_dotted
 from heterodyne.config.messages import describe_value, suggestion
 from heterodyne.config.schema import SCHEMA, Schema
+from heterodyne.config.tree import AnalysisConfig
 from heterodyne.config.validate import is_valid, schema_problem
 from heterodyne.config.yaml_io import read_yaml
 from heterodyne.errors import HeterodyneError
@@ -17,7 +18,7 @@ from heterodyne.errors import HeterodyneError
 Config = dict[str, Any]
 
 
-def read_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
+def read_config(path: str | Path, overrides: dict[str, Any] | None = None) -> AnalysisConfig:
     """Read a YAML analysis config, apply dotted-path ``overrides``, validate and fill defaults.
 
     Raises HeterodyneError (one line naming the file, and the key path or line:column) when the
@@ -28,13 +29,22 @@ def read_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Co
 
 
 def resolve_config(raw: Config | None, source: str = "<config>",
-                   overrides: dict[str, Any] | None = None) -> Config:
+                   overrides: dict[str, Any] | None = None) -> AnalysisConfig:
     """Validate raw config data (None: all defaults) with ``overrides`` applied; fill every default.
 
-    ``overrides`` maps dotted key paths to values, e.g. ``{"optimization.cmc.seed": 3}``. The result
-    holds plain dicts, lists and scalars only (numbers of float-valued keys as floats), with keys
-    in schema order, so it is JSON-serialisable and identical for equivalent inputs. ``raw`` is
-    not modified.
+    ``overrides`` maps dotted key paths to values, e.g. ``{"optimization.cmc.seed": 3}``. The
+    tree's ``as_dict()`` is :func:`resolved_dict` of the same arguments. ``raw`` is not modified.
+    """
+    return AnalysisConfig.from_resolved(resolved_dict(raw, source, overrides))
+
+
+def resolved_dict(raw: Config | None, source: str = "<config>",
+                  overrides: dict[str, Any] | None = None) -> Config:
+    """The validated, default-filled config as plain data: what result.json records.
+
+    It holds plain dicts, lists and scalars only (numbers of float-valued keys as floats), with keys
+    in schema order, so it is JSON-serialisable and identical for equivalent inputs. Invalid data
+    raise HeterodyneError naming ``source`` and the key path (and whether an override set it).
     """
     if raw is None:
         raw = {}

@@ -22,7 +22,7 @@ _HEADER = (
 def template_text() -> str:
     """The whole configuration with its defaults, one comment per key from the schema."""
     lines = list(_HEADER)
-    _render(SCHEMA, resolve_config(None), "", lines, set())
+    _render(SCHEMA, resolve_config(None).as_dict(), "", lines, set())
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,8 @@ import logging
 import numpy as np
 
 from heterodyne import noise
-from heterodyne.config import parameter_table
+from heterodyne.config import AnalysisConfig, parameter_table
+from heterodyne.config.tree import NlsqSettings
 from heterodyne.errors import HeterodyneError
 from heterodyne.nlsq.problem import FitProblem, make_problem
 from heterodyne.parameters import PHYSICS_NAMES
@@ -17,18 +18,18 @@ from heterodyne.scaling import build_scaling
 log = logging.getLogger("heterodyne")
 
 
-def point_sigma(c2: np.ndarray, points, settings: dict) -> tuple[np.ndarray, dict]:
+def point_sigma(c2: np.ndarray, points, settings: NlsqSettings) -> tuple[np.ndarray, dict]:
     """σ of every point and a description of where it came from.
 
     uniform: one σ, ``noise_sigma`` from the config or estimated from the data;
     lag_noise: σ(lag) estimated per lag (noise.estimate_sigma_per_lag).
     """
-    if settings["weights"] == "lag_noise":
+    if settings.weights == "lag_noise":
         per_lag = noise.estimate_sigma_per_lag(c2)
         info = {"weights": "lag_noise", "source": "estimated", "sigma": float(np.median(per_lag))}
         sigma = per_lag[points.lag()]
     else:
-        given = settings["noise_sigma"]
+        given = settings.noise_sigma
         value = float(given) if given is not None else noise.estimate_sigma(c2)
         info = {"weights": "uniform", "source": "config" if given is not None else "estimated", "sigma": value}
         sigma = np.full(points.size, value)
@@ -50,17 +51,17 @@ def warn_if_aliased(table: list[dict], q: np.ndarray, phi: np.ndarray, t: np.nda
         log.warning("fringes alias between frames at the initial velocity (phase step %.2f rad > π)", phase_step)
 
 
-def build_problem(config: dict, *, c2: np.ndarray, q: np.ndarray, phi: np.ndarray, t: np.ndarray,
+def build_problem(config: AnalysisConfig, *, c2: np.ndarray, q: np.ndarray, phi: np.ndarray, t: np.ndarray,
                   dt: float) -> tuple[FitProblem, dict]:
     """The fit problem of ``config`` on the data, and the noise description for the result."""
-    settings = config["optimization"]["nlsq"]
+    settings = config.optimization.nlsq
     points = upper_triangle_points(c2)
     n_all = points.size
-    if settings["max_points"] is not None:
-        points = random_subset(points, settings["max_points"], settings["seed"])
+    if settings.max_points is not None:
+        points = random_subset(points, settings.max_points, settings.seed)
     sigma, noise_info = point_sigma(c2, points, settings)
     noise_info.update(n_points_total=n_all, n_points_used=points.size)
-    scaling = build_scaling(config["scaling"], phi, q)
+    scaling = build_scaling(config.scaling, phi, q)
     table = parameter_table(config)
     warn_if_aliased(table, q, phi, t, dt)
     problem = make_problem(table, scaling, t=t, q=q, phi=phi, points=points, sigma=sigma)

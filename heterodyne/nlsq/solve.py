@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import least_squares
 
+from heterodyne.config.tree import NlsqSettings
 from heterodyne.nlsq.goodness import ResidualStructure, residual_structure
 from heterodyne.nlsq.labelling import has_preferred_labelling, indistinguishable, mirror_image
 from heterodyne.nlsq.problem import FitProblem
@@ -140,7 +141,7 @@ def noise_warnings(chi2_reduced: float, names, honest: Uncertainties, independen
     return warnings
 
 
-def _solve(evaluator, x0: np.ndarray, lower, upper, settings: dict, max_evaluations: int,
+def _solve(evaluator, x0: np.ndarray, lower, upper, settings: NlsqSettings, max_evaluations: int,
            progress: Progress, label: str):
     """One bounded trust-region fit of the projected problem of ``evaluator`` from ``x0``."""
     compressed = CompressedProblem(evaluator)
@@ -153,15 +154,15 @@ def _solve(evaluator, x0: np.ndarray, lower, upper, settings: dict, max_evaluati
         method="trf",
         x_scale="jac",
         max_nfev=max_evaluations,
-        ftol=settings["ftol"],
-        xtol=settings["xtol"],
-        gtol=settings["gtol"],
+        ftol=settings.ftol,
+        xtol=settings.xtol,
+        gtol=settings.gtol,
     )
     progress.end()
     return result
 
 
-def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, threads: int = 1,
+def fit(problem: FitProblem, settings: NlsqSettings, progress: Progress | None = None, threads: int = 1,
         starts: np.ndarray | None = None) -> SolverOutcome:
     """Fit ``problem`` with the ``optimization.nlsq`` settings, the passes in ``threads`` threads.
 
@@ -186,7 +187,7 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, t
     for rank, index in enumerate(ranked):
         label = f"refine {rank + 1}/{len(ranked)}" if len(ranked) > 1 else ""
         results[int(index)] = _solve(evaluator, candidates[index], lower, upper, settings,
-                                     settings["max_iterations"], progress, label)
+                                     settings.max_iterations, progress, label)
     best_index = min(results, key=lambda k: results[k].cost if np.isfinite(results[k].cost) else np.inf)
     best = results[best_index]
     optimum = at_optimum(problem, evaluator, best)
@@ -195,7 +196,7 @@ def fit(problem: FitProblem, settings: dict, progress: Progress | None = None, t
         best, optimum = mirrored, at_optimum(problem, evaluator, mirrored)
     full, chi2_reduced, uncertainties, independent, sandwich, structure = optimum
     names = problem.free_names
-    warning = _warning(best, uncertainties, names, settings["max_iterations"], structure, chi2_reduced)
+    warning = _warning(best, uncertainties, names, settings.max_iterations, structure, chi2_reduced)
     warnings = tuple(noise_warnings(chi2_reduced, names, uncertainties, independent))
     for message in warnings:
         log.warning("nlsq: %s", message)
@@ -253,8 +254,8 @@ def checked_points(points: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     return angle_index[chosen], i[chosen], j[chosen], residuals[chosen]
 
 
-def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best, optimum: tuple, settings: dict,
-                        progress: Progress):
+def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best, optimum: tuple,
+                        settings: NlsqSettings, progress: Progress):
     """The refined mirror image of ``best`` when ``best`` has the other labelling than the
     configuration asks for and the data cannot tell the two apart (:mod:`heterodyne.nlsq.labelling`);
     None otherwise."""
@@ -267,7 +268,7 @@ def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best
     mirror = mirror_image(full[:N_PHYSICS], vary, lower, upper, t)
     if mirror is None:
         return None
-    result = _solve(evaluator, mirror[vary], lower[vary], upper[vary], settings, settings["max_iterations"],
+    result = _solve(evaluator, mirror[vary], lower[vary], upper[vary], settings, settings.max_iterations,
                     progress, "other labelling")
     theta = problem.initial[:N_PHYSICS].copy()
     theta[vary] = result.x
@@ -282,14 +283,14 @@ def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best
     return None
 
 
-def coarse_search(problem: FitProblem, candidates: np.ndarray, settings: dict, progress: Progress,
+def coarse_search(problem: FitProblem, candidates: np.ndarray, settings: NlsqSettings, progress: Progress,
                   threads: int) -> np.ndarray:
     """The cost of each candidate start after ``COARSE_EVALUATIONS`` evaluations of the projected
     problem on a seeded subsample of ``COARSE_POINTS`` points; each candidate moves to where its
     search ended."""
     physics_vary = problem.vary[:N_PHYSICS]
     lower, upper = problem.lower[:N_PHYSICS][physics_vary], problem.upper[:N_PHYSICS][physics_vary]
-    evaluator = ProjectedEvaluator(subsampled(problem, COARSE_POINTS, settings["seed"]), threads)
+    evaluator = ProjectedEvaluator(subsampled(problem, COARSE_POINTS, settings.seed), threads)
     costs = []
     for k, x0 in enumerate(candidates):
         result = _solve(evaluator, x0, lower, upper, settings, COARSE_EVALUATIONS, progress,

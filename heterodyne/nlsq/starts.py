@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heterodyne.config.tree import NlsqSettings
 from heterodyne.nlsq.problem import FitProblem
 from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
 
@@ -46,19 +47,19 @@ def draws_around(centre: np.ndarray, problem: FitProblem, count: int, seed: int)
     return np.clip(draws, lower, upper)
 
 
-def candidate_starts(problem: FitProblem, c2: np.ndarray, settings: dict) -> tuple[np.ndarray, list[str]]:
+def candidate_starts(problem: FitProblem, c2: np.ndarray, settings: NlsqSettings) -> tuple[np.ndarray, list[str]]:
     """(the candidate physics starts (K, 14), a label for each) of ``problem`` on the matrices ``c2``."""
     configured = problem.initial[:N_PHYSICS]
     starts, labels = [configured], ["configured"]
-    if settings["start"] == "auto":
+    if settings.start == "auto":
         from heterodyne.nlsq.start_estimate import estimate_start
 
         estimate = estimate_start(c2, problem.q, problem.phi, problem.t, configured, problem.vary[:N_PHYSICS],
                                   problem.lower[:N_PHYSICS], problem.upper[:N_PHYSICS])
         starts.append(estimate)
         labels.append("estimate")
-    count = max(settings["multistart"] - len(starts), 0)
+    count = max(settings.multistart - len(starts), 0)
     if count:
-        starts.extend(draws_around(starts[-1], problem, count, settings["seed"]))
+        starts.extend(draws_around(starts[-1], problem, count, settings.seed))
         labels.extend(f"draw {k + 1}" for k in range(count))
     return np.array(starts), labels

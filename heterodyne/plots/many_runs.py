@@ -17,6 +17,7 @@ from heterodyne.process_pool import map_in_processes
 def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = None) -> list[Path]:
     """Every figure of one finished run, from its saved outputs and its data, and its viewer file
     fit_viewer.h5 (heterodyne/sidecar.py); returns the figures' paths."""
+    from heterodyne.config.tree import AnalysisConfig
     from heterodyne.data.configured import load_run_data
     from heterodyne.plots.run_plots import write_run_plots
     from heterodyne.run_directory import read_run
@@ -24,7 +25,7 @@ def plot_run(run_dir: Path, image_format: str = "png", data_file: Path | None = 
     from heterodyne.sidecar import write_sidecar
 
     document = read_run(run_dir).document
-    enable_compile_cache(document["config"]["compute"]["jax_cache_dir"])
+    enable_compile_cache(AnalysisConfig.from_resolved(document["config"]).compute.jax_cache_dir)
     data = load_run_data(document, data_file)
     write_sidecar(run_dir, data)
     return write_run_plots(run_dir, data=data, image_format=image_format)
