@@ -1,6 +1,7 @@
 """The heterodyne two-time correlation model (``docs/model.md``; He et al., PNAS 2025, Eq. S-95).
 
-Pure JAX functions in float64. With t_k = k·dt the absolute time of frame k:
+Pure JAX functions in float64. With t_k = b·frame_time + k·dt the absolute time of frame k
+(b the first stored frame, :mod:`heterodyne.data.timebase`):
 
     J_n(t) = max(D0_n t^alpha_n + D_offset_n, 0)              n ∈ {ref, sample}
     v(t)   = v0 t^beta + v_offset
@@ -196,7 +197,7 @@ def c2_points_reverse(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
     scalar losses such as a log-likelihood): the per-point derivatives are the closed forms of
     :func:`_correlation_backward`, summed into the (A, N) table, which autodiff then carries back
     to θ. Inside the sampler this takes half the time of plain reverse mode through the gathers
-    (benchmarks/bench_sampler_gradient.py, docs/cores.md)."""
+    (benchmarks/bench_sampler_gradient.py, docs/decisions/2026-12-01-model-inner-loop-and-timings.md)."""
     return _at_points(_correlation_with_own_rule, theta, contrast, offset, t=t, q=q, phi=phi,
                       angle_index=angle_index, i=i, j=j)
 

@@ -23,8 +23,9 @@ MAX_AUTO_POINTS = 50_000
 """Per-shard ceiling of ``"auto"``: every NUTS leapfrog step costs time linear in shard size."""
 MIN_MEASURED_POINTS = 2_985
 """The smallest shards at which the barycenter combination was measured to match the full-data
-posterior on near-Gaussian data (docs/cmc.md, section 9: 20 shards of N = 200 × 3 angles); smaller
-ones get a warning. Curved posteriors need larger shards (section 4)."""
+posterior on near-Gaussian data (20 shards of N = 200 × 3 angles,
+docs/decisions/2026-12-01-cmc-consensus-near-gaussian.md); smaller ones get a warning. Curved
+posteriors need larger shards (docs/cmc.md, section 4)."""
 AUTO_REASONS = {
     "barycenter": "the barycenter combination matched the full-data posterior (sd within 3 %, mean within "
                   "0.16 sd) for shards down to 2985 points of a near-Gaussian posterior; on curved posteriors "

@@ -6,7 +6,7 @@ k-th of ``num_chains`` keys split from it and the k-th start. A chain is one cal
 function (warm-up and draws in a single ``lax.scan``), the same for every chain, shard and
 layout; so a chain's draws depend on the seed and the chain's index only, not on how many chains
 run side by side, in which worker, or whether the shard runs in a workflow job or inside
-``heterodyne --method cmc`` (docs/cores.md gives the measurements).
+``heterodyne --method cmc`` (docs/decisions/2026-12-01-cmc-chains-in-threads.md gives the measurements).
 
 Chains run side by side in threads of this process (XLA releases the GIL while it computes, and
 one CPU device runs concurrent calls concurrently), ``side_by_side`` at a time. NumPyro's own

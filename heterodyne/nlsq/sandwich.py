@@ -24,8 +24,9 @@ JᵀJ of its points) and its score Wᵀ s_g becomes
     d_g = (I − A_g)^(-1/2) Wᵀ s_g,     Ṽ = Σ_B d_B d_Bᵀ − Σ_{I<J} d_IJ d_IJᵀ,    V = W Ṽ Wᵀ,
 
 leverages capped at ``MAX_LEVERAGE``. For independent noise and clusters that do not overlap,
-(I − A_g)^(-1/2) makes the meat unbiased; the jackknife form (I − A_g)^(-1) (CR3) overshoots by
-30–75 % once a cluster holds most of the information in a direction (docs/uncertainty.md).
+(I − A_g)^(-1/2) makes the meat unbiased; the jackknife form (I − A_g)^(-1) (CR3) gave error bars
+18–75 % too large once a cluster holds most of the information in a direction
+(docs/decisions/2026-12-04-sandwich-cr2-blocks-and-degrees-of-freedom.md).
 Ṽ is projected onto the positive semi-definite cone in these whitened coordinates (negative
 eigenvalues set to 0), where the projection does not depend on the units of the parameters and
 adds nothing to a direction the data determine well.
