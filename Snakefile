@@ -1,9 +1,11 @@
 # heterodyne batch workflow: datasets x sweep points x seeds -> run configs -> NLSQ,
-# CMC shards and consensus -> summary.csv, and figures per run and across runs (config `plots`).
+# CMC shards and consensus -> summary.csv, and figures per run and across runs (config `plots`);
+# with config `windows`, runs over windows along each dataset's age -> windows.csv, changepoints.csv.
 # Every rule is a thin call of the `heterodyne` CLI.
 #
 #   snakemake --cores all                                  # the demo (config/config.yaml)
 #   snakemake --cores all --configfile config/examples/sweep.yaml
+#   snakemake --cores all --configfile config/examples/windows.yaml
 #   snakemake --workflow-profile profiles/slurm --configfile my.yaml
 #   snakemake --report report.html                        # afterwards: tables and figures in one file
 #
@@ -32,6 +34,7 @@ include: "workflow/rules/cmc.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/preview.smk"
+include: "workflow/rules/windows.smk"
 
 
 check_node_size()  # the jobs one by one (groups are known only once the job graph is built, see all_targets)

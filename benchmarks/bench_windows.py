@@ -24,6 +24,7 @@ figures but the windows figure; wall time with a cold JAX compile cache, per rul
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -134,7 +135,8 @@ def survey(args) -> None:
         (work / "config.yaml").write_text(yaml.safe_dump(config))
         command = [str(bin_directory / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
                    "--configfile", str(work / "config.yaml"), "--cores", "2"]
-        environment = {"PATH": f"{bin_directory}:/usr/bin:/bin", "HETERODYNE_JAX_CACHE_DIR": str(work / "jax-cache")}
+        environment = dict(os.environ, PATH=f"{bin_directory}{os.pathsep}{os.environ.get('PATH', '')}",
+                           HETERODYNE_JAX_CACHE_DIR=str(work / "jax-cache"))
         started = time.perf_counter()
         completed = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
         wall = time.perf_counter() - started

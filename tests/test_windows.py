@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from heterodyne.age.window_table import GlobalCurves, change_point_table, nlsq_rates, window_table
 from heterodyne.age.windows import (
@@ -248,3 +249,21 @@ def test_the_windows_command_writes_the_tables_and_figure_and_refuses_a_seed_wit
     other_seed = written_run(tmp_path / "w_other", 1, 20, 1000.0, seed=3)
     assert main(["windows", *arguments[:2], str(other_seed), *arguments[2:]]) == 1
     assert not any(path.exists() for path in outputs)
+
+
+def test_resolve_config_holds_inherited_parameters_at_the_global_results_estimate(tmp_path):
+    result = tmp_path / "result.json"
+    result.write_text('{"nlsq": {"phi0": 1.25, "contrast": [0.2, 0.3, 0.25], "offset": [1.0, 1.0, 1.01]}}')
+    base = tmp_path / "base.yaml"
+    base.write_text("experimental_data: {file_path: data.h5}\n")
+    output = tmp_path / "run.yaml"
+    arguments = ["resolve-config", str(base), "--set", "parameters.phi0.vary=false", "--inherit-from", str(result),
+                 "--inherit", "phi0", "--inherit", "scaling", "--output", str(output)]
+    assert main(arguments) == 0
+    resolved = yaml.safe_load(output.read_text())
+    assert resolved["parameters"]["phi0"] == {**resolved["parameters"]["phi0"], "initial": 1.25, "vary": False}
+    assert resolved["scaling"]["mode"] == "fixed" and resolved["scaling"]["contrast"]["initial"] == [0.2, 0.3, 0.25]
+    assert f"--inherit-from {result} --inherit phi0 --inherit scaling" in output.read_text().splitlines()[0]
+    output.unlink()
+    assert main([*arguments[:4], "--inherit", "phi0", "--output", str(output)]) == 1  # no --inherit-from
+    assert not output.exists()

@@ -3,6 +3,11 @@
 Every run's analysis config is resolved here exactly as ``heterodyne resolve-config`` will
 write it (base config, the dataset's overrides, the sweep values, the data file and the seed),
 so a bad sweep key, a bad value or an impossible selection stops the workflow before any job.
+
+With ``windows`` (no sweep), each dataset also gets a run per window along its age
+(:mod:`heterodyne.age.windows`) and seed, named after its frames (``window=0101-0200``): the
+frames and the time-local reduction as overrides, the inherited values held at their configured
+initial values here (their job's run.yaml takes them from the global run's result).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from heterodyne.age.windows import check_parameter_lists, window_bounds, window_overrides
 from heterodyne.batch import resources
 from heterodyne.batch.datasets import Dataset, collect_datasets
-from heterodyne.batch.shape import DataShape, Selection, file_shape, selection, simulated_shape
+from heterodyne.batch.shape import DataShape, Selection, file_shape, frame_block, selection, simulated_shape
 from heterodyne.batch.sweep import SweepPoint, expand_sweep
 from heterodyne.config import AnalysisConfig, resolve_config
 from heterodyne.config.yaml_io import read_yaml
@@ -74,7 +80,9 @@ class Run:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every run of the workflow, keyed by (dataset, point, seed), and what the summary needs."""
+    """Every run of the workflow, keyed by (dataset, point, seed), and what the summary needs;
+    ``points`` are the sweep's, ``windows`` each dataset's window names in age order (none
+    without ``windows``)."""
 
     runs: dict[tuple[str, str, int], Run]
     datasets: dict[str, Dataset]
@@ -82,6 +90,7 @@ class Plan:
     points: list[str]
     seeds: list[int]
     methods: list[str]
+    windows: dict[str, list[str]]
 
     def run(self, dataset: str, point: str, seed: int) -> Run:
         """The run with these coordinates; unknown coordinates raise HeterodyneError."""
@@ -122,21 +131,49 @@ def plan_workflow(config: Mapping[str, Any]) -> Plan:
     base = read_yaml(Path(analysis))
     datasets = collect_datasets(config["datasets"], f"{config['results']}/{SIMULATED_DIRECTORY}")
     check_sweep(base, analysis, config["sweep"], datasets)
+    settings = config.get("windows")
+    if settings is not None and config["sweep"]:
+        raise HeterodyneError("windows: not combined with a sweep (each dataset's windows lie beside its one "
+                              "global run)")
+    if settings is not None:
+        check_parameter_lists(settings["free"], settings["inherit"])
     points = expand_sweep(config["sweep"])
     runs: dict[tuple[str, str, int], Run] = {}
+    windows: dict[str, list[str]] = {}
     for dataset in datasets:
         shape = data_shape(dataset)
         for point in points:
             for seed in config["seeds"]:
-                overrides = {**dataset.overrides, **point.values,
-                             "experimental_data.file_path": dataset.path,
-                             "optimization.nlsq.seed": seed, "optimization.cmc.seed": seed}
-                where = f"run {dataset.name}/{point.name}/seed{seed}"
-                try:
-                    resolved = resolve_config(base, analysis, overrides)
-                    selected = selection(shape, resolved)
-                except HeterodyneError as error:
-                    raise HeterodyneError(f"{where}: {error}") from None
-                runs[(dataset.name, point.name, seed)] = Run(dataset, point, seed, resolved, selected)
+                runs[(dataset.name, point.name, seed)] = planned_run(base, analysis, dataset, shape, point, seed)
+        windows[dataset.name] = []
+        if settings is not None:
+            for window in dataset_windows(dataset, shape, runs[(dataset.name, points[0].name, config["seeds"][0])],
+                                          settings):
+                windows[dataset.name].append(window.name)
+                for seed in config["seeds"]:
+                    runs[(dataset.name, window.name, seed)] = planned_run(base, analysis, dataset, shape, window, seed)
     return Plan(runs, {d.name: d for d in datasets}, list(config["sweep"]), [p.name for p in points],
-                list(config["seeds"]), list(config["methods"]))
+                list(config["seeds"]), list(config["methods"]), windows)
+
+
+def planned_run(base: dict[str, Any], analysis: str, dataset: Dataset, shape: DataShape, point: SweepPoint,
+                seed: int) -> Run:
+    """One run, its config resolved and its selection checked against the data's shape."""
+    overrides = {**dataset.overrides, **point.values, "experimental_data.file_path": dataset.path,
+                 "optimization.nlsq.seed": seed, "optimization.cmc.seed": seed}
+    try:
+        resolved = resolve_config(base, analysis, overrides)
+        selected = selection(shape, resolved)
+    except HeterodyneError as error:
+        raise HeterodyneError(f"run {dataset.name}/{point.name}/seed{seed}: {error}") from None
+    return Run(dataset, point, seed, resolved, selected)
+
+
+def dataset_windows(dataset: Dataset, shape: DataShape, global_run: Run,
+                    settings: Mapping[str, Any]) -> list[SweepPoint]:
+    """The dataset's windows over the frames its global run selects, as points of overrides."""
+    frames = frame_block(shape, global_run.config)
+    bounds = window_bounds(frames.start, frames.end, settings["width"], settings["step"],
+                           where=f"dataset {dataset.name}: windows")
+    return [SweepPoint(window.name, window_overrides(window, settings["free"], settings["inherit"]))
+            for window in bounds]

@@ -13,7 +13,7 @@ from typing import Any
 
 from heterodyne.config.tree import AnalysisConfig
 from heterodyne.data import BinInfo, scan_file
-from heterodyne.data.selection import select_bins, select_frames
+from heterodyne.data.selection import FrameRange, select_bins, select_frames
 from heterodyne.simulation import SimulationSpec
 
 
@@ -28,8 +28,10 @@ class DataShape:
 
 def simulation_spec(settings: Mapping[str, Any]) -> SimulationSpec:
     """The :class:`SimulationSpec` of a ``datasets.simulate`` entry (defaults filled by the schema)."""
+    jump = settings.get("velocity_jump", {"time": None, "factor": 1.0})
     return SimulationSpec(n_frames=settings["frames"], seed=settings["seed"], noise_sigma=settings["noise"],
-                          layout=settings["layout"], params=dict(settings["truth"]))
+                          layout=settings["layout"], params=dict(settings["truth"]),
+                          velocity_jump_time=jump["time"], velocity_jump_factor=jump["factor"])
 
 
 def simulated_shape(name: str, settings: Mapping[str, Any]) -> DataShape:
@@ -67,8 +69,12 @@ class Selection:
 def selection(shape: DataShape, config: AnalysisConfig) -> Selection:
     """The bins and frames ``config`` selects from data of this shape (errors name the source)."""
     chosen = config.experimental_data
-    frames = config.analyzer_parameters
     bins = select_bins(shape.bins, q=chosen.q, q_tolerance=chosen.q_tolerance,
                        phi=chosen.phi, phi_tolerance=chosen.phi_tolerance, file=shape.source)
-    block = select_frames(frames.start_frame, frames.end_frame, shape.n_frames, shape.source)
-    return Selection(len(bins), block.count)
+    return Selection(len(bins), frame_block(shape, config).count)
+
+
+def frame_block(shape: DataShape, config: AnalysisConfig) -> FrameRange:
+    """The frames ``config`` selects from data of this shape (errors name the source)."""
+    frames = config.analyzer_parameters
+    return select_frames(frames.start_frame, frames.end_frame, shape.n_frames, shape.source)

@@ -1,8 +1,11 @@
-"""``heterodyne resolve-config BASE.yaml [--set KEY=VALUE ...] [--data F] [--seed S] --output RUN.yaml``.
+"""``heterodyne resolve-config BASE.yaml [--set KEY=VALUE ...] [--inherit-from RESULT.json --inherit NAME ...]
+[--data F] [--seed S] --output RUN.yaml``.
 
 Writes the fully resolved analysis configuration of one run (every default filled in, the
 overrides applied, validated), so that the run can be repeated by hand with
-``heterodyne --config RUN.yaml``. The workflow writes one per run with this command.
+``heterodyne --config RUN.yaml``. The workflow writes one per run with this command; a window
+along the age (:mod:`heterodyne.age.windows`) holds ``--inherit`` parameters at the global run's
+NLSQ estimate.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--data", type=Path,
                         help="HDF5 file of the run (sets experimental_data.file_path, made absolute)")
     parser.add_argument("--seed", type=int, help="sets optimization.nlsq.seed and optimization.cmc.seed")
+    parser.add_argument("--inherit-from", type=Path, metavar="RESULT.json",
+                        help="a finished run's result.json whose NLSQ estimate --inherit takes values from")
+    parser.add_argument("--inherit", action="append", default=[], metavar="NAME",
+                        help="hold a physics parameter at --inherit-from's estimate (`scaling`: every angle's "
+                             "contrast and offset); applied after --set; repeatable")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="RUN.yaml",
                         help="where to write the resolved config")
     return parser
@@ -54,8 +62,16 @@ def parse_assignments(assignments: list[str]) -> dict:
 
 
 def run_overrides(args: argparse.Namespace) -> dict:
-    """Every override of the run: the ``--set`` assignments, then the data file and the seed."""
+    """Every override of the run: the ``--set`` assignments, the inherited values, then the data file
+    and the seed."""
     overrides = parse_assignments(args.assignments)
+    if args.inherit and args.inherit_from is None:
+        raise HeterodyneError("--inherit needs --inherit-from RESULT.json")
+    if args.inherit_from is not None:
+        from heterodyne.age.windows import inherited_overrides
+        from heterodyne.run_directory import read_result
+
+        overrides.update(inherited_overrides(read_result(args.inherit_from), args.inherit))
     if args.data is not None:
         overrides["experimental_data.file_path"] = str(args.data.resolve())
     if args.seed is not None:
@@ -73,6 +89,10 @@ def header(args: argparse.Namespace) -> str:
         command += ["--data", str(args.data)]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
+    if args.inherit_from is not None:
+        command += ["--inherit-from", str(args.inherit_from)]
+    for name in args.inherit:
+        command += ["--inherit", name]
     command += ["--output", str(args.output)]
     return (
         f"# Resolved by: {shlex.join(command)}\n"

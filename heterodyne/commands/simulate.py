@@ -2,7 +2,8 @@
 
 Options set the layout, frame count, time base and clock, noise model (``--noise speckle`` for
 pixel-level speckle data, or the sigma of independent noise), seed and any truth parameter by its
-registry name (``--set v0=500 --set contrast=0.1``) and, for independent noise, an irregular
+registry name (``--set v0=500 --set contrast=0.1``), a velocity that jumps by a factor at a given
+time (``--jump-time 0.6 --jump-factor 1.5``) and, for independent noise, an irregular
 per-bin contrast (``--contrast-scatter 0.3``: each bin's contrast times 1 + 0.3·u, u uniform in
 [−1, 1] drawn from the seed); see :class:`heterodyne.simulation.SimulationSpec`.
 """
@@ -62,6 +63,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         f"from the seed, 0 <= X < 1 (default {defaults.contrast_scatter:g})")
     parser.add_argument("--diagonal-excess", type=float, default=defaults.diagonal_excess, metavar="X",
                         help=f"shot-noise excess on the diagonal (default {defaults.diagonal_excess:g})")
+    parser.add_argument("--jump-time", type=float, default=None, metavar="SECONDS",
+                        help="a velocity that jumps: from this time on (s, on the frames' clock) the velocity is "
+                        "--jump-factor times the model's, the displacement continuous (default: no jump)")
+    parser.add_argument("--jump-factor", type=float, default=defaults.velocity_jump_factor, metavar="F",
+                        help="the velocity's factor after --jump-time (default 1)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"noise seed (default {defaults.seed})")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="assignments",
                         help="truth value of a physics parameter, or contrast/offset; repeatable")
@@ -126,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         speckle_modes=args.modes,
         counts_per_pixel=args.counts,
         shared_speckle=args.shared_speckle,
+        velocity_jump_time=args.jump_time,
+        velocity_jump_factor=args.jump_factor,
         seed=args.seed,
         layout=args.layout,
         params=physics,

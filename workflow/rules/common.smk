@@ -57,12 +57,13 @@ PLOTS = config["plots"]
 SIMULATED = f"{RESULTS}/{SIMULATED_DIRECTORY}"
 RUN = f"{RESULTS}/{{dataset}}/{{point}}/seed{{seed}}"
 ENV = "../envs/heterodyne.yaml"
+POINT = r"[A-Za-z0-9][A-Za-z0-9_.=+-]*"
 
 
 wildcard_constraints:
     dataset=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
     name=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
-    point=r"[A-Za-z0-9][A-Za-z0-9_.=+-]*",
+    point=POINT,
     seed=r"\d+",
     shard=r"\d+",
     method=r"nlsq|cmc",
@@ -88,6 +89,9 @@ def simulate_arguments(wildcards):
         f"--layout {settings['layout']}",
     ]
     options += [f"--set {name}={value!r}" for name, value in settings["truth"].items()]
+    if "velocity_jump" in settings:
+        jump = settings["velocity_jump"]
+        options += [f"--jump-time {jump['time']!r}", f"--jump-factor {jump['factor']!r}"]
     return " ".join(options)
 
 
@@ -139,7 +143,64 @@ def trend_files():
 
 
 RUN_POINTS = [(point, seed) for point in PLAN.points for seed in PLAN.seeds]
-"""(point, seed) of each run of a dataset: the same for every dataset, as the sweep and seeds are."""
+"""(point, seed) of each global run of a dataset: the same for every dataset, as the sweep and seeds are
+(the window runs, config `windows`, depend on the dataset's frames: PLAN.windows)."""
+WINDOWS = config.get("windows")
+WINDOW_METHOD = "cmc" if "cmc" in PLAN.methods else "nlsq"
+"""The method directory windows.csv reads (a CMC run's holds its NLSQ result too)."""
+
+
+NLSQ_POINTS = POINT if config["nlsq_jobs"] == "per_run" else r"window=\d+-\d+"
+"""The points whose NLSQ fit is a job of its own: all, or with per-dataset NLSQ jobs the windows only."""
+
+
+def window_files(wildcards, suffix):
+    """RESULTS/<dataset>/<window>/seed<seed>/<suffix> of every window run of the job's dataset."""
+    return [
+        f"{RESULTS}/{wildcards.dataset}/{window}/seed{seed}/{suffix}"
+        for window in PLAN.windows[wildcards.dataset]
+        for seed in PLAN.seeds
+    ]
+
+
+def window_outputs(dataset):
+    """windows.csv, changepoints.csv and (with plots) windows.png of a dataset."""
+    outputs = {"table": f"{RESULTS}/{dataset}/windows.csv", "change_points": f"{RESULTS}/{dataset}/changepoints.csv"}
+    if PLOTS:
+        outputs["figure"] = f"{RESULTS}/{dataset}/windows.png"
+    return outputs
+
+
+def window_arguments(wildcards, input, output):
+    """`heterodyne windows` arguments: the window runs, the global run of each seed, the outputs."""
+    options = [shlex.quote(os.path.dirname(path)) for path in input.windows]
+    options += [f"--global {shlex.quote(os.path.dirname(path))}" for path in input.globals]
+    options += [f"--table {shlex.quote(output.table)}", f"--change-points {shlex.quote(output.change_points)}"]
+    if "figure" in output.keys():
+        options.append(f"--figure {shlex.quote(output.figure)}")
+    return " ".join(options)
+
+
+def run_config_inputs(wildcards):
+    """A run.yaml's inputs: the base config and the data; for a window that inherits values, the
+    global run's NLSQ result of its seed."""
+    inputs = {"analysis": config["analysis"], "data": dataset_file(wildcards)}
+    if WINDOWS and WINDOWS["inherit"] and wildcards.point in PLAN.windows[wildcards.dataset]:
+        inputs["global_result"] = (
+            f"{RESULTS}/{wildcards.dataset}/{PLAN.points[0]}/seed{wildcards.seed}/nlsq/result.json"
+        )
+    return inputs
+
+
+def inherit_arguments(wildcards, input):
+    """`--inherit-from RESULT --inherit NAME ...` of a window that inherits values, else nothing."""
+    if "global_result" not in input.keys():
+        return ""
+    return " ".join(
+        [f"--inherit-from {shlex.quote(input.global_result)}"] + [f"--inherit {name}" for name in WINDOWS["inherit"]]
+    )
+
+
 PLOT_RUNS = [(point, seed, method) for point, seed in RUN_POINTS for method in PLAN.methods]
 
 
@@ -184,7 +245,7 @@ def job_requests():
     ]
     for run in PLAN.runs.values():
         where = f"run {run.directory}"
-        if config["nlsq_jobs"] == "per_run":
+        if config["nlsq_jobs"] == "per_run" or run.point.name in PLAN.windows[run.dataset.name]:
             requests.append(JobRequest("nlsq", where, rule_threads("nlsq"), run.nlsq_mem_mb()))
         if "cmc" in PLAN.methods:
             requests.append(
@@ -217,10 +278,16 @@ def check_node_size():
 
 
 def figure_targets():
-    """Every run's plots/ directory per method and the trend figures; none when plots are off."""
+    """Every global run's plots/ directory per method and the trend figures (the windows are drawn
+    together in windows.png); none when plots are off."""
     if not PLOTS:
         return []
-    runs = [f"{RESULTS}/{run.directory}/{method}/plots" for run in PLAN.runs.values() for method in PLAN.methods]
+    runs = [
+        f"{RESULTS}/{run.directory}/{method}/plots"
+        for run in PLAN.runs.values()
+        if run.point.name not in PLAN.windows[run.dataset.name]
+        for method in PLAN.methods
+    ]
     return runs + list(trend_files().values())
 
 
@@ -229,7 +296,12 @@ def preview_targets():
     return [f"{RESULTS}/{name}/preview" for name in PLAN.datasets] if config["preview"] else []
 
 
+def window_targets():
+    """Every dataset's windows.csv, changepoints.csv and windows.png when there are windows."""
+    return [path for name in PLAN.datasets for path in window_outputs(name).values()] if WINDOWS else []
+
+
 def all_targets(wildcards):
-    """The workflow's outputs (summary tables, figures, previews), once every job and group is known to fit a node."""
+    """The workflow's outputs (summary tables, figures, previews, windows), once every job and group is known to fit a node."""
     check_node_size()
-    return [*summary_outputs().values(), *figure_targets(), *preview_targets()]
+    return [*summary_outputs().values(), *figure_targets(), *preview_targets(), *window_targets()]

@@ -1,33 +1,35 @@
 # NLSQ fit of each run (its figures are the plot rule's). Exit 2 (did not converge) is a result:
 # outputs are kept and the summary's status and convergence_warning columns say so. Config
-# nlsq_jobs: one job per run (per_run), or one per dataset fitting all its runs (per_dataset).
+# nlsq_jobs: one job per run (per_run), or one per dataset fitting all its runs (per_dataset; the
+# windows of config `windows` are then still one job each).
 
 
-if config["nlsq_jobs"] == "per_run":
+rule nlsq:
+    input:
+        config=f"{RUN}/run.yaml",
+        data=dataset_file,
+    output:
+        result=f"{RUN}/nlsq/result.json",
+        arrays=f"{RUN}/nlsq/nlsq.npz",
+    log:
+        f"{RUN}/logs/nlsq.log",
+    benchmark:
+        f"{RUN}/logs/nlsq.benchmark.tsv"
+    wildcard_constraints:
+        point=NLSQ_POINTS,
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: attempt_mem_mb("nlsq", run_of(wildcards).nlsq_mem_mb(), attempt),
+    params:
+        run_dir=lambda wildcards, output: os.path.dirname(output.result),
+    shell:
+        "heterodyne --config {input.config} --method nlsq --run-dir {params.run_dir}"
+        " --threads {threads} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"
 
-    rule nlsq:
-        input:
-            config=f"{RUN}/run.yaml",
-            data=dataset_file,
-        output:
-            result=f"{RUN}/nlsq/result.json",
-            arrays=f"{RUN}/nlsq/nlsq.npz",
-        log:
-            f"{RUN}/logs/nlsq.log",
-        benchmark:
-            f"{RUN}/logs/nlsq.benchmark.tsv"
-        conda:
-            ENV
-        threads: 1
-        resources:
-            mem_mb=lambda wildcards, attempt: attempt_mem_mb("nlsq", run_of(wildcards).nlsq_mem_mb(), attempt),
-        params:
-            run_dir=lambda wildcards, output: os.path.dirname(output.result),
-        shell:
-            "heterodyne --config {input.config} --method nlsq --run-dir {params.run_dir}"
-            " --threads {threads} --no-plots > {log} 2>&1 || [ $? -eq 2 ]"
 
-else:
+if config["nlsq_jobs"] == "per_dataset":
 
     rule nlsq_dataset:
         input:

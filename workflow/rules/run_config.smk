@@ -1,11 +1,11 @@
-# The resolved analysis config of each run: repeat any run by hand with
+# The resolved analysis config of each run (a window's takes the values it inherits from the
+# global run's NLSQ result): repeat any run by hand with
 #   heterodyne --config RESULTS/<dataset>/<point>/seed<seed>/run.yaml --run-dir DIR
 
 
 rule run_config:
     input:
-        analysis=config["analysis"],
-        data=dataset_file,
+        unpack(run_config_inputs),
     output:
         f"{RUN}/run.yaml",
     log:
@@ -16,6 +16,7 @@ rule run_config:
     threads: 1
     params:
         overrides=override_arguments,
+        inherit=inherit_arguments,
     shell:
-        "heterodyne resolve-config {input.analysis} {params.overrides} --data {input.data}"
+        "heterodyne resolve-config {input.analysis} {params.overrides} {params.inherit} --data {input.data}"
         " --seed {wildcards.seed} --output {output} > {log} 2>&1"
