@@ -85,6 +85,13 @@ def sweep_value(config: dict[str, Any], key: str, path: Path) -> Any:
     return json.dumps(value) if isinstance(value, list | dict) else value
 
 
+def tied_entries(config: dict[str, Any]) -> list[str]:
+    """``name=target`` for every physics parameter the run's config ties to another (its value
+    and uncertainty columns are the target's)."""
+    return [f"{name}={entry['tied_to']}" for name, entry in config["parameters"].items()
+            if entry.get("tied_to") is not None]
+
+
 def method_section(document: dict[str, Any], entry: RunLocation) -> dict[str, Any]:
     """The ``nlsq`` or ``cmc`` section of a document; its absence is an error naming the file."""
     section = document.get(entry.method)
@@ -120,7 +127,7 @@ def summary_row(entry: RunLocation, sweep_keys: list[str]) -> dict[str, Any]:
             "status": document["status"],
             "convergence_warning": document["convergence_warning"],
             "chi2_reduced": section.get("chi2_reduced"),
-            "varied": ";".join(section["varied"]),
+            "varied": ";".join([*section["varied"], *tied_entries(document["config"])]),
             **parameter_columns(section, entry.method),
             "max_r_hat": section["max_r_hat"] if is_cmc else None,
             "min_ess_bulk": section["min_ess_bulk"] if is_cmc else None,

@@ -64,7 +64,7 @@ def test_parameter_defaults_come_from_the_registry():
     for spec in PHYSICS_PARAMETERS:
         entry = config["parameters"][spec.name]
         assert entry == {"initial": spec.default, "bounds": [spec.lower, spec.upper],
-                         "vary": spec.varies_by_default, "prior": {"type": "uniform"}}
+                         "vary": spec.varies_by_default, "prior": {"type": "uniform"}, "tied_to": None}
     for spec in SCALING_PARAMETERS:
         assert config["scaling"][spec.name] == {"initial": spec.default,
                                                 "bounds": [spec.lower, spec.upper]}
@@ -154,7 +154,7 @@ def test_load_config_reads_a_file(tmp_path: Path):
     config = read_config(path, overrides={"optimization.cmc.seed": 3}).as_dict()
     assert config["experimental_data"]["file_path"] == "data.h5"
     assert config["parameters"]["D0_ref"] == {"initial": 2e4, "bounds": [100.0, 1e6], "vary": True,
-                                              "prior": {"type": "uniform"}}
+                                              "prior": {"type": "uniform"}, "tied_to": None}
     assert config["optimization"]["cmc"]["seed"] == 3
 
 
@@ -207,7 +207,7 @@ def test_parameter_table_is_in_canonical_order_and_resolved():
     assert [row["name"] for row in table] == list(PHYSICS_NAMES)
     rows = {row["name"]: row for row in table}
     assert rows["f1"] == {"name": "f1", "initial": 1.0, "lower": -2.0, "upper": 3.0, "vary": False,
-                          "prior": {"type": "uniform"}}
+                          "prior": {"type": "uniform"}, "tied_to": None}
     assert rows["v0"]["prior"] == {"type": "normal", "mu": 5.0, "sigma": 2.0}
     rows["v0"]["prior"]["mu"] = 0.0
     assert config.parameters["v0"].prior.mu == 5.0

@@ -30,7 +30,7 @@ def test_valid_bounds_and_initial_resolve(name: str, entry: tuple[float, float, 
                                                    "vary": vary}}})
     row = parameter_table(config)[PHYSICS_NAMES.index(name)]
     assert row == {"name": name, "initial": initial, "lower": lower, "upper": upper, "vary": vary,
-                   "prior": {"type": "uniform"}}
+                   "prior": {"type": "uniform"}, "tied_to": None}
 
 
 @settings(max_examples=150, deadline=None)

@@ -258,6 +258,7 @@ def _bounded(draw: st.DrawFn, schema: Schema) -> dict[str, Any]:
         "initial": draw(st.lists(inside, min_size=1, max_size=4) | inside if many else inside),
         "vary": draw(st.booleans()),
         "prior": draw(st.sampled_from([{"type": "uniform"}, {"type": "normal", "mu": lower, "sigma": 2}])),
+        "tied_to": None,
     }
     return {key: entry[key] for key in keys}
 

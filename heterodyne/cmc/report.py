@@ -69,22 +69,26 @@ def read_shard_files(paths: list[Path], run_id: str, names: tuple[str, ...]) -> 
     return [shards[k] for k in range(n_shards)]
 
 
-def _per_physics(names, values, fixed: dict[str, float] | None = None) -> dict:
-    """{physics name: value} for every physics parameter; sampled ones from ``values``, the rest
-    from ``fixed`` (or None)."""
+def _per_physics(names, values, ties: dict[str, str], fixed: dict[str, float] | None = None) -> dict:
+    """{physics name: value} for every physics parameter; sampled ones from ``values``, a tied one
+    its target's (its draws are the target's), the rest from ``fixed`` (or None)."""
     sampled = dict(zip(names, values, strict=True))
+    sampled.update({name: sampled[target] for name, target in ties.items() if target in sampled})
     return {name: float(sampled[name]) if name in sampled else (fixed or {}).get(name) for name in PHYSICS_NAMES}
 
 
 def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: np.ndarray,
               fixed_values: dict[str, float], settings: CmcSettings, plan: dict, noise: dict,
-              geometry: Geometry, calibration: dict, chi2_reduced: float) -> CmcResult:
+              geometry: Geometry, calibration: dict, chi2_reduced: float,
+              ties: dict[str, str] | None = None) -> CmcResult:
     """The posterior of a finished CMC run: ``cmc`` section, cmc_samples.npz arrays, convergence
     warning or None.
 
     The reported posterior is the combination (``settings.combination``) of the shards' draws,
     sampled with the curvature-adjusted likelihood described by ``calibration``
-    (:mod:`heterodyne.cmc.calibration`); χ²_red of the NLSQ fit sets the trust test's expected spread."""
+    (:mod:`heterodyne.cmc.calibration`); χ²_red of the NLSQ fit sets the trust test's expected spread.
+    ``ties`` ({tied parameter: target}): a tied parameter is reported with its target's posterior."""
+    ties = ties or {}
     max_r_hat = settings.max_r_hat
     reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
@@ -112,13 +116,13 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     combined_r_hat = float(np.nanmax(stats["r_hat"]))
     if not combined_r_hat <= max_r_hat:
         reasons.append(f"combined max R-hat {combined_r_hat:.3f} > {max_r_hat}")
-    section = _per_physics(names, mean, fixed_values)
+    section = _per_physics(names, mean, ties, fixed_values)
     section.update(
-        sd=_per_physics(names, sd),
-        **{key: _per_physics(names, values) for key, values in quantiles.items()},
-        r_hat=_per_physics(names, stats["r_hat"]),
-        ess_bulk=_per_physics(names, stats["ess_bulk"]),
-        ess_tail=_per_physics(names, stats["ess_tail"]),
+        sd=_per_physics(names, sd, ties),
+        **{key: _per_physics(names, values, ties) for key, values in quantiles.items()},
+        r_hat=_per_physics(names, stats["r_hat"], ties),
+        ess_bulk=_per_physics(names, stats["ess_bulk"], ties),
+        ess_tail=_per_physics(names, stats["ess_tail"], ties),
         varied=[name for name in names if name in PHYSICS_NAMES],
         scaling={name: {"mean": float(m), "sd": float(s)}
                  for name, m, s in zip(names, mean, sd, strict=True)

@@ -25,7 +25,7 @@ def report(setup: CmcSetup, shards: list[ShardDraws], nlsq_arrays: dict) -> CmcR
     return summarise(setup.names, shards, nlsq_values=setup.nlsq_values, fixed_values=fixed_physics(nlsq_arrays),
                      settings=setup.settings, plan=setup.plan.describe(), noise=setup.noise,
                      geometry=setup.geometry(), calibration=setup.adjustment().record(setup.names, setup.target),
-                     chi2_reduced=float(nlsq_arrays["chi2_reduced"]))
+                     chi2_reduced=float(nlsq_arrays["chi2_reduced"]), ties=setup.problem.ties)
 
 
 def run_cmc(config: AnalysisConfig, data, *, nlsq_result, threads: int) -> CmcResult:

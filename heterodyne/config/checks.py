@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from heterodyne.config.dotted import format_path
+from heterodyne.config.messages import did_you_mean
+from heterodyne.parameters import BY_NAME, PHYSICS_NAMES
 
 Problem = tuple[str, str]
 
@@ -18,6 +20,7 @@ def semantic_problems(config: dict[str, Any]) -> Iterator[Problem]:
     for name, entry in config["parameters"].items():
         yield from _bounded_problems(f"parameters.{name}", entry)
         yield from _prior_problems(f"parameters.{name}", entry)
+        yield from _tie_problems(name, config["parameters"])
     for name in ("contrast", "offset"):
         yield from _bounded_problems(f"scaling.{name}", config["scaling"][name])
     yield from _weight_problems(config["optimization"]["nlsq"])
@@ -73,3 +76,25 @@ def _prior_problems(path: str, entry: dict[str, Any]) -> Iterator[Problem]:
     if entry["prior"]["type"] == "lognormal" and entry["bounds"][1] <= 0:
         yield (f"{path}.prior",
                f"a lognormal prior needs a positive upper bound, got bounds {entry['bounds']}")
+
+
+def _tie_problems(name: str, parameters: dict[str, Any]) -> Iterator[Problem]:
+    """``tied_to`` names another physics parameter of the same unit, fitted and not tied itself;
+    the tied parameter is not fixed (it follows its target)."""
+    target = parameters[name]["tied_to"]
+    if target is None:
+        return
+    path = f"parameters.{name}.tied_to"
+    if target not in PHYSICS_NAMES or target == name:
+        hint = did_you_mean(target, PHYSICS_NAMES)
+        what = "itself" if target == name else f"{target!r}, not a physics parameter{hint}"
+        yield path, f"a parameter is tied to another physics parameter, got {what}"
+    elif parameters[target]["tied_to"] is not None:
+        yield path, (f"{target} is itself tied to {parameters[target]['tied_to']}; "
+                     f"tie {name} to {parameters[target]['tied_to']} directly (no chains of ties)")
+    elif not parameters[target]["vary"]:
+        yield path, f"{target} has vary: false; a parameter can be tied only to a fitted one"
+    elif not parameters[name]["vary"]:
+        yield path, f"{name} has vary: false; a tied parameter follows {target} and cannot also be fixed"
+    elif BY_NAME[name].unit != BY_NAME[target].unit:
+        yield path, f"{name} is in {BY_NAME[name].unit} and {target} in {BY_NAME[target].unit}: ties need one unit"

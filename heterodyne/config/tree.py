@@ -91,12 +91,14 @@ class Prior(_Record):
 
 @dataclass(frozen=True, slots=True)
 class ParameterConfig(_Record):
-    """One physics parameter: its initial (or fixed) value, bounds, whether it varies, its prior."""
+    """One physics parameter: its initial (or fixed) value, bounds, whether it varies, its prior,
+    and the parameter it is tied to (None: not tied)."""
 
     initial: float
     bounds: Pair
     vary: bool
     prior: Prior
+    tied_to: str | None
 
     @classmethod
     def from_resolved(cls, entry: Mapping[str, Any]) -> ParameterConfig:

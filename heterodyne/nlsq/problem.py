@@ -1,7 +1,15 @@
 """A least-squares problem: which parameters vary, their bounds, and the weighted residuals.
 
 The full parameter vector is [θ (14 physics), contrast coefficients, offset coefficients]; the
-solver sees only the varying ones, x. With σ_p the noise of point p,
+solver sees only the varying ones, x. A parameter tied to another (``tied_to``) is not among them:
+it takes its target's value, so the full vector is
+
+    full = [initial, x][index],
+
+with ``index`` (:func:`value_index`) pointing each fixed slot at its own initial value, each free
+slot at its place in x, and each tied slot at its target's place in x. This module is the one
+place that maps x to the full vector: the fit (:mod:`heterodyne.nlsq.projection`), the sampler
+(:mod:`heterodyne.cmc.posterior`) and the reports all go through it. With σ_p the noise of point p,
 
     r_p(x) = (y_p − c2(θ, contrast, offset; a_p, i_p, j_p)) / σ_p
 
@@ -36,16 +44,48 @@ class FitProblem:
     phi: np.ndarray
     points: PointSet
     sigma: np.ndarray
+    source: np.ndarray
+    """(n,) for each slot of the full vector, the slot whose value it takes: its own, or, for a
+    tied parameter, its target's."""
 
     @property
     def free_names(self) -> tuple[str, ...]:
         return tuple(name for name, varies in zip(self.names, self.vary, strict=False) if varies)
 
+    @property
+    def ties(self) -> dict[str, str]:
+        """{tied parameter: the parameter it equals}."""
+        return {self.names[k]: self.names[s] for k, s in enumerate(self.source) if s != k}
+
     def full_vector(self, x_free: np.ndarray) -> np.ndarray:
-        """The full parameter vector with ``x_free`` in the varying slots."""
-        full = self.initial.copy()
-        full[self.vary] = x_free
-        return full
+        """The full parameter vector at the free parameters ``x_free`` (module docstring)."""
+        return np.asarray(full_from_free(x_free, self.initial, value_index(self.vary, self.source)))
+
+
+def value_index(vary: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Where each slot of the full vector reads its value in [initial (n), x (free)]: slot k of a
+    fixed parameter at k, of a free one at n + its place in x, of a tied one where its target reads."""
+    n = vary.size
+    own = np.where(vary, n + np.cumsum(vary) - 1, np.arange(n))
+    return own[source]
+
+
+def full_from_free(x, initial, index):
+    """The full vector [initial, x][index] (JAX, differentiable in x; :func:`value_index`)."""
+    from heterodyne.jaxconfig import jnp
+
+    return jnp.concatenate([jnp.asarray(initial), jnp.asarray(x)])[index]
+
+
+def tie_source(parameter_table: list[dict], n: int) -> np.ndarray:
+    """(n,) the slot each of ``n`` full-vector slots takes its value from: a physics parameter
+    with ``tied_to`` its target's slot, every other slot its own."""
+    names = [row["name"] for row in parameter_table]
+    source = np.arange(n)
+    for k, row in enumerate(parameter_table):
+        if row.get("tied_to") is not None:
+            source[k] = names.index(row["tied_to"])
+    return source
 
 
 def make_problem(parameter_table: list[dict], scaling: ScalingModel, *, t, q, phi, points: PointSet,
@@ -64,6 +104,7 @@ def make_problem(parameter_table: list[dict], scaling: ScalingModel, *, t, q, ph
         phi=np.asarray(phi, float),
         points=points,
         sigma=np.asarray(sigma, float),
+        source=tie_source(parameter_table, N_PHYSICS + len(coefficients)),
     )
 
 
@@ -82,7 +123,7 @@ def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_cont
     """
     from heterodyne import model
 
-    full = constants["initial"].at[constants["free_index"]].set(x)
+    full = full_from_free(x, constants["initial"], constants["value_index"])
     theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
     basis = constants["basis"]
     c2_function = model.c2_points_reverse if reverse_rule else model.c2_points
@@ -99,7 +140,7 @@ def problem_constants(problem: FitProblem) -> dict:
 
     return {
         "initial": jnp.asarray(problem.initial),
-        "free_index": jnp.asarray(np.flatnonzero(problem.vary)),
+        "value_index": jnp.asarray(value_index(problem.vary, problem.source)),
         "basis": jnp.asarray(problem.scaling.basis),
         "t": jnp.asarray(problem.t),
         "q": jnp.asarray(problem.q),

@@ -51,7 +51,7 @@ from functools import cache
 
 import numpy as np
 
-from heterodyne.nlsq.problem import FitProblem
+from heterodyne.nlsq.problem import FitProblem, full_from_free, value_index
 from heterodyne.numerics import LINEAR_RANK_RATIO
 from heterodyne.parameters import N_PHYSICS
 
@@ -74,7 +74,7 @@ def local_rows(x, constants, angle_index, i, j, value, weight):
     n_angles = constants["q"].shape[0]
 
     def weighted_correlation(free):
-        theta = constants["theta"].at[constants["free_index"]].set(free)
+        theta = full_from_free(free, constants["theta"], constants["value_index"])
         g = model.c2_points(theta, jnp.ones(n_angles), jnp.zeros(n_angles), t=constants["t"], q=constants["q"],
                             phi=constants["phi"], angle_index=angle_index, i=i, j=j)
         return g * weight, g * weight
@@ -239,7 +239,7 @@ class ProjectedEvaluator:
         self.threads = max(1, min(threads, n_chunks))
         self._constants = {
             "theta": jnp.asarray(problem.initial[:N_PHYSICS]),
-            "free_index": jnp.asarray(np.flatnonzero(physics_vary)),
+            "value_index": jnp.asarray(value_index(physics_vary, problem.source[:N_PHYSICS])),
             "t": jnp.asarray(problem.t), "q": jnp.asarray(problem.q), "phi": jnp.asarray(problem.phi),
         }
         self._compiled = _compiled_angle_grams()
@@ -341,10 +341,15 @@ class ProjectedEvaluator:
         """M with MᵀM the reduced Gram matrix: the projected problem in n_θ + 1 rows."""
         return gram_square_root(self.reduced(theta_free)[0])
 
+    def theta(self, theta_free: np.ndarray) -> np.ndarray:
+        """The 14 physics parameters at the free ones (ties applied)."""
+        return np.asarray(full_from_free(theta_free, self.problem.initial[:N_PHYSICS],
+                                         self._constants["value_index"]))
+
     def full_vector(self, theta_free: np.ndarray) -> np.ndarray:
         """The problem's full parameter vector at θ and its best scaling z*(θ)."""
         full = self.problem.initial.copy()
-        full[:N_PHYSICS][self.problem.vary[:N_PHYSICS]] = theta_free
+        full[:N_PHYSICS] = self.theta(theta_free)
         full[N_PHYSICS:] = self.best_scaling(self.angle_grams(theta_free, self.reference), self.reference)
         return full
 

@@ -25,13 +25,17 @@ def per_angle_scaling(fit: SolverOutcome, problem: FitProblem) -> tuple[np.ndarr
 
 
 def parameter_status(fit: SolverOutcome, problem: FitProblem) -> dict[str, str]:
-    """'fixed' or the fit's status ('ok', 'at_lower_bound', 'at_upper_bound', 'degenerate') per parameter."""
+    """'fixed', 'tied to <target>' or the fit's status ('ok', 'at_lower_bound', 'at_upper_bound',
+    'degenerate') per parameter."""
     free = dict(zip(fit.free_names, fit.uncertainties.status, strict=False))
+    free.update({name: f"tied to {target}" for name, target in problem.ties.items()})
     return {name: free.get(name, "fixed") for name in problem.names}
 
 
-def _finite(names, values) -> dict[str, float]:
-    return {name: float(value) for name, value in zip(names, values, strict=True) if np.isfinite(value)}
+def _finite(names, values, ties: dict[str, str]) -> dict[str, float]:
+    """{name: value} of the finite values, a tied parameter given its target's."""
+    finite = {name: float(value) for name, value in zip(names, values, strict=True) if np.isfinite(value)}
+    return {**finite, **{name: finite[target] for name, target in ties.items() if target in finite}}
 
 
 def start_section(fit: SolverOutcome, start_info: dict | None) -> dict:
@@ -53,14 +57,17 @@ def nlsq_section(fit: SolverOutcome, problem: FitProblem, noise_info: dict, requ
     """``.nlsq.<name>`` plain numbers for the 14 physics parameters, then everything else;
     ``start_info`` (mode, labels, values) describes the candidate starts of the search.
 
+    A tied parameter has its target's value, stderr and interval, and status "tied to <target>".
     ``stderr`` is the frame-clustered (honest) one; ``stderr_independent`` assumes independent
     noise per point, and ``stderr_ratio`` = stderr / stderr_independent. ``degrees_of_freedom``
     are those of the honest stderr, and ``q05`` / ``q95`` the bounds of the 90 % Student-t intervals."""
-    stderr_free = _finite(fit.free_names, fit.uncertainties.stderr)
-    freedom_free = _finite(fit.free_names, fit.uncertainties.degrees_of_freedom)
-    lower, upper = (_finite(fit.free_names, bound) for bound in fit.uncertainties.interval(fit.full[problem.vary]))
-    independent_free = _finite(fit.free_names, fit.independent.stderr)
-    ratio_free = _finite(fit.free_names, fit.uncertainties.stderr / fit.independent.stderr)
+    ties = problem.ties
+    stderr_free = _finite(fit.free_names, fit.uncertainties.stderr, ties)
+    freedom_free = _finite(fit.free_names, fit.uncertainties.degrees_of_freedom, ties)
+    lower, upper = (_finite(fit.free_names, bound, ties)
+                    for bound in fit.uncertainties.interval(fit.full[problem.vary]))
+    independent_free = _finite(fit.free_names, fit.independent.stderr, ties)
+    ratio_free = _finite(fit.free_names, fit.uncertainties.stderr / fit.independent.stderr, ties)
     contrast, offset = per_angle_scaling(fit, problem)
     section: dict = {name: float(fit.full[k]) for k, name in enumerate(PHYSICS_NAMES)}
     section.update(

@@ -270,8 +270,7 @@ def preferred_labelling(problem: FitProblem, evaluator: ProjectedEvaluator, best
         return None
     result = _solve(evaluator, mirror[vary], lower[vary], upper[vary], settings, settings.max_iterations,
                     progress, "other labelling")
-    theta = problem.initial[:N_PHYSICS].copy()
-    theta[vary] = result.x
+    theta = evaluator.theta(result.x)
     physics = np.array([name in PHYSICS_NAMES for name in problem.free_names])
     ratio = (uncertainties.stderr / independent.stderr)[physics]
     inflation = max(float(np.median(ratio[np.isfinite(ratio)] ** 2)), 1.0) if np.isfinite(ratio).any() else 1.0

@@ -55,7 +55,7 @@ def agreement_figure(table: SummaryTable, pairs: list[tuple[int, int]]):
             pull = np.where(spread > 0, np.abs(y - x) / spread, np.nan)
         summary = f"median |Δ|/σ = {np.nanmedian(pull):.2g}" if np.isfinite(pull).any() else "no errors"
         axis.locator_params(nbins=5)
-        axis.set(title=f"{name}: {summary}", xlabel=f"NLSQ {parameter_label(name)}",
+        axis.set(title=f"{table.title(name)}: {summary}", xlabel=f"NLSQ {parameter_label(name)}",
                  ylabel=f"CMC {parameter_label(name)}")
     for axis in axes[n_panels:]:
         figure.delaxes(axis)

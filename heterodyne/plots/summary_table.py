@@ -2,8 +2,8 @@
 
 Columns (the workflow's contract): dataset, run, seed, method (nlsq|cmc), one column per sweep key
 named by its dotted path (the only names containing "."), status, varied (";"-joined physics
-names), and per physics name ``<name>``, ``<name>_err``, ``<name>_q05``, ``<name>_q95`` (empty
-where not applicable), among others.
+names; a tied one as ``name=target``), and per physics name ``<name>``, ``<name>_err``,
+``<name>_q05``, ``<name>_q95`` (empty where not applicable), among others.
 """
 
 from __future__ import annotations
@@ -41,8 +41,20 @@ class SummaryTable:
                                   f"{text!r} is not a number") from None
 
     def is_varied(self, row_number: int, name: str) -> bool:
-        """Whether row ``row_number`` fitted ``name`` (it is in that row's ``varied`` list)."""
-        return name in (self.rows[row_number]["varied"] or "").split(";")
+        """Whether row ``row_number`` fitted ``name`` (it is in that row's ``varied`` list, on its
+        own or as ``name=target``: tied to ``target``)."""
+        return name in varied_names(self.rows[row_number]["varied"])
+
+    def title(self, name: str) -> str:
+        """``name``, with `` = target`` for each parameter some row ties it to."""
+        targets = sorted({entry.partition("=")[2] for row in self.rows for entry in (row["varied"] or "").split(";")
+                          if entry.partition("=")[0] == name and "=" in entry})
+        return " = ".join([name, *targets])
+
+
+def varied_names(cell: str | None) -> list[str]:
+    """The parameters of a ``varied`` cell: fitted ones, and tied ones written ``name=target``."""
+    return [entry.partition("=")[0] for entry in (cell or "").split(";") if entry]
 
 
 def read_summary(path: Path) -> SummaryTable:
@@ -62,7 +74,7 @@ def read_summary(path: Path) -> SummaryTable:
     for number, row in enumerate(rows):
         if (row["method"] or "") not in ("nlsq", "cmc"):
             raise HeterodyneError(f"{path}: row {number + 2}, column method: {row['method']!r} is not nlsq or cmc")
-    named = {name for row in rows for name in (row["varied"] or "").split(";") if name}
+    named = {name for row in rows for name in varied_names(row["varied"])}
     unknown = sorted(named - set(PHYSICS_NAMES))
     if unknown:
         raise HeterodyneError(f"{path}: column varied names unknown parameter(s) {', '.join(unknown)}")

@@ -86,7 +86,7 @@ def trend_figure(table: SummaryTable, column: str):
                 axis.plot(xs[converged], ys[converged], marker, color=colour, markersize=5)
                 axis.plot(xs[~converged], ys[~converged], marker, color=colour, markersize=5, markerfacecolor="none")
         axis.locator_params(axis="y", nbins=6)
-        axis.set(title=name, xlabel=column, ylabel=parameter_label(name))
+        axis.set(title=table.title(name), xlabel=column, ylabel=parameter_label(name))
         if categories is not None:
             axis.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
     for axis in axes[n_panels:]:
