@@ -15,7 +15,7 @@ from importlib.metadata import version
 __version__ = version("heterodyne")
 
 API = ("load_config", "load_data", "fit_nlsq", "sample_cmc", "cmc_plan", "sample_cmc_shard", "combine_cmc",
-       "load_run", "plot_results", "simulate", "NlsqResult", "CmcResult", "Run")
+       "compare_models", "load_run", "plot_results", "simulate", "NlsqResult", "CmcResult", "Run")
 __all__ = ["__version__", *API]
 
 

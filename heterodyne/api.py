@@ -153,6 +153,17 @@ def combine_cmc(config: AnalysisConfig | Mapping[str, Any], data, *, nlsq_result
     return combined
 
 
+def compare_models(config: AnalysisConfig | Mapping[str, Any], data, nlsq_result: NlsqResult, *,
+                   threads: int | None = None) -> list[dict]:
+    """The rows of model_comparison.csv: each named reduction (:data:`heterodyne.comparison.REDUCTIONS`)
+    tested against ``nlsq_result``, the full fit of ``data`` under ``config``, and fitted on ``data``
+    (:func:`heterodyne.comparison.compare`)."""
+    from heterodyne.comparison import compare
+    from heterodyne.runtime import resolve_threads
+
+    return compare(_config_of(config), data, nlsq_result, threads=resolve_threads(threads))
+
+
 def load_run(run_dir: str | Path) -> Run:
     """The run written in ``run_dir`` (by the command line, the workflow or :func:`combine_cmc`),
     as the results the API returns; a missing or foreign file is a HeterodyneError naming it."""

@@ -23,7 +23,7 @@ EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 SUBCOMMANDS = ("inspect", "simulate", "config", "nlsq-batch", "plot", "trends", "resolve-config", "summarize",
-               "cmc-plan", "cmc-shard", "cmc-combine", "preview", "windows")
+               "cmc-plan", "cmc-shard", "cmc-combine", "preview", "windows", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

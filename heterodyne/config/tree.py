@@ -98,7 +98,7 @@ class ParameterConfig(_Record):
     bounds: Pair
     vary: bool
     prior: Prior
-    tied_to: str | None
+    tied_to: str | None = None
 
     @classmethod
     def from_resolved(cls, entry: Mapping[str, Any]) -> ParameterConfig:
