@@ -108,7 +108,8 @@ def noise_free_problem():
     constants, data = model_arguments(problem, geo, adjustment(Target(*[np.full((3, 3), np.nan)] * 2, x_hat), geo),
                                       uniform, (1.0, 1.0), problem.points.size)
     n_contrast = len(problem.scaling.contrast)
-    jacobian = jax.jacfwd(lambda x: weighted_residuals(x, constants, *data, n_contrast=n_contrast))(jnp.asarray(x_hat))
+    jacobian = jax.jacfwd(lambda x: weighted_residuals(x, constants.problem, *data, n_contrast=n_contrast))(
+        jnp.asarray(x_hat))
     model = np.linalg.inv(np.asarray(jacobian.T @ jacobian))
     return problem, x_hat, model, honest_of(np.random.default_rng(2), model, 25.0)
 
@@ -125,7 +126,7 @@ def log_likelihood_and_posterior(problem, target, priors):
 
     def likelihood(z):
         x = geometry.parameters_of(z, *arrays)
-        residuals = weighted_residuals(adjusted_point(z, x, constants), constants, *data, n_contrast=n_contrast)
+        residuals = weighted_residuals(adjusted_point(z, x, constants), constants.problem, *data, n_contrast=n_contrast)
         return -0.5 * residuals @ residuals
 
     def posterior(z):

@@ -160,7 +160,7 @@ def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(
     constants, data = model_arguments(problem, geo, unadjusted(geo), normal, powers(combination, 100, 26, 4),
                                       problem.points.size + 7)
     n_contrast = len(problem.scaling.contrast)
-    residuals = np.asarray(weighted_residuals(x, constants, *data, n_contrast=n_contrast))
+    residuals = np.asarray(weighted_residuals(x, constants.problem, *data, n_contrast=n_contrast))
     expected = (-0.5 * likelihood_power * residuals @ residuals + prior_power * log_pi
                 + float(geometry.log_abs_jacobian(z, *arrays)))
     assert float(log_density(z, constants, *data, n_contrast=n_contrast)) == pytest.approx(expected, rel=1e-10)

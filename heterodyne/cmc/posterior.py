@@ -17,13 +17,21 @@ powers depend on the combination:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from heterodyne.cmc.calibration import Adjustment
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
 from heterodyne.config.schema import PRIOR_TYPES
-from heterodyne.nlsq.problem import FitProblem, padded_point_arrays, problem_constants, weighted_residuals
+from heterodyne.nlsq.problem import (
+    FitProblem,
+    PointArrays,
+    ProblemConstants,
+    padded_point_arrays,
+    problem_constants,
+    weighted_residuals,
+)
 
 PRIOR_KINDS = {family: code for code, family in enumerate(PRIOR_TYPES)}
 """The integer code of each prior family, as compiled code reads it (``log_prior``)."""
@@ -60,27 +68,47 @@ def log_prior(x, kind, mu, sigma):
     return jnp.sum(jnp.where(kind == NORMAL, normal, jnp.where(kind == LOGNORMAL, lognormal, 0.0)))
 
 
+class DensityConstants(NamedTuple):
+    """Everything :func:`log_density` reads besides the points (JAX arrays; a pytree for jit)."""
+
+    problem: ProblemConstants
+    center: Any             # geometry: x(z) = center + factor ⊙ z in the unbounded coordinates
+    factor: Any
+    lower: Any
+    upper: Any
+    likelihood_shift: Any   # u_adj = shift + F z where ``in_u`` (:func:`adjusted_point`)
+    likelihood_factor: Any
+    anchor: Any             # x̂ + c (x − x̂) elsewhere
+    contraction: Any
+    in_u: Any
+    prior_kind: Any         # per parameter: index into PRIOR_TYPES
+    prior_mu: Any
+    prior_sigma: Any
+    likelihood_power: Any   # λ_k
+    prior_power: Any        # ρ_k
+
+
 def adjusted_point(z, x, constants):
     """x_adj of :mod:`heterodyne.cmc.calibration` at z (and x = x(z)): through u where ``in_u``,
     u_adj = shift + F z with F = C_u L and shift = û + C_u (center − û); elsewhere in θ,
     x̂ + c (x − x̂)."""
     from heterodyne.jaxconfig import jnp
 
-    through_u = parameters_of(z, constants["likelihood_shift"], constants["likelihood_factor"], constants["lower"],
-                              constants["upper"])
-    in_theta = constants["anchor"] + constants["contraction"] * (x - constants["anchor"])
-    return jnp.where(constants["in_u"], through_u, in_theta)
+    through_u = parameters_of(z, constants.likelihood_shift, constants.likelihood_factor, constants.lower,
+                              constants.upper)
+    in_theta = constants.anchor + constants.contraction * (x - constants.anchor)
+    return jnp.where(constants.in_u, through_u, in_theta)
 
 
 def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
     """log p_k(z). Every array is an argument, nothing is closed over: one compiled sampler serves
     every shard of the same (padded) size, in this process and through the persistent cache."""
-    geometry = (constants["center"], constants["factor"], constants["lower"], constants["upper"])
+    geometry = (constants.center, constants.factor, constants.lower, constants.upper)
     x = parameters_of(z, *geometry)
-    residuals = weighted_residuals(adjusted_point(z, x, constants), constants, angle_index, i, j, value, weight,
+    residuals = weighted_residuals(adjusted_point(z, x, constants), constants.problem, angle_index, i, j, value, weight,
                                    n_contrast=n_contrast, reverse_rule=True)
-    prior = log_prior(x, constants["prior_kind"], constants["prior_mu"], constants["prior_sigma"])
-    return (-0.5 * constants["likelihood_power"] * (residuals @ residuals) + constants["prior_power"] * prior
+    prior = log_prior(x, constants.prior_kind, constants.prior_mu, constants.prior_sigma)
+    return (-0.5 * constants.likelihood_power * (residuals @ residuals) + constants.prior_power * prior
             + log_abs_jacobian(z, *geometry))
 
 
@@ -92,28 +120,26 @@ def powers(combination: str, n_points: int, shard_points: int, n_shards: int) ->
 
 
 def model_arguments(problem: FitProblem, geometry: Geometry, adjustment: Adjustment, priors: Priors,
-                    shard_powers: tuple[float, float], size: int) -> tuple[dict, tuple]:
+                    shard_powers: tuple[float, float], size: int) -> tuple[DensityConstants, PointArrays]:
     """(constants, point arrays) of ``problem``'s points padded to ``size`` with zero-weight points
     (frame 0 with itself, residual 0), so every shard of a plan has the same array shapes."""
     from heterodyne.jaxconfig import jnp
 
-    constants = {
-        **problem_constants(problem),
-        "center": jnp.asarray(geometry.center),
-        "factor": jnp.asarray(geometry.factor),
-        "lower": jnp.asarray(geometry.lower),
-        "upper": jnp.asarray(geometry.upper),
-        "likelihood_shift": jnp.asarray(adjustment.anchor_u + adjustment.matrix @ (geometry.center
-                                                                                  - adjustment.anchor_u)),
-        "likelihood_factor": jnp.asarray(adjustment.matrix @ geometry.factor),
-        "anchor": jnp.asarray(adjustment.anchor),
-        "contraction": jnp.asarray(adjustment.contraction),
-        "in_u": jnp.asarray(adjustment.in_u),
-        "prior_kind": jnp.asarray(priors.kind),
-        "prior_mu": jnp.asarray(priors.mu),
-        "prior_sigma": jnp.asarray(priors.sigma),
-        "likelihood_power": jnp.asarray(shard_powers[0]),
-        "prior_power": jnp.asarray(shard_powers[1]),
-    }
-    data = padded_point_arrays(problem, size)
-    return constants, tuple(jnp.asarray(array) for array in data)
+    constants = DensityConstants(
+        problem=problem_constants(problem),
+        center=jnp.asarray(geometry.center),
+        factor=jnp.asarray(geometry.factor),
+        lower=jnp.asarray(geometry.lower),
+        upper=jnp.asarray(geometry.upper),
+        likelihood_shift=jnp.asarray(adjustment.anchor_u + adjustment.matrix @ (geometry.center - adjustment.anchor_u)),
+        likelihood_factor=jnp.asarray(adjustment.matrix @ geometry.factor),
+        anchor=jnp.asarray(adjustment.anchor),
+        contraction=jnp.asarray(adjustment.contraction),
+        in_u=jnp.asarray(adjustment.in_u),
+        prior_kind=jnp.asarray(priors.kind),
+        prior_mu=jnp.asarray(priors.mu),
+        prior_sigma=jnp.asarray(priors.sigma),
+        likelihood_power=jnp.asarray(shard_powers[0]),
+        prior_power=jnp.asarray(shard_powers[1]),
+    )
+    return constants, PointArrays(*(jnp.asarray(array) for array in padded_point_arrays(problem, size)))

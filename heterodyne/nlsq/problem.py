@@ -21,6 +21,7 @@ with the scaling projected out (:mod:`heterodyne.nlsq.projection`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -123,32 +124,53 @@ def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_cont
     """
     from heterodyne import model
 
-    full = full_from_free(x, constants["initial"], constants["value_index"])
+    full = full_from_free(x, constants.initial, constants.value_index)
     theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
-    basis = constants["basis"]
+    basis = constants.basis
     c2_function = model.c2_points_reverse if reverse_rule else model.c2_points
     c2 = c2_function(
         theta, basis @ contrast_coefficients, basis @ offset_coefficients,
-        t=constants["t"], q=constants["q"], phi=constants["phi"], angle_index=angle_index, i=i, j=j,
+        t=constants.t, q=constants.q, phi=constants.phi, angle_index=angle_index, i=i, j=j,
     )
     return (value - c2) * weight
 
 
-def problem_constants(problem: FitProblem) -> dict:
+class ProblemConstants(NamedTuple):
+    """The problem's arrays that ``weighted_residuals`` reads (JAX arrays; a pytree for jit)."""
+
+    initial: Any       # (n,) full parameter vector: fixed values, and the start of free ones
+    value_index: Any   # (n,) where each full slot takes its value from (:func:`full_from_free`)
+    basis: Any         # (A, m) scaling basis: contrast = basis @ contrast coefficients
+    t: Any             # (N,) absolute frame times
+    q: Any             # (A,) scattering vector per angle
+    phi: Any           # (A,) detector angle per angle (degrees)
+
+
+class PointArrays(NamedTuple):
+    """A chunk's or shard's points as arrays of equal length (a pytree for jit)."""
+
+    angle_index: Any
+    i: Any
+    j: Any
+    value: Any
+    weight: Any        # 1/σ; 0 on padding points
+
+
+def problem_constants(problem: FitProblem) -> ProblemConstants:
     """The problem's arrays that ``weighted_residuals`` reads from ``constants`` (as JAX arrays)."""
     from heterodyne.jaxconfig import jnp
 
-    return {
-        "initial": jnp.asarray(problem.initial),
-        "value_index": jnp.asarray(value_index(problem.vary, problem.source)),
-        "basis": jnp.asarray(problem.scaling.basis),
-        "t": jnp.asarray(problem.t),
-        "q": jnp.asarray(problem.q),
-        "phi": jnp.asarray(problem.phi),
-    }
+    return ProblemConstants(
+        initial=jnp.asarray(problem.initial),
+        value_index=jnp.asarray(value_index(problem.vary, problem.source)),
+        basis=jnp.asarray(problem.scaling.basis),
+        t=jnp.asarray(problem.t),
+        q=jnp.asarray(problem.q),
+        phi=jnp.asarray(problem.phi),
+    )
 
 
-def padded_point_arrays(problem: FitProblem, size: int) -> tuple[np.ndarray, ...]:
+def padded_point_arrays(problem: FitProblem, size: int) -> PointArrays:
     """(angle_index, i, j, value, weight = 1/σ) of the problem's points, padded to ``size``.
 
     Padding points sit on the diagonal of frame 0 with zero weight: residual 0, Jacobian row 0,
@@ -160,7 +182,7 @@ def padded_point_arrays(problem: FitProblem, size: int) -> tuple[np.ndarray, ...
     def pad(values, fill):
         return np.concatenate([values, np.full(padding, fill, dtype=values.dtype)])
 
-    return (pad(points.angle_index, 0), pad(points.i, 0), pad(points.j, 0),
-            pad(points.value, 0.0), pad(1.0 / problem.sigma, 0.0))
+    return PointArrays(pad(points.angle_index, 0), pad(points.i, 0), pad(points.j, 0),
+                       pad(points.value, 0.0), pad(1.0 / problem.sigma, 0.0))
 
 

@@ -48,6 +48,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -65,22 +66,34 @@ MAX_BLOCKS = 64
 """Frames are summed in at most this many base blocks per angle (block pairs: A × 64² Gram matrices)."""
 
 
+class ProjectionConstants(NamedTuple):
+    """The arrays the compiled passes read besides the points (JAX arrays; a pytree for jit)."""
+
+    theta: Any         # (14,) physics parameters: fixed values, and the start of free ones
+    value_index: Any   # (14,) where each physics slot takes its value from (ties, free, fixed)
+    t: Any             # (N,) absolute frame times
+    q: Any             # (A,) scattering vector per angle
+    phi: Any           # (A,) detector angle per angle (degrees)
+    contrast: Any      # (A,) reference contrast c̃_a of the residuals r̃
+    offset: Any        # (A,) reference offset õ_a
+
+
 def local_rows(x, constants, angle_index, i, j, value, weight):
     """ℓ = [w ∂g/∂θ_free, w g, w, r̃] of the points of one block (module docstring), (L, n_θ + 3),
     with r̃ = w (y − õ_a − c̃_a g) the residual at the reference scaling (c̃, õ) of ``constants``."""
     from heterodyne import model
     from heterodyne.jaxconfig import jax, jnp
 
-    n_angles = constants["q"].shape[0]
+    n_angles = constants.q.shape[0]
 
     def weighted_correlation(free):
-        theta = full_from_free(free, constants["theta"], constants["value_index"])
-        g = model.c2_points(theta, jnp.ones(n_angles), jnp.zeros(n_angles), t=constants["t"], q=constants["q"],
-                            phi=constants["phi"], angle_index=angle_index, i=i, j=j)
+        theta = full_from_free(free, constants.theta, constants.value_index)
+        g = model.c2_points(theta, jnp.ones(n_angles), jnp.zeros(n_angles), t=constants.t, q=constants.q,
+                            phi=constants.phi, angle_index=angle_index, i=i, j=j)
         return g * weight, g * weight
 
     derivative, correlation = jax.jacfwd(weighted_correlation, has_aux=True)(x)
-    reference = (value - constants["offset"][angle_index]) * weight - constants["contrast"][angle_index] * correlation
+    reference = (value - constants.offset[angle_index]) * weight - constants.contrast[angle_index] * correlation
     return jnp.concatenate([derivative, correlation[:, None], weight[:, None], reference[:, None]], axis=1)
 
 
@@ -97,7 +110,7 @@ def _compiled_angle_grams():
             rows = local_rows(x, constants, *points)
             return total.at[angle].add(rows.T @ rows), None
 
-        start = jnp.zeros((constants["q"].shape[0], size, size))
+        start = jnp.zeros((constants.q.shape[0], size, size))
         return jax.lax.scan(add_block, start, (block_angle, *blocks))[0]
 
     return jax.jit(angle_grams)
@@ -237,20 +250,22 @@ class ProjectedEvaluator:
             for k in range(n_chunks)
         ]
         self.threads = max(1, min(threads, n_chunks))
-        self._constants = {
-            "theta": jnp.asarray(problem.initial[:N_PHYSICS]),
-            "value_index": jnp.asarray(value_index(physics_vary, problem.source[:N_PHYSICS])),
-            "t": jnp.asarray(problem.t), "q": jnp.asarray(problem.q), "phi": jnp.asarray(problem.phi),
-        }
+        n_angles = problem.q.size
+        self._constants = ProjectionConstants(
+            theta=jnp.asarray(problem.initial[:N_PHYSICS]),
+            value_index=jnp.asarray(value_index(physics_vary, problem.source[:N_PHYSICS])),
+            t=jnp.asarray(problem.t), q=jnp.asarray(problem.q), phi=jnp.asarray(problem.phi),
+            contrast=jnp.ones(n_angles), offset=jnp.zeros(n_angles),
+        )
         self._compiled = _compiled_angle_grams()
 
-    def _constants_at(self, reference: np.ndarray) -> dict:
+    def _constants_at(self, reference: np.ndarray) -> ProjectionConstants:
         """The compiled passes' constants with the reference scaling per angle of coefficients z̃."""
         from heterodyne.jaxconfig import jnp
 
         m = self.n_coefficients
-        return {**self._constants, "contrast": jnp.asarray(self.basis @ reference[:m]),
-                "offset": jnp.asarray(self.basis @ reference[m:])}
+        return self._constants._replace(contrast=jnp.asarray(self.basis @ reference[:m]),
+                                        offset=jnp.asarray(self.basis @ reference[m:]))
 
     def angle_grams(self, theta_free: np.ndarray, reference: np.ndarray) -> np.ndarray:
         """(A, n_θ+3, n_θ+3): the per-angle Gram matrices G_a of the local rows at θ, with the
@@ -344,7 +359,7 @@ class ProjectedEvaluator:
     def theta(self, theta_free: np.ndarray) -> np.ndarray:
         """The 14 physics parameters at the free ones (ties applied)."""
         return np.asarray(full_from_free(theta_free, self.problem.initial[:N_PHYSICS],
-                                         self._constants["value_index"]))
+                                         self._constants.value_index))
 
     def full_vector(self, theta_free: np.ndarray) -> np.ndarray:
         """The problem's full parameter vector at θ and its best scaling z*(θ)."""
