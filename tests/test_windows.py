@@ -267,3 +267,27 @@ def test_resolve_config_holds_inherited_parameters_at_the_global_results_estimat
     output.unlink()
     assert main([*arguments[:4], "--inherit", "phi0", "--output", str(output)]) == 1  # no --inherit-from
     assert not output.exists()
+
+
+def test_windows_are_reported_in_the_global_fits_labelling():
+    from heterodyne.age.window_table import MIRRORED, aligned_to_global
+
+    times = 0.01 * np.arange(1, 601)
+    curves = {0: GlobalCurves(times, {"J_ref": np.full(600, 2e4), "J_sample": np.full(600, 8e4),
+                                      "v": np.full(600, 1e3), "f_s": np.full(600, 0.3)})}
+    common = {"seed": 0, "mid_age_s": 1.0, "v": 1e3, "v_err": 10.0, "f_s_err": 0.02}
+    as_global = {**common, "J_ref": 2.1e4, "J_ref_err": 1e3, "J_sample": 7.9e4, "J_sample_err": 4e3, "f_s": 0.31,
+                 "f_s_q05": 0.28, "f_s_q50": 0.31, "f_s_q95": 0.35, "J_ref_q05": 1.9e4, "J_sample_q05": 7e4}
+    swapped = {**common, "J_ref": 7.9e4, "J_ref_err": 4e3, "J_sample": 2.1e4, "J_sample_err": 1e3, "f_s": 0.69,
+               "f_s_q05": 0.65, "f_s_q50": 0.69, "f_s_q95": 0.72, "J_ref_q05": 7e4, "J_sample_q05": 1.9e4}
+    table = aligned_to_global(pd.DataFrame([as_global, swapped]), curves).to_dict("records")
+    assert table[0]["labelling"] == "as fitted" and table[0]["J_ref"] == 2.1e4
+    assert table[1]["labelling"] == MIRRORED
+    assert (table[1]["J_ref"], table[1]["J_ref_err"], table[1]["J_sample"], table[1]["J_sample_err"]) == (
+        2.1e4, 1e3, 7.9e4, 4e3)
+    assert (table[1]["J_ref_q05"], table[1]["J_sample_q05"]) == (1.9e4, 7e4)
+    assert table[1]["f_s"] == pytest.approx(0.31) and table[1]["f_s_err"] == 0.02
+    assert (table[1]["f_s_q05"], table[1]["f_s_q50"], table[1]["f_s_q95"]) == pytest.approx((0.28, 0.31, 0.35))
+    assert table[1]["v"] == 1e3
+    with pytest.raises(HeterodyneError, match="no global run of seed 0"):
+        aligned_to_global(pd.DataFrame([as_global]), {3: curves[0]})

@@ -11,6 +11,13 @@ and inherited parameters count as known. With the default reduction (constant ra
 the parameter itself (J_ref = D0_ref, v = v0, …) and its stderr the parameter's. When the
 window ran CMC too, the 5, 50 and 95 % quantiles of the rate over its consensus draws are added.
 
+The labelling: swapping the two components (J_ref ↔ J_sample, f_s ↔ 1 − f_s, v unchanged) leaves
+c2 unchanged (:mod:`heterodyne.nlsq.labelling`), and a window's fit picks its labelling by the
+mean rates over the window alone, so it can come out mirrored against the global fit's.
+:func:`aligned_to_global` reports every window in the global fit's labelling: the one whose
+log-rates lie closer to the global curves at the window's mid-age, |ln J_ref/g_ref| +
+|ln J_sample/g_sample| against the mirror's (column ``labelling``).
+
 The change points: for each of v, J_sample and J_ref and each seed,
 :func:`heterodyne.age.changepoint.find_change_point` on the windows that share no frame
 (:func:`heterodyne.age.windows.disjoint`) whose estimate and stderr are finite, with the errors
@@ -125,6 +132,44 @@ def window_table(runs: Sequence[Run]) -> pd.DataFrame:
         row = table[duplicated].iloc[0]
         raise HeterodyneError(f"windows: frames {row.start_frame}..{row.end_frame} of seed {row.seed} given twice")
     return table.reset_index(drop=True)
+
+
+MIRRORED = "mirrored to the global fit"
+
+
+def mirrored(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A windows.csv row in the other labelling: J_ref ↔ J_sample and f_s → 1 − f_s (its stderr
+    unchanged, its quantiles q → 1 − q of the mirrored level)."""
+    out = dict(row)
+    for suffix in ("", "_err", *(f"_{key}" for key in QUANTILE_LEVELS)):
+        if f"J_ref{suffix}" in row:
+            out[f"J_ref{suffix}"], out[f"J_sample{suffix}"] = row[f"J_sample{suffix}"], row[f"J_ref{suffix}"]
+    out["f_s"] = 1.0 - row["f_s"]
+    if "f_s_q05" in row:
+        for low, high in (("q05", "q95"), ("q50", "q50"), ("q95", "q05")):
+            out[f"f_s_{low}"] = 1.0 - row[f"f_s_{high}"]
+    return out
+
+
+def labelling_distance(row: Mapping[str, Any], reference: float, sample: float) -> float:
+    """|ln J_ref/g_ref| + |ln J_sample/g_sample| (inf when a rate is not positive)."""
+    rates = np.array([row["J_ref"], row["J_sample"], reference, sample], dtype=float)
+    if not np.all(rates > 0):
+        return np.inf
+    return float(abs(np.log(rates[0] / rates[2])) + abs(np.log(rates[1] / rates[3])))
+
+
+def aligned_to_global(windows: pd.DataFrame, curves: Mapping[int, GlobalCurves]) -> pd.DataFrame:
+    """windows.csv in each seed's global labelling (module docstring), with its ``labelling`` column."""
+    rows = []
+    for row in windows.to_dict("records"):
+        if row["seed"] not in curves:
+            raise HeterodyneError(f"windows: no global run of seed {row['seed']}")
+        reference, sample = (float(curves[row["seed"]].at(name, np.array([row["mid_age_s"]]))[0])
+                             for name in ("J_ref", "J_sample"))
+        flip = labelling_distance(mirrored(row), reference, sample) < labelling_distance(row, reference, sample)
+        rows.append({**(mirrored(row) if flip else row), "labelling": MIRRORED if flip else "as fitted"})
+    return pd.DataFrame(rows, columns=[*windows.columns, "labelling"])
 
 
 @dataclass(frozen=True)

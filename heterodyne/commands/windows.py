@@ -39,7 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Read every run, then write the tables and the figure; returns 0 (bad inputs raise HeterodyneError)."""
-    from heterodyne.age.window_table import GlobalCurves, change_point_table, run_seed, window_table
+    from heterodyne.age.window_table import (
+        GlobalCurves,
+        aligned_to_global,
+        change_point_table,
+        run_seed,
+        window_table,
+    )
     from heterodyne.plots.canvas import check_image_format
     from heterodyne.run_directory import read_run
     from heterodyne.run_tables import write_csv
@@ -62,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
             raise HeterodyneError(f"{window.run_dir}: no --global run of seed {run_seed(window)}")
         if window.document["data_sha256"] != paired.document["data_sha256"]:
             raise HeterodyneError(f"{window.run_dir}: not the data file of the global run {paired.run_dir}")
-    table = window_table(windows)
     curves = {seed: GlobalCurves.of(global_run) for seed, global_run in globals_by_seed.items()}
+    table = aligned_to_global(window_table(windows), curves)
     change_points = change_point_table(table, curves, args.level)
     figure = None
     if args.figure is not None:
