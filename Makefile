@@ -36,7 +36,7 @@ lint: env
 	$(VENV)/bin/mypy
 
 # The reference pages docs/reference/*.md, rendered from the docstrings (docs/reference.py);
-# tests/test_docs_reference.py fails until they are rendered again after a docstring changes.
+# tests/docs/test_docs_reference.py fails until they are rendered again after a docstring changes.
 docs: env
 	$(VENV)/bin/python docs/reference.py
 

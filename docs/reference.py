@@ -4,7 +4,7 @@ The derivations live in the docstrings of the modules that compute them; these p
 on the web beside the hand-written topic pages, which link here instead of repeating them. A page
 holds a module's docstring, its numeric constants and its public functions and classes (name
 order) with their signatures and docstrings; ``api.md`` holds the names ``heterodyne`` exports.
-The output depends on the source alone (no dates, no addresses), and tests/test_docs_reference.py
+The output depends on the source alone (no dates, no addresses), and tests/docs/test_docs_reference.py
 checks that the checked-in pages equal a fresh rendering.
 
     python docs/reference.py [OUTPUT_DIRECTORY]      (default: docs/reference)

@@ -18,6 +18,8 @@ from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 FIT_Q = 0.009
 FIT_PHI = [-157.5, -67.5, 22.5]
+TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
+"""The small runs' truth: two constant-rate components and a steady flow (the rest at the defaults)."""
 
 
 def simulate(directory: Path, truth: dict, **spec_fields) -> tuple[Path, dict]:

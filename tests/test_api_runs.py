@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from nlsq_helpers import FIT_PHI, FIT_Q, simulate
+from nlsq_helpers import FIT_PHI, FIT_Q, TRUTH, simulate
 
 import heterodyne as ht
 from heterodyne.cli import main
@@ -20,7 +20,6 @@ from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import write_npz
 from heterodyne.run_directory import CMC_NPZ, NLSQ_NPZ, RESULT, read_run, write_run
 
-TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 START = dict(D0_ref=2.5e4, v0=1150.0)
 TINY_CMC = {"num_warmup": 20, "num_samples": 20, "num_chains": 2, "max_points_per_shard": 800}
 PER_CALL = ("wall_seconds",)  # a shard file's only field that differs between two samplings

@@ -1,5 +1,5 @@
 """pyproject.toml holds the one dependency list; environment.yml repeats it exactly (the rules' conda
-environment pins it to uv.lock: tests/test_workflow_environment.py)."""
+environment pins it to uv.lock: tests/workflow/test_workflow_environment.py)."""
 
 import re
 import tomllib

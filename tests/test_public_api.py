@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 import yaml
+from nlsq_helpers import TRUTH
 
 import heterodyne as ht
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.results import plain
 
-TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 Q, PHI = 0.009, [-157.5, -67.5, 22.5]
 
 

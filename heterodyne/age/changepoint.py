@@ -40,7 +40,7 @@ Where: the step sits at the boundary of windows m̂ − 1 and m̂ (the mid-point
 end and the second's start). The interval on its time starts from the profile-likelihood set
 {m : χ²_m ≤ χ²_m̂ + c}. The usual c = χ²₁(0.90) = 2.71 undercovers here (the position is discrete
 and, for a small step, poorly determined: 78 % coverage for a jump by 3 % at 3 % errors in
-tests/test_changepoint.py's setting), so c is calibrated instead: the 90 % quantile of
+tests/age/test_changepoint.py's setting), so c is calibrated instead: the 90 % quantile of
 χ²_m̂ − min_m χ²_m over data drawn from the fitted step model (step at m̂ of the fitted size,
 errors as scaled), by Monte Carlo from the same seed. The set is then widened to the resolution
 of windowed estimates: a jump inside a window mixes the two levels in that window's estimate, so
@@ -48,7 +48,7 @@ a boundary m places the jump anywhere in windows m − 1 and m. The interval run
 of the window before the earliest boundary of the set to the end of the window after the latest
 (the hull, should the set have gaps; without bounds a window reaches halfway to its neighbours'
 mid-ages). Measured coverage when the finder fires, 300 sets each: 0.91, 0.94, 0.92 and 1.00 for
-jumps by 3, 5, 10 and 25 % at 3 % errors (tests/test_changepoint.py's setting).
+jumps by 3, 5, 10 and 25 % at 3 % errors (tests/age/test_changepoint.py's setting).
 
 Level: 1 % by default. The users survey many files at once, one test per file; at 5 % a survey of
 a hundred smooth flows would report about five yields that are not there, at 1 % about one.

@@ -1,6 +1,6 @@
 """The Snakemake workflow's contract with the package: everything ``Snakefile`` and
 ``workflow/rules/*.smk`` import from ``heterodyne`` comes from this module and nowhere else
-(tests/test_workflow_contract.py checks it).
+(tests/workflow/test_workflow_contract.py checks it).
 
 The workflow plans its runs (:func:`plan_workflow`), sizes their jobs against the declared node
 (:class:`Node`, :class:`JobRequest`, :class:`Submission`, :func:`check_node`, :func:`retry_mem_mb`),

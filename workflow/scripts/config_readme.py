@@ -4,7 +4,7 @@
 
 Every key of the schema, nested ones as dotted paths (``<name>`` standing for a key the user
 chooses), becomes one row: its type, default, allowed values and description.
-tests/test_workflow_config_readme.py fails when config/README.md differs from what this writes.
+tests/workflow/test_workflow_config_readme.py fails when config/README.md differs from what this writes.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from heterodyne.nlsq import goodness, projection, sandwich, solve, starts
 from heterodyne.parameters import N_PHYSICS
 from heterodyne.run_directory import CMC_ARRAYS, NLSQ_ARRAYS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 TEN_TO = "(10⁻[⁰¹²³⁴⁵⁶⁷⁸⁹]+)"  # a power of ten as the pages write it: 10⁻⁸
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "twice": 2}

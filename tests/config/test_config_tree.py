@@ -24,7 +24,7 @@ from heterodyne.config.tree import AnalysisConfig, ParameterConfig
 from heterodyne.config.yaml_io import parse_yaml, read_yaml
 from heterodyne.errors import HeterodyneError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "config" / "examples").glob("*.yaml"))
 _PYTHON_TYPES = {"null": type(None), "boolean": bool, "integer": int, "number": float, "string": str,
                  "array": tuple}

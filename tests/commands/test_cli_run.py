@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from nlsq_helpers import FIT_PHI, FIT_Q, simulate
+from nlsq_helpers import FIT_PHI, FIT_Q, TRUTH, simulate
 
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
 
-TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 NOISE = 0.002
 
 

@@ -4,7 +4,7 @@ every relative link of the documentation leads to a file."""
 import importlib.util
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_generator():

@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from nlsq_helpers import FIT_PHI, FIT_Q, simulate, truth_scaling
+from nlsq_helpers import FIT_PHI, FIT_Q, TRUTH, simulate, truth_scaling
 
 from heterodyne.cli import main
 from heterodyne.parameters import PHYSICS_NAMES
 
-TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 START = dict(D0_ref=2.5e4, v0=1150.0, f0=0.35)
 NOISE = 0.002
 SMALL_CMC = {"num_warmup": 200, "num_samples": 200, "num_chains": 2, "max_points_per_shard": 1800}

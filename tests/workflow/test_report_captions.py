@@ -16,7 +16,7 @@ import pytest
 from docutils.core import publish_parts
 from jinja2 import Environment, StrictUndefined
 
-REPORT = Path(__file__).resolve().parents[1] / "workflow" / "report"
+REPORT = Path(__file__).resolve().parents[2] / "workflow" / "report"
 CAPTIONS = sorted(REPORT.glob("*.rst"))
 # The figure kinds of one run's plots/ (heterodyne/plots/run_plots.py), as the `figure` wildcard.
 RUN_FIGURES = ["c2_fit_00", "c2_fit_11", "c2_cuts", "rates", "cmc_trace_shard_00", "cmc_corner"]

@@ -2,9 +2,8 @@
 errors z = (estimate − truth) / stderr must behave like a standard normal."""
 
 import numpy as np
-from nlsq_helpers import fit_config, run_fit, simulate
+from nlsq_helpers import TRUTH, fit_config, run_fit, simulate
 
-TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
 START = dict(D0_ref=3e4, D0_sample=5e4, v0=1100.0, f0=0.4)
 N_REPLICATES = 30
 

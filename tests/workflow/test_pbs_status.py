@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "profiles" / "pbs" / "pbs-status.sh"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "qstat"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "qstat"
 CALL = re.compile(r"^\$ qstat (?P<args>.*)$")
 
 FAKE_QSTAT = f"""#!{sys.executable}

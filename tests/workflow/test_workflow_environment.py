@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from packaging.markers import Marker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENT = ROOT / "workflow" / "envs" / "heterodyne.yaml"
 
 
