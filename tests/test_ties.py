@@ -48,6 +48,17 @@ def test_invalid_ties_are_one_line_errors_naming_the_key(parameters: dict, expec
     assert _error(parameters) == expected
 
 
+def test_an_untied_parameter_has_no_tie_in_the_resolved_config_whether_absent_or_null():
+    """Untied is the absence of ``tied_to``: result.json and run ids of configs without ties are
+    those of configs written before ties existed."""
+    for entry in ({}, {"tied_to": None}):
+        config = resolve_config({"parameters": {"D0_ref": entry}})
+        assert config.parameters["D0_ref"].tied_to is None
+        assert "tied_to" not in config.as_dict()["parameters"]["D0_ref"]
+    tied = resolve_config({"parameters": {"D0_ref": {"tied_to": "D0_sample"}}})
+    assert tied.as_dict()["parameters"]["D0_ref"]["tied_to"] == "D0_sample"
+
+
 def test_a_tied_row_carries_its_targets_start_bounds_and_prior_and_is_not_fitted_itself():
     config = resolve_config({"parameters": {
         "D0_ref": {"tied_to": "D0_sample", "initial": 300.0, "bounds": [200.0, 400.0]},

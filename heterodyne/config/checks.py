@@ -81,7 +81,7 @@ def _prior_problems(path: str, entry: dict[str, Any]) -> Iterator[Problem]:
 def _tie_problems(name: str, parameters: dict[str, Any]) -> Iterator[Problem]:
     """``tied_to`` names another physics parameter of the same unit, fitted and not tied itself;
     the tied parameter is not fixed (it follows its target)."""
-    target = parameters[name]["tied_to"]
+    target = parameters[name].get("tied_to")
     if target is None:
         return
     path = f"parameters.{name}.tied_to"
@@ -89,7 +89,7 @@ def _tie_problems(name: str, parameters: dict[str, Any]) -> Iterator[Problem]:
         hint = did_you_mean(target, PHYSICS_NAMES)
         what = "itself" if target == name else f"{target!r}, not a physics parameter{hint}"
         yield path, f"a parameter is tied to another physics parameter, got {what}"
-    elif parameters[target]["tied_to"] is not None:
+    elif parameters[target].get("tied_to") is not None:
         yield path, (f"{target} is itself tied to {parameters[target]['tied_to']}; "
                      f"tie {name} to {parameters[target]['tied_to']} directly (no chains of ties)")
     elif not parameters[target]["vary"]:

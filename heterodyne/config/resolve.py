@@ -71,7 +71,8 @@ def resolved_dict(raw: Config | None, source: str = "<config>",
 
 
 def fill_defaults(schema: Schema, value: Any) -> Any:
-    """A schema-valid ``value`` with every missing key defaulted and float-typed ints as floats."""
+    """A schema-valid ``value`` with every missing key defaulted and float-typed ints as floats; a
+    key with no default given as null is left out (absent and null mean the same there)."""
     for keyword in ("oneOf", "anyOf"):
         branches = schema.get(keyword, [])
         schema = next((branch for branch in branches if is_valid(branch, value)), schema)
@@ -79,7 +80,7 @@ def fill_defaults(schema: Schema, value: Any) -> Any:
         given = value or {}
         filled = {}
         for key, sub in schema["properties"].items():
-            if key in given:
+            if key in given and (given[key] is not None or "default" in sub or "properties" in sub):
                 filled[key] = fill_defaults(sub, given[key])
             elif "default" in sub:
                 filled[key] = fill_defaults(sub, copy.deepcopy(sub["default"]))

@@ -105,9 +105,9 @@ def _parameter_schema(spec: ParameterSpec) -> Schema:
             "bounds": _bounds(spec.lower, spec.upper, "closed interval [lower, upper], lower < upper"),
             "vary": _leaf("boolean", spec.varies_by_default, "fit this parameter (false: hold it at initial)"),
             "prior": _prior_schema(),
-            "tied_to": _leaf(["string", "null"], None,
-                             "another fitted physics parameter of the same unit that this one equals "
-                             "everywhere (its bounds and prior apply); null: not tied"),
+            "tied_to": {"type": ["string", "null"],
+                        "description": "another fitted physics parameter of the same unit that this one equals "
+                                       "everywhere (its bounds and prior apply); absent or null: not tied"},
         },
         flow=True,
     )

@@ -100,6 +100,11 @@ class ParameterConfig(_Record):
     prior: Prior
     tied_to: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The resolved entry: ``tied_to`` only where the parameter is tied (absent: not tied)."""
+        entry = _Record.as_dict(self)
+        return entry if self.tied_to is not None else {key: value for key, value in entry.items() if key != "tied_to"}
+
     @classmethod
     def from_resolved(cls, entry: Mapping[str, Any]) -> ParameterConfig:
         """The record of one resolved ``parameters.<name>`` entry."""

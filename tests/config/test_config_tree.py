@@ -244,9 +244,10 @@ def _leaf(schema: Schema) -> st.SearchStrategy[Any]:
 
 @st.composite
 def _bounded(draw: st.DrawFn, schema: Schema) -> dict[str, Any]:
-    """A parameter or scaling entry: any subset of its keys, bounds increasing, initial inside them."""
+    """A parameter or scaling entry: any subset of its keys, bounds increasing, initial inside them
+    (never a tie: ties are cross-checked against the other parameters, tests/test_ties.py)."""
     properties = schema["properties"]
-    keys = draw(st.lists(st.sampled_from(list(properties)), unique=True))
+    keys = draw(st.lists(st.sampled_from([key for key in properties if key != "tied_to"]), unique=True))
     lower, upper = properties["bounds"]["default"]
     if "bounds" in keys:
         lower, upper = sorted(draw(st.lists(st.integers(-1000, 1000) | st.floats(-1e6, 1e6), min_size=2,
@@ -258,7 +259,6 @@ def _bounded(draw: st.DrawFn, schema: Schema) -> dict[str, Any]:
         "initial": draw(st.lists(inside, min_size=1, max_size=4) | inside if many else inside),
         "vary": draw(st.booleans()),
         "prior": draw(st.sampled_from([{"type": "uniform"}, {"type": "normal", "mu": lower, "sigma": 2}])),
-        "tied_to": None,
     }
     return {key: entry[key] for key in keys}
 
