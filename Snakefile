@@ -1,6 +1,7 @@
 # heterodyne batch workflow: datasets x sweep points x seeds -> run configs -> NLSQ,
 # CMC shards and consensus -> summary.csv, and figures per run and across runs (config `plots`);
-# with config `windows`, runs over windows along each dataset's age -> windows.csv, changepoints.csv.
+# with config `windows`, runs over windows along each dataset's age -> windows.csv, changepoints.csv;
+# with config `model_comparison`, the model's named reductions against each run's fit -> model_comparison.csv.
 # Every rule is a thin call of the `heterodyne` CLI.
 #
 #   snakemake --cores all                                  # the demo (config/config.yaml)
@@ -35,6 +36,7 @@ include: "workflow/rules/summary.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/preview.smk"
 include: "workflow/rules/windows.smk"
+include: "workflow/rules/comparison.smk"
 
 
 check_node_size()  # the jobs one by one (groups are known only once the job graph is built, see all_targets)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from heterodyne.config.tree import AnalysisConfig, ParameterConfig
+from heterodyne.errors import HeterodyneError
 
 Constraint = tuple[str, float | str]
 """``(name, value)`` or ``(name, other parameter)``."""
@@ -59,6 +60,19 @@ REDUCTIONS: tuple[Reduction, ...] = (
     Reduction("constant_fraction", (("f1", 0.0),), ("f2",), "a sample fraction constant in time"),
 )
 BY_NAME = {reduction.name: reduction for reduction in REDUCTIONS}
+
+
+def select_reductions(names: list[str] | None) -> tuple[Reduction, ...]:
+    """The reductions named (all of them for None), in the order of ``REDUCTIONS``; an unknown
+    or repeated name is an error."""
+    if names is None:
+        return REDUCTIONS
+    unknown = [name for name in names if name not in BY_NAME]
+    if unknown:
+        raise HeterodyneError(f"unknown reduction {unknown[0]!r}; the reductions are {', '.join(BY_NAME)}")
+    if len(set(names)) != len(names):
+        raise HeterodyneError(f"a reduction is named twice in {', '.join(names)}")
+    return tuple(reduction for reduction in REDUCTIONS if reduction.name in names)
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,33 @@ def window_arguments(wildcards, input, output):
     return " ".join(options)
 
 
+COMPARISON = config["model_comparison"]
+"""The reductions each global run's `compare` job tests: all (true), those listed, or none (false)."""
+
+
+def global_runs():
+    """The planned runs that are not windows along the age."""
+    return [run for run in PLAN.runs.values() if run.point.name not in PLAN.windows[run.dataset.name]]
+
+
+def comparison_arguments(wildcards):
+    """`--reduction NAME` of each reduction a run's `compare` job tests (nothing: all of them)."""
+    return "" if COMPARISON is True else " ".join(f"--reduction {name}" for name in COMPARISON)
+
+
+def comparison_tables(wildcards):
+    """The model_comparison.csv of every global run."""
+    return [f"{RESULTS}/{run.directory}/nlsq/model_comparison.csv" for run in global_runs()]
+
+
+def collect_arguments(wildcards, input):
+    """`heterodyne compare --collect` arguments: the run directories, the results root, the sweep keys."""
+    options = [shlex.quote(os.path.dirname(path)) for path in input]
+    options.append(f"--root {shlex.quote(RESULTS)}")
+    options += [f"--sweep-key {shlex.quote(key)}" for key in PLAN.sweep_keys]
+    return " ".join(options)
+
+
 def run_config_inputs(wildcards):
     """A run.yaml's inputs: the base config and the data; for a window that inherits values, the
     global run's NLSQ result of its seed."""
@@ -252,6 +279,11 @@ def job_requests():
                 JobRequest("cmc_shard", where, rule_threads("cmc_shard"), run.shard_mem_mb(rule_threads("cmc_shard")))
             )
             requests.append(JobRequest("cmc_combine", where, rule_threads("cmc_combine"), run.combine_mem_mb()))
+    if COMPARISON:
+        requests += [
+            JobRequest("compare", f"run {run.directory}", rule_threads("compare"), run.nlsq_mem_mb())
+            for run in global_runs()
+        ]
     per_dataset = (
         (["nlsq_dataset"] if config["nlsq_jobs"] == "per_dataset" else [])
         + (["plot"] if PLOTS else [])
@@ -282,12 +314,7 @@ def figure_targets():
     together in windows.png); none when plots are off."""
     if not PLOTS:
         return []
-    runs = [
-        f"{RESULTS}/{run.directory}/{method}/plots"
-        for run in PLAN.runs.values()
-        if run.point.name not in PLAN.windows[run.dataset.name]
-        for method in PLAN.methods
-    ]
+    runs = [f"{RESULTS}/{run.directory}/{method}/plots" for run in global_runs() for method in PLAN.methods]
     return runs + list(trend_files().values())
 
 
@@ -301,7 +328,19 @@ def window_targets():
     return [path for name in PLAN.datasets for path in window_outputs(name).values()] if WINDOWS else []
 
 
+def comparison_targets():
+    """The table of the model comparison across runs when config `model_comparison` asks for one."""
+    return [f"{RESULTS}/model_comparison.csv"] if COMPARISON else []
+
+
 def all_targets(wildcards):
-    """The workflow's outputs (summary tables, figures, previews, windows), once every job and group is known to fit a node."""
+    """The workflow's outputs (summary tables, figures, previews, windows, model comparison), once
+    every job and group is known to fit a node."""
     check_node_size()
-    return [*summary_outputs().values(), *figure_targets(), *preview_targets(), *window_targets()]
+    return [
+        *summary_outputs().values(),
+        *figure_targets(),
+        *preview_targets(),
+        *window_targets(),
+        *comparison_targets(),
+    ]
