@@ -82,7 +82,7 @@ def compare(config: AnalysisConfig, data, nlsq_result: NlsqResult, reductions: t
         if not reduced["converged"]:
             status += f"; reduced fit: {reduced['convergence_warning']}"
         row.update(
-            test="t(nu), one-sided at a bound" if test.one_sided else "F(q, nu)",
+            test=test.reference,
             statistic=test.statistic, df=f"{test.q}, {test.nu:.3g}", p_value=test.p_value,
             decision=decision(test.p_value),
             chi2_red_reduced=reduced["chi2_reduced"], delta_aic_independent=aic - full_aic,

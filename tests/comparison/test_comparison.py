@@ -12,9 +12,10 @@ from scipy import stats
 
 from heterodyne.comparison import COLUMNS, REDUCTIONS, compare, reduced_config
 from heterodyne.comparison.compare import reduction_test
-from heterodyne.comparison.reductions import BY_NAME, nesting
-from heterodyne.comparison.wald import wald_test
+from heterodyne.comparison.reductions import BY_NAME, nesting, select_reductions
+from heterodyne.comparison.wald import BONFERRONI, TWO_SIDED, wald_test
 from heterodyne.config import parameter_table, resolve_config
+from heterodyne.errors import HeterodyneError
 from heterodyne.parameters import PHYSICS_NAMES
 
 TRUTH = dict(D0_ref=2e4, D0_sample=8e4, v0=1200.0, f0=0.3)
@@ -90,24 +91,41 @@ def test_constraints_the_config_already_meets_are_not_tested():
         "not tested: the full config already meets every constraint")
 
 
-def test_the_wald_statistic_is_the_quadratic_form_in_the_sandwich_covariance():
-    """F = gᵀ(A V Aᵀ)⁻¹g / q against F(q, min ν); a single constraint at a bound is a one-sided t."""
+def test_each_constraint_is_a_t_test_in_the_sandwich_covariance_and_several_are_bonferronis():
+    """t_j = g_j / √(a_j V a_jᵀ) against t(ν_j), ν_j the smallest ν of its parameters; one constraint:
+    F = t², two-sided, or a one-sided t at a bound; several: q times the smallest p-value."""
     names = ("a", "b", "c")
     values = np.array([0.3, 0.5, 0.1])
     covariance = np.array([[0.04, 0.01, 0.0], [0.01, 0.09, np.nan], [0.0, np.nan, np.nan]])
     freedom = np.array([8.0, 5.0, np.nan])
     bounds = {"a": (0.0, 1.0), "b": (-1.0, 1.0), "c": (0.0, 1.0)}
-    test = wald_test((("a", "b"), ("b", 0.0)), names, values, covariance, freedom, bounds)
-    rows = np.array([[1.0, -1.0], [0.0, 1.0]])
-    g = rows @ values[:2] - [0.0, 0.0]
-    expected = g @ np.linalg.solve(rows @ covariance[:2, :2] @ rows.T, g) / 2
-    assert (test.statistic, test.q, test.nu, test.one_sided) == (pytest.approx(expected, rel=1e-12), 2, 5.0, False)
-    assert test.p_value == pytest.approx(stats.f.sf(expected, 2, 5.0), rel=1e-12)
+    tie = -0.2 / np.sqrt(0.04 + 0.09 - 2 * 0.01)  # a = b: g = a - b, variance V_aa + V_bb - 2 V_ab
+    single = wald_test((("a", "b"),), names, values, covariance, freedom, bounds)
+    assert (single.statistic, single.q, single.nu, single.reference) == (
+        pytest.approx(tie**2, rel=1e-12), 1, 5.0, TWO_SIDED)
+    assert single.p_value == pytest.approx(stats.f.sf(tie**2, 1, 5.0), rel=1e-12)
+    joint = wald_test((("a", "b"), ("b", 0.0)), names, values, covariance, freedom, bounds)
+    p_tie, p_b = 2 * stats.t.sf(abs(tie), 5.0), 2 * stats.t.sf(0.5 / 0.3, 5.0)
+    assert p_b < p_tie
+    assert (joint.statistic, joint.q, joint.nu, joint.reference) == (pytest.approx(0.5 / 0.3), 2, 5.0, BONFERRONI)
+    assert joint.p_value == pytest.approx(2 * p_b, rel=1e-12)
     upper = wald_test((("a", 1.0),), names, values, covariance, freedom, bounds)
     assert upper.one_sided and upper.statistic == pytest.approx(-0.7 / 0.2)
     assert upper.p_value == pytest.approx(stats.t.cdf(-3.5, 8.0), rel=1e-12)
+    at_bound_and_tie = wald_test((("a", 1.0), ("a", "b")), names, values, covariance, freedom, bounds)
+    assert at_bound_and_tie.p_value == pytest.approx(min(1.0, 2 * min(stats.t.cdf(-3.5, 8.0), p_tie)), rel=1e-12)
     assert wald_test((("c", 0.5),), names, values, covariance, freedom, bounds).problem == (
         "no honest covariance of c")
+
+
+def test_reductions_are_selected_by_name_in_their_order_and_bad_names_refused():
+    assert select_reductions(None) == REDUCTIONS
+    assert [r.name for r in select_reductions(["constant_fraction", "one_component"])] == [
+        "one_component", "constant_fraction"]
+    with pytest.raises(HeterodyneError, match="unknown reduction 'flat'; the reductions are one_component, "):
+        select_reductions(["steady", "flat"])
+    with pytest.raises(HeterodyneError, match="a reduction is named twice in steady, steady"):
+        select_reductions(["steady", "steady"])
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +162,7 @@ def test_compare_writes_every_reduction_into_the_run_directory(finished_run, cap
         assert 0.0 <= float(row["p_value"]) <= 1.0
         assert row["decision"] == ("reject reduction" if float(row["p_value"]) < 0.05 else "keep reduction")
         assert float(row["chi2_red_reduced"]) > 0 and row["delta_aic_independent"] and row["delta_bic_independent"]
-    assert rows["one_component"]["test"] == "F(q, nu)" and rows["one_component"]["df"].startswith("2, ")
+    assert rows["one_component"]["test"] == BONFERRONI and rows["one_component"]["df"].startswith("2, ")
     # steady's constraints on this config are constant_fraction's: the same test
     assert rows["steady"]["statistic"] == rows["constant_fraction"]["statistic"]
 
