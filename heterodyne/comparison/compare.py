@@ -26,7 +26,7 @@ log = logging.getLogger("heterodyne")
 LEVEL = 0.05
 """The test's level for the ``decision`` column."""
 COLUMNS = ("reduction", "constraints", "test", "statistic", "df", "p_value", "decision", "chi2_red_full",
-           "chi2_red_reduced", "delta_aic_independent", "delta_bic_independent", "status")
+           "chi2_red_reduced", "delta_aic_independent", "delta_bic_independent", "status", "calibration")
 """The columns of model_comparison.csv, in order."""
 
 
@@ -69,7 +69,8 @@ def compare(config: AnalysisConfig, data, nlsq_result: NlsqResult, reductions: t
     rows = []
     for reduction in reductions:
         row = dict.fromkeys(COLUMNS)
-        row.update(reduction=reduction.name, constraints=reduction.describe(), chi2_red_full=section["chi2_reduced"])
+        row.update(reduction=reduction.name, constraints=reduction.describe(), chi2_red_full=section["chi2_reduced"],
+                   calibration=reduction.calibration)
         test = reduction_test(config, nlsq_result, reduction)
         if isinstance(test, str):
             rows.append({**row, "status": test})

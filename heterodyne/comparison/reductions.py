@@ -38,12 +38,14 @@ VELOCITY = ("v0", "beta", "v_offset", "phi0")
 
 @dataclass(frozen=True)
 class Reduction:
-    """A named nested model: its constraints, the parameters it leaves without effect, and what it means."""
+    """A named nested model: its constraints, the parameters it leaves without effect, what it
+    means, and how far its test is calibrated on speckle replicates (docs/comparison.md)."""
 
     name: str
     constraints: tuple[Constraint, ...]
     held: tuple[str, ...]
     meaning: str
+    calibration: str
 
     def describe(self) -> str:
         """The constraints as ``a=b`` joined by ``;``."""
@@ -52,12 +54,15 @@ class Reduction:
 
 REDUCTIONS: tuple[Reduction, ...] = (
     Reduction("one_component", (("f0", 1.0), ("f1", 0.0), ("f3", 0.0)), (*REFERENCE_TRANSPORT, *VELOCITY, "f2"),
-              "f_s = 1: the sample's field alone, no heterodyne term (reference transport and velocity held)"),
+              "f_s = 1: the sample's field alone, no heterodyne term (reference transport and velocity held)",
+              "not calibrated: at f_s = 1 the reference transport and velocity lose their effect and f0 sits on "
+              "its bound, so the Wald test's false-alarm rate exceeds its level; read a rejection as weak evidence"),
     Reduction("tied_transport", tuple(zip(REFERENCE_TRANSPORT, SAMPLE_TRANSPORT, strict=True)), (),
-              "the reference and the sample share one transport coefficient J(t)"),
+              "the reference and the sample share one transport coefficient J(t)", "calibrated"),
     Reduction("steady", (("alpha_ref", 0.0), ("alpha_sample", 0.0), ("beta", 0.0), ("f1", 0.0)), ("f2",),
-              "constant transport rates, velocity and fraction in time"),
-    Reduction("constant_fraction", (("f1", 0.0),), ("f2",), "a sample fraction constant in time"),
+              "constant transport rates, velocity and fraction in time",
+              "calibrated; little power for exponents on short runs"),
+    Reduction("constant_fraction", (("f1", 0.0),), ("f2",), "a sample fraction constant in time", "calibrated"),
 )
 BY_NAME = {reduction.name: reduction for reduction in REDUCTIONS}
 

@@ -162,6 +162,9 @@ def test_compare_writes_every_reduction_into_the_run_directory(finished_run, cap
         assert 0.0 <= float(row["p_value"]) <= 1.0
         assert row["decision"] == ("reject reduction" if float(row["p_value"]) < 0.05 else "keep reduction")
         assert float(row["chi2_red_reduced"]) > 0 and row["delta_aic_independent"] and row["delta_bic_independent"]
+    assert {name: row["calibration"] == "calibrated" for name, row in rows.items()} == {
+        "one_component": False, "tied_transport": True, "steady": False, "constant_fraction": True}
+    assert rows["one_component"]["calibration"].startswith("not calibrated: ")
     assert rows["one_component"]["test"] == BONFERRONI and rows["one_component"]["df"].startswith("2, ")
     # steady's constraints on this config are constant_fraction's: the same test
     assert rows["steady"]["statistic"] == rows["constant_fraction"]["statistic"]
