@@ -56,7 +56,7 @@ def config_for(varying: list[str], cmc: dict) -> dict:
 
 
 def replicate_data(directory: Path, args, seed: int):
-    from heterodyne.data import load_data
+    from heterodyne.data import load_file
     from heterodyne.simulation import SimulationSpec, simulate_dataset
 
     noise, n_frames = args.noise, args.frames
@@ -71,7 +71,7 @@ def replicate_data(directory: Path, args, seed: int):
                        seed=seed)
     path = directory / f"sim_{seed}.h5"
     simulate_dataset(path, spec)
-    data = load_data(path, q=0.009, phi=PHI)
+    data = load_file(path, q=0.009, phi=PHI)
     if noise == "frame":
         rng = np.random.default_rng(seed)
         a = FRAME_SD * rng.standard_normal(data.c2.shape[:2])

@@ -42,7 +42,7 @@ import heterodyne as ht
 from heterodyne.comparison.compare import information_criteria, reduction_test
 from heterodyne.comparison.reductions import BY_NAME, reduced_config
 from heterodyne.config import resolve_config
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.nlsq.run import run_nlsq
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.simulation import SimulationSpec, simulate_dataset
@@ -83,7 +83,7 @@ def one_replicate(directory: Path, case: str, free: tuple[str, ...], truth: dict
                    pixels_per_bin=args.pixels, counts_per_pixel=args.counts)
     simulate_dataset(path, spec)
     config = full_config(path, truth, free)
-    data = load_data(path, q=Q, phi=PHI)
+    data = load_file(path, q=Q, phi=PHI)
     full = run_nlsq(config, data, progress=False, threads=1)
     test = reduction_test(config, full, BY_NAME[case])
     reduced = run_nlsq(reduced_config(config, BY_NAME[case], full.values), data, progress=False, threads=1)

@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from heterodyne.config import read_config
-    from heterodyne.data import load_data
+    from heterodyne.data import load_file
     from heterodyne.nlsq.projection import ProjectedEvaluator
     from heterodyne.nlsq.sandwich import frame_clustered_meat
     from heterodyne.nlsq.setup import build_problem
@@ -40,7 +40,7 @@ def main() -> None:
         path = simulate(directory, args.frames)
         config = read_config(write_config(directory, directory / "cache"), {})
         raw = yaml.safe_load((directory / "run.yaml").read_text())
-        data = load_data(path, q=raw["experimental_data"]["q"], phi=raw["experimental_data"]["phi"])
+        data = load_file(path, q=raw["experimental_data"]["q"], phi=raw["experimental_data"]["phi"])
         problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
         settings = config.optimization.nlsq
         result = fit(problem, settings)  # compiles everything

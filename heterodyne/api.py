@@ -67,7 +67,7 @@ def _config_of(source: AnalysisConfig | Mapping[str, Any]) -> AnalysisConfig:
 
 def load_data(source: str | Path | AnalysisConfig | Mapping[str, Any], **selection):
     """The selected bins and frames (:class:`heterodyne.data.XpcsData`) of a config, or of a file
-    with ``selection`` keywords of :func:`heterodyne.data.load_data` (``q``, ``phi``,
+    with ``selection`` keywords of :func:`heterodyne.data.load_file` (``q``, ``phi``,
     ``start_frame``, ``end_frame``, ``dt``, tolerances)."""
     if not isinstance(source, str | Path):
         if selection:
@@ -75,7 +75,7 @@ def load_data(source: str | Path | AnalysisConfig | Mapping[str, Any], **selecti
         from heterodyne.data.configured import load_selected_data
 
         return load_selected_data(_config_of(source))
-    from heterodyne.data import load_data as load_file
+    from heterodyne.data import load_file
 
     return load_file(source, **selection)
 

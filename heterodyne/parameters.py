@@ -57,3 +57,8 @@ SCALING_NAMES: tuple[str, ...] = tuple(p.name for p in SCALING_PARAMETERS)
 N_PHYSICS = len(PHYSICS_NAMES)
 
 BY_NAME: dict[str, ParameterSpec] = {p.name: p for p in PHYSICS_PARAMETERS + SCALING_PARAMETERS}
+
+RATE_UNITS: dict[str, str] = {"J_ref": "Å²/s", "J_sample": "Å²/s", "v": "Å/s", "f_s": ""}
+"""The model's rates along the age (docs/model.md) and their units: the transport rates
+J_n(t) = D0_n t^alpha_n + D_offset_n, the velocity v(t) and the sample fraction f_s(t)."""
+RATES: tuple[str, ...] = tuple(RATE_UNITS)

@@ -39,6 +39,7 @@ from heterodyne.data.layouts import detect_layout
 from heterodyne.errors import HeterodyneError
 from heterodyne.layouts import aps_u, legacy
 from heterodyne.parameters import N_PHYSICS
+from heterodyne.parameters import RATE_UNITS as UNICODE_RATE_UNITS
 from heterodyne.run_directory import Run, read_run
 
 SIDECAR = "fit_viewer.h5"
@@ -46,7 +47,8 @@ RESIDUAL_GROUP = f"{aps_u.TWOTIME}/residual_map"
 OWN_GROUP = "/heterodyne"
 PROVENANCE_KEYS = ("run_id", "heterodyne_version", "git_commit", "created", "data_file", "data_sha256",
                    "method", "status", "convergence_warning")
-RATE_UNITS = {"J_ref": "A^2/s", "J_sample": "A^2/s", "v": "A/s", "f_s": ""}
+RATE_UNITS = {name: unit.replace("Å²", "A^2").replace("Å", "A") for name, unit in UNICODE_RATE_UNITS.items()}
+"""The rates' units in ASCII, as the viewer's file attributes hold them."""
 
 
 def fitted_c2(run: Run) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from heterodyne.config import AnalysisConfig, resolve_config
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.nlsq.report import nlsq_section
 from heterodyne.nlsq.setup import build_problem
 from heterodyne.nlsq.solve import fit
@@ -45,7 +45,7 @@ def fit_config(varying: dict[str, float], fixed: dict[str, float], **sections) -
 def run_fit(path: Path, config: AnalysisConfig):
     """(nlsq section, fit, problem) of ``config`` on the file at ``path``."""
     selection = config.experimental_data
-    data = load_data(path, q=selection.q, phi=selection.phi)
+    data = load_file(path, q=selection.q, phi=selection.phi)
     problem, noise_info = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     result = fit(problem, config.optimization.nlsq)
     return nlsq_section(result, problem, noise_info, config.scaling.mode), result, problem

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from heterodyne.cli import main
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.preview import MIN_CYCLES, preview_bins
 from heterodyne.simulation import SimulationSpec, simulate_dataset
 
@@ -32,7 +32,7 @@ def simulated(directory: Path, name: str, **fields) -> tuple[Path, dict]:
 
 
 def previews_of(path: Path):
-    data = load_data(path)
+    data = load_file(path)
     return data, preview_bins(np.asarray(data.c2), data.dt, data.provenance["selected_bins"])
 
 

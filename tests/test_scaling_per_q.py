@@ -8,7 +8,7 @@ from helpers_h5 import edited_copy
 from nlsq_helpers import fit_config, simulate
 
 from heterodyne.config import resolve_config
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.errors import HeterodyneError
 from heterodyne.nlsq.report import nlsq_section
 from heterodyne.nlsq.setup import build_problem
@@ -87,7 +87,7 @@ def test_a_fourier_fit_over_two_q_recovers_each_q_contrast(tmp_path):
                         optimization={"nlsq": {"noise_sigma": 0.002}},
                         scaling={"mode": "fourier", "contrast": {"initial": 0.15}})
     config = resolve_config(config.as_dict(), overrides={"experimental_data.q": None, "experimental_data.phi": None})
-    data = load_data(path)
+    data = load_file(path)
     problem, noise = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     result = fit(problem, config.optimization.nlsq)
     section = nlsq_section(result, problem, noise, "fourier")

@@ -15,7 +15,7 @@ from nlsq_helpers import FIT_PHI, FIT_Q, simulate
 from plot_helpers import add_cmc_samples, hand_made_run
 
 from heterodyne.cli import main
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.model import c2_points, sample_fraction, transport_rate, velocity
 from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
 from heterodyne.sidecar import SIDECAR, write_sidecar
@@ -95,14 +95,14 @@ def fitted_run(tmp_path_factory):
 def test_a_run_writes_the_viewer_file_with_the_input_bins_and_frames(fitted_run):
     data_file, run_dir = fitted_run
     sidecar = run_dir / SIDECAR
-    selected = load_data(data_file, q=FIT_Q, phi=FIT_PHI, start_frame=START_FRAME)
+    selected = load_file(data_file, q=FIT_Q, phi=FIT_PHI, start_frame=START_FRAME)
     labels = [info["label"] for info in selected.provenance["selected_bins"]]
     input_bins = {label: (q, phi) for label, q, phi in viewer_bins(data_file)}
     bins = viewer_bins(sidecar)
     assert [label for label, _, _ in bins] == labels
     assert [(q, phi) for _, q, phi in bins] == [input_bins[label] for label in labels]
     assert np.allclose(viewer_times(sidecar, selected.n_frames), selected.times, rtol=1e-12, atol=1e-12)
-    reread = load_data(sidecar)
+    reread = load_file(sidecar)
     assert reread.c2.shape == selected.c2.shape
     assert np.allclose(reread.times, selected.times, rtol=1e-12, atol=1e-12)
     assert np.allclose(reread.q, selected.q) and np.allclose(reread.phi, selected.phi)
@@ -121,7 +121,7 @@ def test_the_viewer_file_holds_the_model_at_the_fit_and_the_residuals(fitted_run
     assert {array.dtype.kind for array in nlsq.values()} <= {"f", "i", "b", "U"}
     assert all(array.dtype == np.float64 for array in nlsq.values() if array.dtype.kind == "f")
 
-    data = load_data(data_file, q=FIT_Q, phi=FIT_PHI, start_frame=START_FRAME).c2
+    data = load_file(data_file, q=FIT_Q, phi=FIT_PHI, start_frame=START_FRAME).c2
     with h5py.File(run_dir / SIDECAR, "r") as h5:
         residual = h5["/xpcs/twotime/residual_map/c2_00002"][()]
     upper = np.triu_indices(data.shape[1], k=1)
@@ -170,7 +170,7 @@ def test_cmc_bands_and_a_legacy_input(tmp_path):
     add_cmc_samples(run_dir)
     (tmp_path / "legacy").mkdir()
     legacy, _ = simulate(tmp_path / "legacy", {}, n_frames=20, processed_q_rows=(1,), seed=3, layout="legacy")
-    data = load_data(legacy, q=FIT_Q, phi=FIT_PHI)
+    data = load_file(legacy, q=FIT_Q, phi=FIT_PHI)
     sidecar = write_sidecar(run_dir, data=data)
     labels = [info["label"] for info in data.provenance["selected_bins"]]
     assert [(label, q, phi) for label, q, phi in viewer_bins(sidecar)] == \

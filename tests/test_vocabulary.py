@@ -37,12 +37,13 @@ ALLOWED = {
 
 
 def _parameter_selection(words: set[str]) -> bool:
-    """Every word names a parameter: a selection from the registry (heterodyne/parameters.py, where
-    each name is defined once) for one role, e.g. the parameters a starting estimate reads off the
-    data or those held in its first fit; such selections overlap without defining anything twice."""
-    from heterodyne.parameters import BY_NAME
+    """Every word names a parameter, or some of the model's rates: a selection from the registry
+    (heterodyne/parameters.py, where each name is defined once) for one role, e.g. the parameters a
+    starting estimate reads off the data or the rates tested for a change point; such selections
+    overlap without defining anything twice."""
+    from heterodyne.parameters import BY_NAME, RATE_UNITS
 
-    return words <= set(BY_NAME)
+    return words <= set(BY_NAME) or words < set(RATE_UNITS)
 
 
 def _words(value: ast.expr) -> set[str] | None:

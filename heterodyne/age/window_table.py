@@ -38,15 +38,13 @@ import pandas as pd
 
 from heterodyne.age.changepoint import find_change_point
 from heterodyne.age.windows import disjoint
+from heterodyne.cmc.result import QUANTILES as QUANTILE_LEVELS
 from heterodyne.cmc.result import CmcResult
 from heterodyne.errors import HeterodyneError
-from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES
+from heterodyne.parameters import N_PHYSICS, PHYSICS_NAMES, RATE_UNITS, RATES
 from heterodyne.run_directory import Run
 
-RATES = ("J_ref", "J_sample", "v", "f_s")
-RATE_UNITS = {"J_ref": "Å²/s", "J_sample": "Å²/s", "v": "Å/s", "f_s": ""}
 CHANGE_POINT_RATES = ("v", "J_sample", "J_ref")
-QUANTILE_LEVELS = {"q05": 0.05, "q50": 0.5, "q95": 0.95}
 CONSTANT_CURVE = 1e-9
 """Relative spread below which the global curve counts as constant (the null trend is then a line)."""
 

@@ -2,7 +2,7 @@
 
 Public API:
 
-- :func:`load_data` — select bins and frames and read them as full symmetric float64 matrices
+- :func:`load_file` — select bins and frames and read them as full symmetric float64 matrices
   with provenance (:class:`XpcsData`).
 - :func:`scan_file` — the layout, bin table, frame count, time base, correlator config and energy
   of a file, without reading matrix data (:class:`FileSummary`).
@@ -13,7 +13,7 @@ from heterodyne.data.bins import BinInfo
 from heterodyne.data.file_scan import FileSummary, scan_file
 from heterodyne.data.hashing import file_sha256
 from heterodyne.data.layouts import APS_U, LEGACY, TRANSITIONAL
-from heterodyne.data.loader import XpcsData, load_data
+from heterodyne.data.loader import XpcsData, load_file
 from heterodyne.data.timebase import TimeStep
 
 __all__ = [
@@ -25,6 +25,6 @@ __all__ = [
     "TimeStep",
     "XpcsData",
     "file_sha256",
-    "load_data",
+    "load_file",
     "scan_file",
 ]

@@ -11,13 +11,13 @@ from heterodyne.errors import HeterodyneError
 
 def load_selected_data(config: AnalysisConfig):
     """The data selected by the config's experimental_data and analyzer_parameters sections."""
-    from heterodyne.data import load_data
+    from heterodyne.data import load_file
 
     selection = config.experimental_data
     frames = config.analyzer_parameters
     if selection.file_path is None:
         raise HeterodyneError("no data file: give --data or set experimental_data.file_path")
-    return load_data(
+    return load_file(
         selection.file_path,
         q=selection.q, q_tolerance=selection.q_tolerance,
         phi=selection.phi, phi_tolerance=selection.phi_tolerance,

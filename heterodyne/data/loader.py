@@ -1,4 +1,4 @@
-"""Load the selected two-time matrices of a result file: :func:`load_data` → :class:`XpcsData`."""
+"""Load the selected two-time matrices of a result file: :func:`load_file` → :class:`XpcsData`."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class XpcsData:
         return int(self.c2.shape[1])
 
 
-def load_data(
+def load_file(
     path: str | Path,
     *,
     q: float | None = None,

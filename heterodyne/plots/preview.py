@@ -129,7 +129,7 @@ def preview_file(path: Path, output_dir: Path, *, q: float | None = None, phi: l
     """Preview the bins of a two-time file (all, or those at ``q`` and ``phi``): the four figures
     and ``preview.txt`` (the text summary, with the data-driven start of the suggested selection)
     under ``output_dir``; returns (summary lines, paths)."""
-    from heterodyne.data import load_data
+    from heterodyne.data import load_file
     from heterodyne.plots.canvas import check_image_format
     from heterodyne.preview import preview_bins, suggested_start, summary_lines
     from heterodyne.results import atomic_write_bytes, check_writable
@@ -137,7 +137,7 @@ def preview_file(path: Path, output_dir: Path, *, q: float | None = None, phi: l
     check_image_format(image_format)
     output_dir = Path(output_dir)
     check_writable(output_dir)
-    data = load_data(path, q=q, phi=phi)
+    data = load_file(path, q=q, phi=phi)
     c2 = np.asarray(data.c2)
     times = np.asarray(data.times)
     previews = preview_bins(c2, data.dt, data.provenance["selected_bins"])

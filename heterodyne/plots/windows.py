@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from heterodyne.age.window_table import RATES
-from heterodyne.parameters import N_PHYSICS
+from heterodyne.parameters import N_PHYSICS, RATES
 from heterodyne.plots import parameter_draws
 from heterodyne.plots.rates import rate_bands, rates_figure
 from heterodyne.run_directory import Run

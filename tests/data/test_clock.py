@@ -11,7 +11,7 @@ from helpers_h5 import SMALL_FRAMES, edited_copy, replace_dataset, simulate_smal
 from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate
 
 from heterodyne.config import resolve_config
-from heterodyne.data import load_data, scan_file
+from heterodyne.data import load_file, scan_file
 from heterodyne.errors import HeterodyneError
 from heterodyne.nlsq.report import nlsq_section
 from heterodyne.nlsq.setup import build_problem
@@ -24,7 +24,7 @@ APS_U_BEGIN = "/xpcs/twotime/config/begin_frame"
 @pytest.mark.parametrize(("layout", "source"), [("aps-u", APS_U_BEGIN), ("legacy", "/xpcs/data_begin_todo")])
 def test_simulated_begin_frame_sets_the_loaded_times(tmp_path, layout, source):
     path, truth = simulate_small(tmp_path, layout=layout, begin_frame=250)
-    data = load_data(path)
+    data = load_file(path)
     expected = 250 * 1e-3 + np.arange(1, SMALL_FRAMES + 1) * truth["dt"]
     np.testing.assert_allclose(data.times, expected, rtol=1e-14)
     assert data.time_origin == pytest.approx(0.25) == truth["time_origin"]
@@ -36,29 +36,29 @@ def test_simulated_begin_frame_sets_the_loaded_times(tmp_path, layout, source):
 def test_speckle_files_carry_the_clock_too(tmp_path):
     path, truth = simulate_small(tmp_path, noise="speckle", n_frames=12, pixels_per_bin=400, begin_frame=40,
                                  processed_q_rows=(2,))
-    assert load_data(path).times[0] == pytest.approx(40 * 1e-3 + truth["dt"])
+    assert load_file(path).times[0] == pytest.approx(40 * 1e-3 + truth["dt"])
 
 
 def test_a_file_without_a_begin_frame_starts_at_zero(tmp_path):
     source, _ = simulate_small(tmp_path, begin_frame=100)
     path = edited_copy(source, tmp_path / "no_begin.h5", lambda h5: h5.__delitem__(APS_U_BEGIN))
-    data = load_data(path)
+    data = load_file(path)
     assert data.time_origin == 0.0 and data.provenance["time_origin_source"] is None
     np.testing.assert_allclose(data.times, data.frames * data.dt)
 
 
 def test_a_configured_time_origin_overrides_the_file(tmp_path):
     path, truth = simulate_small(tmp_path, begin_frame=100)
-    data = load_data(path, time_origin=0.025, start_frame=3)
+    data = load_file(path, time_origin=0.025, start_frame=3)
     assert data.provenance["time_origin_source"] == "config"
     np.testing.assert_allclose(data.times, 0.025 + np.arange(3, SMALL_FRAMES + 1) * truth["dt"], rtol=1e-14)
     with pytest.raises(HeterodyneError, match="time_origin must be a number of seconds >= 0, got -1.0"):
-        load_data(path, time_origin=-1.0)
+        load_file(path, time_origin=-1.0)
 
 
 def test_start_frame_still_selects_stored_frames(tmp_path):
     path, truth = simulate_small(tmp_path, begin_frame=100)
-    data = load_data(path, start_frame=5, end_frame=9)
+    data = load_file(path, start_frame=5, end_frame=9)
     np.testing.assert_array_equal(data.frames, [5, 6, 7, 8, 9])
     np.testing.assert_allclose(data.times, 0.1 + np.arange(5, 10) * truth["dt"], rtol=1e-14)
 
@@ -75,7 +75,7 @@ def test_a_bad_begin_frame_is_refused(tmp_path, layout, h5path, value, message):
     source, _ = simulate_small(tmp_path, layout=layout)
     path = edited_copy(source, tmp_path / "bad.h5", lambda h5: replace_dataset(h5, h5path, value))
     with pytest.raises(HeterodyneError, match=message):
-        load_data(path)
+        load_file(path)
 
 
 def test_a_bad_configured_time_origin_is_a_config_error():
@@ -93,7 +93,7 @@ def test_a_fit_on_the_correlator_clock_recovers_the_truth_and_the_old_clock_does
                         optimization={"nlsq": {"noise_sigma": 0.002}}, scaling={"contrast": {"initial": 0.1}})
     sections = {}
     for clock, origin in (("correlator", None), ("old", 0.0)):
-        data = load_data(path, q=FIT_Q, phi=FIT_PHI, time_origin=origin)
+        data = load_file(path, q=FIT_Q, phi=FIT_PHI, time_origin=origin)
         problem, noise = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
         result = fit(problem, config.optimization.nlsq)
         sections[clock] = nlsq_section(result, problem, noise, "auto")
@@ -115,7 +115,7 @@ def test_the_apsu_correlator_file_loads_with_its_geometry_and_clock(correlator_f
     cells = {(q_centres.index(b.q), phi_centres.index(b.phi)) for b in summary.bins}
     all_cells = {(i, j) for i in range(3) for j in range(3)}
     assert len(summary.bins) == 8 and all_cells - cells == {(0, 2)}, "one empty cell: smallest q, 70 deg"
-    data = load_data(correlator_file)
+    data = load_file(correlator_file)
     assert data.dt == pytest.approx(truth["dt"], rel=1e-12) and data.c2.shape == (8, 300, 300)
     assert summary.time_step.begin_frame == truth["begin_frame"] == 0
     assert data.time_origin == 0.0 and data.provenance["time_origin_source"] == APS_U_BEGIN

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers_h5 import SMALL_FRAMES, edited_copy, replace_dataset, simulate_small
 
-from heterodyne.data import file_sha256, load_data, scan_file
+from heterodyne.data import file_sha256, load_file, scan_file
 from heterodyne.errors import HeterodyneError
 
 C2_GROUP = "/xpcs/twotime/correlation_map"
@@ -21,7 +21,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return simulate_small(tmp_path_factory.mktemp("errors"))[0]
 
 
-def refused(path: Path, load: Callable[[Path], object] = load_data) -> str:
+def refused(path: Path, load: Callable[[Path], object] = load_file) -> str:
     """Run ``load(path)``, which must raise HeterodyneError without changing the file; return the message."""
     before = file_sha256(path) if path.is_file() else None
     with pytest.raises(HeterodyneError) as caught:
@@ -104,63 +104,63 @@ def test_nan_in_the_selected_region(source, tmp_path):
     path = edited(source, tmp_path, put_nans)
     message = refused(path)
     assert "3 non-finite values" in message and f"{C2_GROUP}/c2_00002" in message
-    assert "2 non-finite" in refused(path, lambda p: load_data(p, start_frame=5))
+    assert "2 non-finite" in refused(path, lambda p: load_file(p, start_frame=5))
 
 
 def test_nan_outside_the_selected_region_is_not_read(source, tmp_path):
     path = edited(source, tmp_path, put_nans)
-    data = load_data(path, start_frame=14, end_frame=SMALL_FRAMES)
+    data = load_file(path, start_frame=14, end_frame=SMALL_FRAMES)
     assert np.isfinite(data.c2).all()
-    assert np.isfinite(load_data(path, q=0.009, phi=[-157.5]).c2).all()
+    assert np.isfinite(load_file(path, q=0.009, phi=[-157.5]).c2).all()
 
 
 def test_start_frame_after_end_frame(source):
-    message = refused(source, lambda p: load_data(p, start_frame=20, end_frame=10))
+    message = refused(source, lambda p: load_file(p, start_frame=20, end_frame=10))
     assert "start_frame = 20 is after end_frame = 10" in message and str(source) in message
 
 
 def test_end_frame_beyond_the_data(source):
-    message = refused(source, lambda p: load_data(p, end_frame=SMALL_FRAMES + 1))
+    message = refused(source, lambda p: load_file(p, end_frame=SMALL_FRAMES + 1))
     assert f"end_frame = {SMALL_FRAMES + 1} is beyond the data" in message
     assert f"has {SMALL_FRAMES} frames" in message
 
 
 def test_start_frame_beyond_the_data(source):
-    assert f"has {SMALL_FRAMES} frames" in refused(source, lambda p: load_data(p, start_frame=SMALL_FRAMES + 5))
+    assert f"has {SMALL_FRAMES} frames" in refused(source, lambda p: load_file(p, start_frame=SMALL_FRAMES + 5))
 
 
 def test_fewer_than_two_frames(source):
-    assert "at least 2" in refused(source, lambda p: load_data(p, start_frame=7, end_frame=7))
+    assert "at least 2" in refused(source, lambda p: load_file(p, start_frame=7, end_frame=7))
 
 
 def test_frame_numbers_start_at_one(source):
-    assert "must be >= 1" in refused(source, lambda p: load_data(p, start_frame=0))
+    assert "must be >= 1" in refused(source, lambda p: load_file(p, start_frame=0))
 
 
 def test_non_integer_frame(source):
-    assert "integer" in refused(source, lambda p: load_data(p, start_frame=2.5))
+    assert "integer" in refused(source, lambda p: load_file(p, start_frame=2.5))
 
 
 def test_no_bin_within_the_q_tolerance(source):
-    message = refused(source, lambda p: load_data(p, q=0.02))
+    message = refused(source, lambda p: load_file(p, q=0.02))
     assert "no bin with q within 5% of 0.02" in message
     assert "q=0.009 φ=[-157.5, -112.5, -67.5, -22.5, 22.5, 112.5, 157.5]" in message
     assert "q=0.012 φ=[" in message
 
 
 def test_no_bin_at_the_requested_angle(source):
-    message = refused(source, lambda p: load_data(p, q=0.009, phi=[67.5]))
+    message = refused(source, lambda p: load_file(p, q=0.009, phi=[67.5]))
     assert "no bin with phi within 1° of 67.5°" in message and "q=0.009 φ=[" in message
 
 
 def test_phi_range_matching_nothing(source):
-    message = refused(source, lambda p: load_data(p, q=0.009, phi=[[50, 80]]))
+    message = refused(source, lambda p: load_file(p, q=0.009, phi=[[50, 80]]))
     assert "no bin matches" in message and "q=0.012 φ=[" in message
 
 
 @pytest.mark.parametrize("bad_dt", [0.0, -0.006, float("nan")])
 def test_configured_dt_must_be_positive(source, bad_dt):
-    message = refused(source, lambda p: load_data(p, dt=bad_dt))
+    message = refused(source, lambda p: load_file(p, dt=bad_dt))
     assert "dt must be a positive number" in message and str(source) in message
 
 
@@ -168,7 +168,7 @@ def test_file_dt_must_be_positive(source, tmp_path):
     frame_time = "/entry/instrument/detector_1/frame_time"
     path = edited(source, tmp_path, lambda h5: replace_dataset(h5, frame_time, np.float64(0.0)))
     assert frame_time in refused(path)
-    assert load_data(path, dt=0.01).dt == 0.01
+    assert load_file(path, dt=0.01).dt == 0.01
 
 
 def test_file_without_frame_time_needs_a_configured_dt(source, tmp_path):
@@ -176,7 +176,7 @@ def test_file_without_frame_time_needs_a_configured_dt(source, tmp_path):
     message = refused(path)
     assert "no frame time" in message and "give dt in the configuration" in message
     assert scan_file(path).dt_file is None
-    assert load_data(path, dt=0.006).provenance["dt_file"] is None
+    assert load_file(path, dt=0.006).provenance["dt_file"] is None
 
 
 def test_map_names_other_than_q_and_phi(source, tmp_path):
@@ -203,17 +203,17 @@ def test_full_matrix_that_is_not_symmetric(source, tmp_path):
 
 def test_memory_limit(source):
     needed = 15 * SMALL_FRAMES**2 * 8
-    message = refused(source, lambda p: load_data(p, memory_limit_bytes=needed - 1))
+    message = refused(source, lambda p: load_file(p, memory_limit_bytes=needed - 1))
     assert "15 bins" in message and "memory limit" in message and "select fewer bins" in message
-    assert load_data(source, memory_limit_bytes=needed).n_angles == 15
-    assert load_data(source, q=0.009, memory_limit_bytes=7 * SMALL_FRAMES**2 * 8).n_angles == 7
+    assert load_file(source, memory_limit_bytes=needed).n_angles == 15
+    assert load_file(source, q=0.009, memory_limit_bytes=7 * SMALL_FRAMES**2 * 8).n_angles == 7
 
 
 def test_memory_check_sizes_the_selected_frame_window_not_the_stored_matrices(source):
     window = SMALL_FRAMES // 2
     limit = 15 * window**2 * 8
-    assert "select fewer bins or frames" in refused(source, lambda p: load_data(p, memory_limit_bytes=limit))
-    data = load_data(source, start_frame=SMALL_FRAMES - window + 1, memory_limit_bytes=limit)
+    assert "select fewer bins or frames" in refused(source, lambda p: load_file(p, memory_limit_bytes=limit))
+    data = load_file(source, start_frame=SMALL_FRAMES - window + 1, memory_limit_bytes=limit)
     assert data.c2.shape == (15, window, window)
-    message = refused(source, lambda p: load_data(p, start_frame=SMALL_FRAMES - window, memory_limit_bytes=limit))
+    message = refused(source, lambda p: load_file(p, start_frame=SMALL_FRAMES - window, memory_limit_bytes=limit))
     assert f"15 bins x {window + 1}² frames" in message

@@ -20,7 +20,7 @@ from helpers_h5 import (
     to_transitional,
 )
 
-from heterodyne.data import file_sha256, load_data, scan_file
+from heterodyne.data import file_sha256, load_file, scan_file
 from heterodyne.simulation import SimulationSpec
 
 DEFAULT_SPEC = SimulationSpec()
@@ -40,7 +40,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dic
 @pytest.mark.parametrize("layout", ["aps-u", "legacy", "transitional"])
 def test_every_matrix_is_the_stored_half_rebuilt_in_float64(files, layout):
     path, truth = files[layout]
-    data = load_data(path)
+    data = load_file(path)
     group = scan_file(path).matrix_group
     assert data.c2.dtype == np.float64 and data.c2.shape == (len(truth["bins"]), SMALL_FRAMES, SMALL_FRAMES)
     for index, info in enumerate(scan_file(path).bins):
@@ -50,9 +50,9 @@ def test_every_matrix_is_the_stored_half_rebuilt_in_float64(files, layout):
 
 
 def test_layouts_hold_identical_matrices(files):
-    reference = load_data(files["aps-u"][0]).c2
-    np.testing.assert_array_equal(load_data(files["legacy"][0]).c2, reference)
-    np.testing.assert_array_equal(load_data(files["transitional"][0]).c2, reference)
+    reference = load_file(files["aps-u"][0]).c2
+    np.testing.assert_array_equal(load_file(files["legacy"][0]).c2, reference)
+    np.testing.assert_array_equal(load_file(files["transitional"][0]).c2, reference)
 
 
 def test_noise_free_file_matches_the_model_to_float32_precision(files):
@@ -61,7 +61,7 @@ def test_noise_free_file_matches_the_model_to_float32_precision(files):
     from heterodyne.parameters import PHYSICS_NAMES
 
     path, truth = files["exact"]
-    data = load_data(path)
+    data = load_file(path)
     model = np.asarray(
         jax.jit(c2_grid)(
             jnp.asarray([truth["params"][name] for name in PHYSICS_NAMES]),
@@ -85,7 +85,7 @@ def test_bin_table_matches_the_truth(files, layout):
     assert [(b.q, b.phi) for b in bins] == [(t["q"], t["phi"]) for t in truth["bins"]]
     if layout != "transitional":
         assert [b.label for b in bins] == [t["label"] for t in truth["bins"]]
-    data = load_data(path)
+    data = load_file(path)
     np.testing.assert_array_equal(data.q, [t["q"] for t in truth["bins"]])
     np.testing.assert_array_equal(data.phi, [t["phi"] for t in truth["bins"]])
 
@@ -109,7 +109,7 @@ def test_naive_label_arithmetic_would_mislabel_this_file(files):
 @pytest.mark.parametrize("layout", ["aps-u", "legacy", "transitional"])
 def test_dt_is_frame_time_times_stride_times_average(files, layout):
     path, truth = files[layout]
-    data = load_data(path)
+    data = load_file(path)
     assert truth["dt"] == pytest.approx(2e-3 * 3 * 5)
     assert data.dt == pytest.approx(truth["dt"], rel=1e-15)
     assert data.provenance["dt_source"] == "file"
@@ -123,16 +123,16 @@ def test_missing_stride_and_average_count_as_one(files, tmp_path):
         del h5["/xpcs/twotime/config/avg_frame"]
 
     path = edited_copy(files["aps-u"][0], tmp_path / "no_factors.h5", drop_factors)
-    assert load_data(path).dt == pytest.approx(2e-3, rel=1e-15)
+    assert load_file(path).dt == pytest.approx(2e-3, rel=1e-15)
 
 
 def test_configured_dt_overrides_the_file_and_warns_when_far_off(files):
     path = files["aps-u"][0]
     with heterodyne_warnings() as warnings:
-        close = load_data(path, dt=0.0301)
+        close = load_file(path, dt=0.0301)
     assert close.dt == 0.0301 and close.provenance["dt_source"] == "config" and warnings == []
     with heterodyne_warnings() as warnings:
-        far = load_data(path, dt=0.05)
+        far = load_file(path, dt=0.05)
     assert far.dt == 0.05 and far.provenance["dt_file"] == pytest.approx(0.03)
     assert len(warnings) == 1 and "differs" in warnings[0] and "0.05" in warnings[0]
     np.testing.assert_allclose(far.times, far.frames * 0.05)
@@ -140,20 +140,20 @@ def test_configured_dt_overrides_the_file_and_warns_when_far_off(files):
 
 def test_frame_sub_range_returns_the_sub_block_with_absolute_frame_numbers(files):
     path = files["aps-u"][0]
-    full = load_data(path)
-    block = load_data(path, start_frame=5, end_frame=30)
+    full = load_file(path)
+    block = load_file(path, start_frame=5, end_frame=30)
     np.testing.assert_array_equal(block.frames, np.arange(5, 31))
     assert block.frames.dtype == np.int64
     np.testing.assert_array_equal(block.c2, full.c2[:, 4:30, 4:30])
     np.testing.assert_allclose(block.times, np.arange(5, 31) * full.dt)
     assert (block.provenance["start_frame"], block.provenance["end_frame"]) == (5, 30)
-    tail = load_data(path, start_frame=SMALL_FRAMES - 1)
+    tail = load_file(path, start_frame=SMALL_FRAMES - 1)
     np.testing.assert_array_equal(tail.frames, [SMALL_FRAMES - 1, SMALL_FRAMES])
 
 
 def test_q_selection_takes_the_nearest_stored_q_within_tolerance(files):
     path, truth = files["aps-u"]
-    data = load_data(path, q=0.0093, q_tolerance=0.05)
+    data = load_file(path, q=0.0093, q_tolerance=0.05)
     expected = [t for t in truth["bins"] if t["q"] == 0.009]
     assert data.q.tolist() == [0.009] * len(expected)
     assert data.phi.tolist() == [t["phi"] for t in expected]
@@ -161,23 +161,23 @@ def test_q_selection_takes_the_nearest_stored_q_within_tolerance(files):
 
 def test_phi_selection_by_angles_and_by_ranges(files):
     path = files["aps-u"][0]
-    by_angle = load_data(path, q=0.012, phi=[-22.0, 67.5], phi_tolerance=1.0)
+    by_angle = load_file(path, q=0.012, phi=[-22.0, 67.5], phi_tolerance=1.0)
     assert by_angle.phi.tolist() == [-22.5, 67.5]
-    by_range = load_data(path, q=0.012, phi=[[-30, 30]])
+    by_range = load_file(path, q=0.012, phi=[[-30, 30]])
     assert by_range.phi.tolist() == [-22.5, 22.5]
-    across_180 = load_data(path, q=0.012, phi=[[150, 210]])
+    across_180 = load_file(path, q=0.012, phi=[[150, 210]])
     assert sorted(across_180.phi.tolist()) == [-157.5, 157.5]
-    by_wrapped_angle = load_data(path, q=0.012, phi=[202.5])
+    by_wrapped_angle = load_file(path, q=0.012, phi=[202.5])
     assert by_wrapped_angle.phi.tolist() == [-157.5]
-    assert load_data(path, q=0.012, phi=67.5).phi.tolist() == [67.5]
-    mixed = load_data(path, q=0.009, phi=[[100, 180], -157.5])
+    assert load_file(path, q=0.012, phi=67.5).phi.tolist() == [67.5]
+    mixed = load_file(path, q=0.009, phi=[[100, 180], -157.5])
     assert mixed.phi.tolist() == [-157.5, 112.5, 157.5], "file order is kept, no duplicates"
 
 
 def test_selected_bins_are_read_from_their_own_matrices(files):
     path, truth = files["aps-u"]
-    everything = load_data(path)
-    picked = load_data(path, q=0.012, phi=[67.5])
+    everything = load_file(path)
+    picked = load_file(path, q=0.012, phi=[67.5])
     index = [t["phi"] for t in truth["bins"]].index(67.5)
     np.testing.assert_array_equal(picked.c2[0], everything.c2[index])
     assert picked.provenance["selected_bins"] == [
@@ -187,7 +187,7 @@ def test_selected_bins_are_read_from_their_own_matrices(files):
 
 def test_provenance_records_file_hash_layout_config_and_energy(files):
     path = files["aps-u"][0]
-    data = load_data(path)
+    data = load_file(path)
     provenance = data.provenance
     assert provenance["file"] == str(path.resolve())
     assert provenance["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == file_sha256(path)
@@ -199,13 +199,13 @@ def test_provenance_records_file_hash_layout_config_and_energy(files):
     assert all(type(config[name]) is int for name in ("avg_frame", "begin_frame", "end_frame", "stride_frame"))
     assert provenance["incident_energy"] == 10.0
     assert provenance["n_frames_stored"] == SMALL_FRAMES
-    legacy = load_data(files["legacy"][0]).provenance
+    legacy = load_file(files["legacy"][0]).provenance
     assert legacy["layout"] == "legacy" and legacy["correlator_config"]["stride_frames"] == 3
     assert legacy["incident_energy"] == 10.0
 
 
 def test_returned_data_is_frozen_and_read_only(files):
-    data = load_data(files["aps-u"][0], q=0.009)
+    data = load_file(files["aps-u"][0], q=0.009)
     with pytest.raises(FrozenInstanceError):
         data.dt = 1.0  # type: ignore[misc]
     for array in (data.c2, data.q, data.phi, data.frames):
@@ -222,9 +222,9 @@ def test_lower_triangle_storage_gives_the_same_matrices(files, tmp_path):
             dataset[...] = dataset[()].T
 
     lower = edited_copy(path, tmp_path / "lower.h5", transpose_all)
-    np.testing.assert_array_equal(load_data(lower).c2, load_data(path).c2)
+    np.testing.assert_array_equal(load_file(lower).c2, load_file(path).c2)
     np.testing.assert_array_equal(
-        load_data(lower, start_frame=3, end_frame=20).c2, load_data(path, start_frame=3, end_frame=20).c2
+        load_file(lower, start_frame=3, end_frame=20).c2, load_file(path, start_frame=3, end_frame=20).c2
     )
 
 
@@ -238,7 +238,7 @@ def test_full_symmetric_storage_is_not_doubled(files, tmp_path):
             dataset[...] = half + half.T - np.diag(np.diag(half))
 
     full = edited_copy(path, tmp_path / "full.h5", store_full)
-    np.testing.assert_array_equal(load_data(full).c2, load_data(path).c2)
+    np.testing.assert_array_equal(load_file(full).c2, load_file(path).c2)
 
 
 def test_missing_index_mapping_warns_and_uses_the_identity(files, tmp_path):
@@ -277,7 +277,7 @@ def test_transitional_file_with_legacy_metadata(files, tmp_path):
     assert summary.layout == "transitional" and summary.matrix_group == "/xpcs/C2T_all"
     assert [(b.q, b.phi) for b in summary.bins] == [(t["q"], t["phi"]) for t in files["legacy"][1]["bins"]]
     assert summary.dt_file == pytest.approx(0.03)
-    np.testing.assert_array_equal(load_data(path).c2, load_data(files["legacy"][0]).c2)
+    np.testing.assert_array_equal(load_file(path).c2, load_file(files["legacy"][0]).c2)
 
 
 def test_missing_map_names_warns_and_assumes_q_and_phi(files, tmp_path):
@@ -296,7 +296,7 @@ def test_legacy_pointer_to_another_result_group_is_followed(files, tmp_path):
     path = edited_copy(files["legacy"][0], tmp_path / "moved.h5", move_results)
     summary = scan_file(path)
     assert summary.layout == "legacy" and summary.matrix_group == "/results_v2/C2T_all"
-    np.testing.assert_array_equal(load_data(path).c2, load_data(files["legacy"][0]).c2)
+    np.testing.assert_array_equal(load_file(path).c2, load_file(files["legacy"][0]).c2)
 
 
 def test_scan_file_summarises_without_selection(files):
@@ -312,6 +312,6 @@ def test_scan_file_summarises_without_selection(files):
 def test_loading_leaves_the_file_untouched(files):
     path = files["aps-u"][0]
     before = (file_sha256(path), path.stat().st_mtime_ns)
-    load_data(path, q=0.009, start_frame=2)
+    load_file(path, q=0.009, start_frame=2)
     scan_file(path)
     assert (file_sha256(path), path.stat().st_mtime_ns) == before

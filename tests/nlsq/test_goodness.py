@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.model import c2_grid
 from heterodyne.nlsq.goodness import FALSE_ALARM, dyadic_variance, lag_band_edges, residual_structure
@@ -50,7 +50,7 @@ def simulated(tmp_path, noise, seed, n_frames=100, n_angles=3):
                           empty_cells=(), processed_q_rows=(0,), seed=seed, params={"v0": 300.0}, **extra)
     path = tmp_path / f"{noise}_{seed}_{n_frames}_{n_angles}.h5"
     simulate_dataset(path, spec)
-    return load_data(path), spec.truth_params()
+    return load_file(path), spec.truth_params()
 
 
 def changed(params, name, value):
@@ -72,7 +72,7 @@ def test_quiet_on_the_true_model(tmp_path, noise):
 
 def test_quiet_on_the_correlator_file_at_its_truth(correlator_file):
     truth = json.loads(correlator_file.with_name("hetflow_a0001_truth.json").read_text())["params"]
-    data = load_data(correlator_file, q=0.015)
+    data = load_file(correlator_file, q=0.015)
     result, chi2_red = check(data, truth)
     assert chi2_red > 1.5
     assert result.passed, result.message()

@@ -52,7 +52,7 @@ def test_threaded_passes_equal_the_serial_ones_to_the_last_bit_and_fit_the_same_
     order: 1 and 3 threads give the same Gram matrices, score sums and optimum, bit for bit."""
     from nlsq_helpers import fit_config, simulate
 
-    from heterodyne.data import load_data
+    from heterodyne.data import load_file
     from heterodyne.nlsq.setup import build_problem
     from heterodyne.nlsq.solve import fit
     from heterodyne.parameters import PHYSICS_NAMES
@@ -73,7 +73,7 @@ def test_threaded_passes_equal_the_serial_ones_to_the_last_bit_and_fit_the_same_
     fixed = {name: 0.0 for name in PHYSICS_NAMES if name not in truth} | {"D0_sample": truth["D0_sample"]}
     config = fit_config(dict(D0_ref=2.6e4, v0=1000.0, f0=0.36), fixed,
                         optimization={"nlsq": {"noise_sigma": 0.002}})
-    data = load_data(path, q=config.experimental_data.q, phi=config.experimental_data.phi)
+    data = load_file(path, q=config.experimental_data.q, phi=config.experimental_data.phi)
     problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     one, three = (fit(problem, config.optimization.nlsq, threads=threads) for threads in (1, 3))
     assert one.converged and one.function_evaluations == three.function_evaluations, one.convergence_warning

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from heterodyne.config import resolve_config
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.nlsq.run import run_nlsq
 from heterodyne.simulation import SimulationSpec, simulate_dataset
 
@@ -30,7 +30,7 @@ CASES = {
 
 def fit_file(path, threads=1, **settings):
     config = resolve_config(settings, overrides={"experimental_data.file_path": str(path)})
-    data = load_data(path)
+    data = load_file(path)
     return run_nlsq(config, data, progress=False, threads=threads)
 
 

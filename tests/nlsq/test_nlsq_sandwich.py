@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nlsq_helpers import FIT_PHI, FIT_Q, fit_config, simulate, truth_scaling
 
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.nlsq import sandwich
 from heterodyne.nlsq.problem import padded_point_arrays, problem_constants, weighted_residuals
@@ -65,7 +65,7 @@ def clean(tmp_path_factory):
     path, truth = simulate(tmp_path_factory.mktemp("clean"), TRUTH, n_frames=40, noise_sigma=0.0, seed=1)
     contrast, offset = truth_scaling(truth)
     scaling = {"mode": "fixed", "contrast": {"initial": contrast.tolist()}, "offset": {"initial": offset.tolist()}}
-    return load_data(path, q=FIT_Q, phi=FIT_PHI), fit_config(START, fixed, scaling=scaling)
+    return load_file(path, q=FIT_Q, phi=FIT_PHI), fit_config(START, fixed, scaling=scaling)
 
 
 def problem_of(data, config, c2):

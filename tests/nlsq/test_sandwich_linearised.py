@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 from heterodyne.config import resolve_config
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.jaxconfig import jax, jnp
 from heterodyne.nlsq import sandwich
 from heterodyne.nlsq.problem import padded_point_arrays, problem_constants, weighted_residuals
@@ -50,7 +50,7 @@ def linear_model(n_frames: int, directory: str) -> tuple[np.ndarray, tuple[np.nd
     parameters = {name: {"initial": truth.get(name, 0.0), "vary": name in VARYING} for name in PHYSICS_NAMES}
     config = resolve_config({"experimental_data": {"q": 0.009, "phi": list(PHI)}, "parameters": parameters,
                              "scaling": {"mode": "individual"}})
-    data = load_data(path, q=0.009, phi=list(PHI))
+    data = load_file(path, q=0.009, phi=list(PHI))
     problem, _ = build_problem(config, c2=data.c2, q=data.q, phi=data.phi, t=data.times, dt=data.dt)
     bins = json.loads(truth_path.read_text())["bins"]
     scaling = [b["contrast"] for b in bins] + [b["offset"] for b in bins]

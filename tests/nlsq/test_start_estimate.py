@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from heterodyne.data import load_data
+from heterodyne.data import load_file
 from heterodyne.data.matrices import symmetric_from_stored
 from heterodyne.jaxconfig import jnp
 from heterodyne.model import c2_grid
@@ -124,7 +124,7 @@ def test_recovers_truth_from_the_correlator_file(correlator_file):
     offsets held at their truth as the truth fixes them."""
     truth = json.loads(correlator_file.with_name("hetflow_a0001_truth.json").read_text())["params"]
     theta = np.array([truth[name] for name in PHYSICS_NAMES])
-    data = load_data(correlator_file)
+    data = load_file(correlator_file)
     estimate = estimate_start(data.c2, data.q, data.phi, data.times, *configuration(theta))
     error, name = worst_error(estimate, theta)
     assert error <= 1.0, (name, error)
