@@ -102,11 +102,11 @@ def measure(directory: Path, n_angles: int, n_frames: int, cmc: bool, shard_poin
     """The NLSQ job (and one CMC shard job) of one size: estimate and measured peak."""
     from heterodyne.batch.plan import Run
     from heterodyne.batch.shape import Selection
-    from heterodyne.config.yaml_io import read_yaml
+    from heterodyne.config import read_config
 
     data = simulate(directory, n_frames)
     config_path = run_config(directory, data, n_angles, shard_points)
-    run = Run(None, None, 0, read_yaml(config_path), Selection(n_angles, n_frames))
+    run = Run(None, None, 0, read_config(config_path), Selection(n_angles, n_frames))
     run_dir = directory / f"run_{n_angles}x{n_frames}"
     nlsq = peak_mb([HETERODYNE, "--config", str(config_path), "--method", "nlsq", "--run-dir", str(run_dir / "nlsq"),
                     "--threads", "1", "--no-plots"], run_dir / "nlsq_cache")

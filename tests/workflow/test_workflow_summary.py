@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from heterodyne.cli import main
+from heterodyne.config import resolve_config
 from heterodyne.parameters import PHYSICS_NAMES
 from heterodyne.run_tables import summary_columns
 
@@ -40,7 +41,8 @@ def write_result(root: Path, dataset: str, run: str, seed: int, method: str, sta
     path.parent.mkdir(parents=True)
     document = {
         "run_id": "0123abcd", "heterodyne_version": "0.1.0", "git_commit": "abc123",
-        "data_sha256": f"sha-{dataset}", "config": {"analyzer_parameters": {"start_frame": start_frame}},
+        "data_sha256": f"sha-{dataset}",
+        "config": resolve_config({"analyzer_parameters": {"start_frame": start_frame}}).as_dict(),
         "method": method, "status": "convergence_warning" if warning else "converged",
         "convergence_warning": warning, "nlsq": nlsq, "cmc": cmc,
     }
