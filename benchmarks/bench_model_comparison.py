@@ -38,7 +38,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import heterodyne as ht
 from heterodyne.comparison.compare import information_criteria, reduction_test
 from heterodyne.comparison.reductions import BY_NAME, reduced_config
 from heterodyne.config import resolve_config
@@ -104,7 +103,6 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", choices=tuple(cases(0.0)), default=tuple(cases(0.0)))
     parser.add_argument("--records", type=Path, help="also write every replicate's test to this CSV")
     args = parser.parse_args()
-    assert ht.compare_models is not None
     print(f"{args.replicates} speckle replicates per case, {args.frames} frames, {args.pixels} pixels, "
           f"{args.counts:g} counts")
     print(f"{'case':18} {'truth':12} {'Wald 5% rejects':>18} {'AIC prefers full':>17} {'median nu':>10} "
