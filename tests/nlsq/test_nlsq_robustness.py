@@ -66,3 +66,24 @@ def test_a_wrong_model_is_never_called_converged(tmp_path):
     outcome = fit_file(path, parameters=wrong, optimization={"nlsq": {"start": "initial", "multistart": 1}})
     assert outcome.warning is not None and "more than correlated noise explains" in outcome.warning
     assert not outcome.section["converged"]
+
+
+def test_a_tied_fit_from_the_defaults_reaches_the_tied_fit_started_at_the_truth(tmp_path):
+    """D0_ref tied to D0_sample, everything else at the template's defaults, on data whose two
+    components share one D0: as a user runs it, at one and two threads."""
+    truth = dict(D0_ref=3e4, D0_sample=3e4, alpha_sample=0.3, v0=1500.0, f0=0.4, phi0=2.0)
+    spec = replace(SimulationSpec(**ONE_Q, n_frames=100, seed=14), params=truth)
+    path = tmp_path / "data.h5"
+    simulate_dataset(path, spec)
+    tie = {"D0_ref": {"tied_to": "D0_sample"}}
+    default = fit_file(path, parameters=tie)
+    started = {name: {"initial": value} for name, value in truth.items() if name != "D0_ref"}
+    at_truth = fit_file(path, parameters=started | tie, optimization={"nlsq": {"start": "initial", "multistart": 1}})
+    assert default.section["cost"] <= 1.01 * at_truth.section["cost"], (default.section["cost"],
+                                                                        at_truth.section["cost"])
+    assert default.section["residual_structure"]["passed"], default.warning
+    assert default.section["parameter_status"]["D0_ref"] == "tied to D0_sample"
+    assert default.section["D0_ref"] == default.section["D0_sample"]
+    two_threads = fit_file(path, threads=2, parameters=tie)
+    assert two_threads.section["cost"] == default.section["cost"]
+    assert two_threads.section["D0_sample"] == default.section["D0_sample"]
