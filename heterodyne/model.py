@@ -59,6 +59,14 @@ def sample_fraction(t, f0, f1, f2, f3):
     return jnp.clip(f0 * jnp.exp(exponent) + f3, 0.0, 1.0)
 
 
+def rates(theta, t):
+    """(J_ref, J_sample, v, f_s) stacked on a new first axis, for physics vectors ``theta`` (…, 14)
+    at times ``t`` broadcast against ``theta[..., 0]`` (the rates of ``heterodyne.parameters.RATES``)."""
+    p = [theta[..., k] for k in range(13)]
+    return jnp.stack([transport_rate(t, p[0], p[1], p[2]), transport_rate(t, p[3], p[4], p[5]),
+                      velocity(t, p[6], p[7], p[8]), sample_fraction(t, p[9], p[10], p[11], p[12])])
+
+
 def cumulative_trapezoid(g, t):
     """C[0] = 0, C[k] = C[k−1] + (t_k − t_{k−1}) (g_{k−1} + g_k) / 2."""
     steps = jnp.diff(t) * 0.5 * (g[1:] + g[:-1])

@@ -49,25 +49,16 @@ CONSTANT_CURVE = 1e-9
 """Relative spread below which the global curve counts as constant (the null trend is then a line)."""
 
 
-def rates_at(theta, age):
-    """J_ref, J_sample, v and f_s of physics vectors ``theta`` (..., 14) at ``age``: (..., 4)."""
-    from heterodyne.jaxconfig import jnp
-    from heterodyne.model import sample_fraction, transport_rate, velocity
-
-    theta, age = jnp.asarray(theta, dtype=jnp.float64), jnp.asarray(age, dtype=jnp.float64)
-    p = [theta[..., k] for k in range(N_PHYSICS)]
-    return jnp.stack([transport_rate(age, p[0], p[1], p[2]), transport_rate(age, p[3], p[4], p[5]),
-                      velocity(age, p[6], p[7], p[8]), sample_fraction(age, p[9], p[10], p[11], p[12])], axis=-1)
-
-
 def nlsq_rates(run: Run, age: float) -> tuple[np.ndarray, np.ndarray]:
     """(4,) rates at ``age`` from the run's NLSQ estimate and (4,) their delta-method stderrs
     (NaN where a free parameter's covariance is not reportable)."""
     from heterodyne.jaxconfig import jax, jnp
+    from heterodyne.model import rates
 
     theta = jnp.asarray(np.asarray(run.nlsq.arrays["values"][:N_PHYSICS], dtype=float))
-    values = np.asarray(rates_at(theta, age))
-    gradient = np.asarray(jax.jacfwd(rates_at)(theta, age))
+    at = jnp.asarray(age, dtype=jnp.float64)
+    values = np.asarray(rates(theta, at))
+    gradient = np.asarray(jax.jacfwd(rates)(theta, at))
     free = [k for k, name in enumerate(run.nlsq.free_names) if name in PHYSICS_NAMES]
     columns = [PHYSICS_NAMES.index(run.nlsq.free_names[k]) for k in free]
     covariance = np.asarray(run.nlsq.covariance, dtype=float)[np.ix_(free, free)]
@@ -79,12 +70,13 @@ def nlsq_rates(run: Run, age: float) -> tuple[np.ndarray, np.ndarray]:
 def cmc_rate_quantiles(posterior: CmcResult, estimate: np.ndarray, age: float) -> dict[str, np.ndarray]:
     """{q05, q50, q95: (4,) rates at ``age``} over every consensus draw of a posterior (the
     parameters it did not sample at the NLSQ ``estimate``)."""
+    from heterodyne.plots.model_values import rate_curves_at
     from heterodyne.plots.parameter_draws import cmc_draws
 
     consensus = posterior.arrays["consensus"]
     draws = cmc_draws(posterior.arrays, estimate, max_draws=consensus.size // consensus.shape[-1])
-    curves = np.asarray(rates_at(draws, age))
-    return {key: np.quantile(curves, level, axis=0) for key, level in QUANTILE_LEVELS.items()}
+    curves = rate_curves_at(draws, np.array([age]))[:, :, 0]
+    return {key: np.quantile(curves, level, axis=1) for key, level in QUANTILE_LEVELS.items()}
 
 
 def run_seed(run: Run) -> int:
@@ -179,10 +171,12 @@ class GlobalCurves:
 
     @classmethod
     def of(cls, run: Run) -> GlobalCurves:
+        from heterodyne.plots.model_values import rate_curves_at
+
         times = np.asarray(run.nlsq.arrays["t"], dtype=float)
         theta = np.asarray(run.nlsq.arrays["values"][:N_PHYSICS], dtype=float)
-        curves = np.asarray(rates_at(theta[None, :], times[:, None]))[:, 0, :]
-        return cls(times, {name: curves[:, k] for k, name in enumerate(RATES)})
+        curves = rate_curves_at(theta[None, :], times)[:, 0, :]
+        return cls(times, {name: curves[k] for k, name in enumerate(RATES)})
 
     def at(self, name: str, ages: np.ndarray) -> np.ndarray:
         return np.interp(ages, self.times, self.curves[name])

@@ -36,20 +36,10 @@ def _compiled_c2_points():
 
 @cache
 def _compiled_rate_curves():
-    from heterodyne.jaxconfig import jax, jnp
-    from heterodyne.model import sample_fraction, transport_rate, velocity
+    from heterodyne.jaxconfig import jax
+    from heterodyne.model import rates
 
-    def curves(theta, times):
-        t = times[None, :]
-        p = [theta[:, k][:, None] for k in range(13)]
-        return jnp.stack([
-            transport_rate(t, p[0], p[1], p[2]),
-            transport_rate(t, p[3], p[4], p[5]),
-            velocity(t, p[6], p[7], p[8]),
-            sample_fraction(t, p[9], p[10], p[11], p[12]),
-        ])
-
-    return jax.jit(curves)
+    return jax.jit(lambda theta, times: rates(theta[:, None, :], times[None, :]))
 
 
 def c2_at(theta, contrast, offset, *, times, q, phi, angle_index, i, j) -> np.ndarray:
