@@ -291,3 +291,40 @@ def test_windows_are_reported_in_the_global_fits_labelling():
     assert table[1]["v"] == 1e3
     with pytest.raises(HeterodyneError, match="no global run of seed 0"):
         aligned_to_global(pd.DataFrame([as_global]), {3: curves[0]})
+
+
+def test_a_window_fit_from_the_defaults_reaches_the_fit_started_at_the_truth_at_one_and_two_threads(tmp_path):
+    """A window of constant rates as the workflow fits it: the template's defaults with the window's
+    overrides (phi0 held at its truth, as inherited from a global fit), on a constant-rate flow."""
+    from dataclasses import replace
+
+    from heterodyne.config import resolve_config
+    from heterodyne.data import load_file
+    from heterodyne.nlsq.run import run_nlsq
+    from heterodyne.simulation import SimulationSpec, simulate_dataset
+
+    truth = dict(D0_ref=1.5e4, D0_sample=6e4, v0=1500.0, f0=0.4, phi0=2.0)
+    path = tmp_path / "flow.h5"
+    simulate_dataset(path, replace(SimulationSpec(n_frames=200, seed=21), params=truth))
+    [window] = window_bounds(101, 200, 100)
+    overrides = {**window_overrides(window), "parameters.phi0.initial": truth["phi0"], "experimental_data.q": 0.009,
+                 "experimental_data.phi": [-157.5, -67.5, 22.5]}
+    data = None
+
+    def fit(threads: int, **raw):
+        nonlocal data
+        config = resolve_config(raw, overrides=overrides)
+        data = data or load_file(path, q=0.009, phi=[-157.5, -67.5, 22.5], start_frame=window.start,
+                                 end_frame=window.end)
+        return run_nlsq(config, data, progress=False, threads=threads)
+
+    default = fit(1)
+    at_truth = fit(1, parameters={name: {"initial": value} for name, value in truth.items()},
+                   optimization={"nlsq": {"start": "initial", "multistart": 1}})
+    assert default.section["cost"] <= 1.01 * at_truth.section["cost"]
+    assert default.section["residual_structure"]["passed"], default.warning
+    for name in ("D0_ref", "D0_sample", "v0", "f0"):
+        assert abs(default.section[name] - truth[name]) < 4 * default.section["stderr"][name], name
+    two_threads = fit(2)
+    assert two_threads.section["cost"] == default.section["cost"]
+    assert two_threads.section["v0"] == default.section["v0"]
