@@ -28,7 +28,7 @@ MODULES = {
     "The model": ("heterodyne.model", "heterodyne.scaling", "heterodyne.data.timebase"),
     "NLSQ": ("heterodyne.nlsq.projection", "heterodyne.nlsq.starts", "heterodyne.nlsq.labelling",
              "heterodyne.nlsq.goodness", "heterodyne.nlsq.uncertainty", "heterodyne.nlsq.sandwich"),
-    "CMC": ("heterodyne.cmc.plan", "heterodyne.cmc.posterior", "heterodyne.cmc.calibration",
+    "CMC": ("heterodyne.cmc.plan", "heterodyne.cmc.posterior", "heterodyne.cmc.tiles", "heterodyne.cmc.calibration",
             "heterodyne.cmc.geometry", "heterodyne.cmc.sampler", "heterodyne.cmc.workers",
             "heterodyne.cmc.combination", "heterodyne.cmc.barycenter", "heterodyne.cmc.scott",
             "heterodyne.cmc.shard_covariance", "heterodyne.cmc.trust"),

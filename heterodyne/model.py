@@ -210,6 +210,68 @@ def c2_points_reverse(theta, contrast, offset, *, t, q, phi, angle_index, i, j):
                       angle_index=angle_index, i=i, j=j)
 
 
+FACTOR_RANGE = 600.0
+"""Largest rise of a decay exponent inside one tile for which :func:`tile_correlations` factors
+the diagonal tiles too (exp(600) ≈ 10²⁶⁰, so no factor overflows)."""
+
+
+def _factored(left, bridge, right):
+    """Σ_k left_k(x) bridge_k right_k(y) for stacks (4, …, x) and (4, …, y): the pairs' correlations."""
+    return jnp.einsum("k...x,k...,k...y->...xy", left, bridge, right)
+
+
+def tile_correlations(theta, t, q, phi, *, n_tiles, tile, row_tile, column_tile):
+    """(R + S + X) / f² on square tiles of each angle's frame pairs, with exponentials per frame only.
+
+    The frames (t padded to ``n_tiles`` · ``tile`` by repeating its last time) are cut into
+    ``n_tiles`` tiles of ``tile`` frames. Returns (diagonal, off): diagonal (A, n_tiles, tile,
+    tile), the pairs inside one tile, exact for i < j; off (A, n, tile, tile), the pairs (i ∈ I,
+    j ∈ J) of the n tile pairs I = ``row_tile``[p] < J = ``column_tile``[p].
+
+    J ≥ 0 makes a = ½ q² C_ref and b = ½ q² C_sample non-decreasing in the frame, so for i < j
+    the three decays of the module docstring's (R + S + X) / f² = u² + w² + 2uwκ are
+    exp(−(e_j − e_i)) with e ∈ {2a, 2b, a + b}, and they factor through the tiles' edges:
+
+        exp(−(e_j − e_i)) = exp(e_i − e_end(I)) · exp(e_end(I) − e_start(J)) · exp(e_start(J) − e_j)
+
+    Each factor is at most 1, so none overflows, and one that underflows belongs to a pair whose
+    decay is below 10⁻³⁰⁸. With κ = cos ψ_i cos ψ_j + sin ψ_i sin ψ_j, a pair is then a sum of
+    four products, left_k(i) · bridge_k(I, J) · right_k(j):
+
+        u² + w² + 2uwκ = ρ_i² ρ_j² E¹ + σ_i² σ_j² E² + 2 ρ_iσ_i cos ψ_i · ρ_jσ_j cos ψ_j E³
+                         + 2 ρ_iσ_i sin ψ_i · ρ_jσ_j sin ψ_j E³
+
+    Inside a diagonal tile the factors are exp(e_i − e_start(I)) ≥ 1 and exp(e_start(I) − e_j),
+    used while every exponent rises by less than ``FACTOR_RANGE`` across a tile; otherwise the
+    diagonal tiles take two exponentials per pair (:func:`pair_correlation`).
+    """
+    padding = n_tiles * tile - t.shape[0]
+    t = jnp.concatenate([t, jnp.broadcast_to(t[-1], (padding,))])
+    tiles = angle_frame_table(theta, t, q, phi).reshape(FRAME_COLUMNS, q.shape[0], n_tiles, tile)
+    a, b, cos_psi, sin_psi, rho, sigma = tiles
+    exponents = jnp.stack([2.0 * a, 2.0 * b, a + b])                       # (3, A, n_tiles, tile)
+    end, start = exponents[..., -1:], exponents[..., :1]
+    mixed = rho * sigma
+    left_weights = jnp.stack([rho**2, sigma**2, 2.0 * mixed * cos_psi, 2.0 * mixed * sin_psi])
+    right_weights = jnp.stack([rho**2, sigma**2, mixed * cos_psi, mixed * sin_psi])
+    terms = jnp.array([0, 1, 2, 2])
+
+    def diagonal_factored(_):
+        ones = jnp.ones(exponents.shape[:-1])
+        return _factored(left_weights * jnp.exp(exponents - start)[terms], ones[terms],
+                         right_weights * jnp.exp(start - exponents)[terms])
+
+    def diagonal_per_pair(_):
+        return pair_correlation(tiles[..., :, None], tiles[..., None, :])[0]
+
+    diagonal = jax.lax.cond(jnp.max(end - start) < FACTOR_RANGE, diagonal_factored, diagonal_per_pair, None)
+    left = jnp.moveaxis(left_weights * jnp.exp(exponents - end)[terms], 2, 0)[row_tile]    # (n, 4, A, tile)
+    right = jnp.moveaxis(right_weights * jnp.exp(start - exponents)[terms], 2, 0)[column_tile]
+    bridge = jnp.exp(end[:, :, row_tile, 0] - start[:, :, column_tile, 0])[terms]          # (4, A, n)
+    off = _factored(jnp.moveaxis(left, 0, 2), bridge, jnp.moveaxis(right, 0, 2))
+    return diagonal, off
+
+
 def c2_grid(theta, contrast, offset, *, t, q, phi):
     """c2 on the full N×N grid of every angle, shape (A, N, N); for plotting and simulation."""
     table = angle_frame_table(theta, t, q, phi)

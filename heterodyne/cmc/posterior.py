@@ -3,8 +3,9 @@
     log p_k(z) = −½ λ_k Σ_{p ∈ shard k} r_p(x_adj)²  +  ρ_k log π(x)  +  log |dx/dz|,   x = x(z)
 
 with r_p = (y_p − c2_p) / σ_p the weighted residuals of the NLSQ problem (σ estimated once
-from the data, the same σ as the fit), evaluated only at the shard's points through the O(N)
-cumulative integrals (no N×N array), at the adjusted point x_adj(x) of
+from the data, the same σ as the fit), evaluated at the shard's points through the O(N)
+cumulative integrals, point by point or, for a shard holding most points, on the dense tiles of
+:mod:`heterodyne.cmc.tiles`, at the adjusted point x_adj(x) of
 :mod:`heterodyne.cmc.calibration` (the likelihood's curvature is the honest one), and π the
 prior: uniform within the bounds (constant), or normal / lognormal truncated to the bounds. The
 powers depend on the combination:
@@ -21,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from heterodyne.cmc import tiles
 from heterodyne.cmc.calibration import Adjustment
 from heterodyne.cmc.geometry import Geometry, log_abs_jacobian, parameters_of
 from heterodyne.config.schema import PRIOR_TYPES
@@ -100,16 +102,22 @@ def adjusted_point(z, x, constants):
     return jnp.where(constants.in_u, through_u, in_theta)
 
 
-def log_density(z, constants, angle_index, i, j, value, weight, *, n_contrast):
+def squared_residual_sum(x, constants: ProblemConstants, data: PointArrays | tiles.TiledPoints, *, n_contrast: int):
+    """Σ_p r_p² over the shard's points, laid out as ``data`` says (points or tiles)."""
+    if isinstance(data, tiles.TiledPoints):
+        return tiles.squared_residual_sum(x, constants, data, n_contrast=n_contrast)
+    residuals = weighted_residuals(x, constants, *data, n_contrast=n_contrast, reverse_rule=True)
+    return residuals @ residuals
+
+
+def log_density(z, constants, data, *, n_contrast):
     """log p_k(z). Every array is an argument, nothing is closed over: one compiled sampler serves
     every shard of the same (padded) size, in this process and through the persistent cache."""
     geometry = (constants.center, constants.factor, constants.lower, constants.upper)
     x = parameters_of(z, *geometry)
-    residuals = weighted_residuals(adjusted_point(z, x, constants), constants.problem, angle_index, i, j, value, weight,
-                                   n_contrast=n_contrast, reverse_rule=True)
+    squares = squared_residual_sum(adjusted_point(z, x, constants), constants.problem, data, n_contrast=n_contrast)
     prior = log_prior(x, constants.prior_kind, constants.prior_mu, constants.prior_sigma)
-    return (-0.5 * constants.likelihood_power * (residuals @ residuals) + constants.prior_power * prior
-            + log_abs_jacobian(z, *geometry))
+    return -0.5 * constants.likelihood_power * squares + constants.prior_power * prior + log_abs_jacobian(z, *geometry)
 
 
 def powers(combination: str, n_points: int, shard_points: int, n_shards: int) -> tuple[float, float]:
@@ -120,9 +128,11 @@ def powers(combination: str, n_points: int, shard_points: int, n_shards: int) ->
 
 
 def model_arguments(problem: FitProblem, geometry: Geometry, adjustment: Adjustment, priors: Priors,
-                    shard_powers: tuple[float, float], size: int) -> tuple[DensityConstants, PointArrays]:
-    """(constants, point arrays) of ``problem``'s points padded to ``size`` with zero-weight points
-    (frame 0 with itself, residual 0), so every shard of a plan has the same array shapes."""
+                    shard_powers: tuple[float, float], size: int, *,
+                    on_tiles: bool = False) -> tuple[DensityConstants, PointArrays | tiles.TiledPoints]:
+    """(constants, data) of ``problem``'s points: on the tiles of :mod:`heterodyne.cmc.tiles` when
+    ``on_tiles``, else as point arrays padded to ``size`` with zero-weight points (frame 0 with
+    itself, residual 0). Either way every shard of a plan has the same array shapes."""
     from heterodyne.jaxconfig import jnp
 
     constants = DensityConstants(
@@ -142,4 +152,5 @@ def model_arguments(problem: FitProblem, geometry: Geometry, adjustment: Adjustm
         likelihood_power=jnp.asarray(shard_powers[0]),
         prior_power=jnp.asarray(shard_powers[1]),
     )
-    return constants, PointArrays(*(jnp.asarray(array) for array in padded_point_arrays(problem, size)))
+    data = tiles.tiled_points(problem) if on_tiles else padded_point_arrays(problem, size)
+    return constants, type(data)(*(jnp.asarray(array) for array in data))

@@ -70,7 +70,7 @@ def _compiled_chain(n_contrast: int, num_warmup: int, num_samples: int):
     """Jitted (key, start, *arguments) ↦ one NUTS chain's draws of z and its sampler statistics.
 
     NumPyro's functional NUTS kernel on the potential −log p_k(z) of
-    :func:`heterodyne.cmc.posterior.log_density` with ``arguments`` = (constants, point arrays); warm-up
+    :func:`heterodyne.cmc.posterior.log_density` with ``arguments`` = (constants, data); warm-up
     (step size and diagonal mass matrix adaptation) and draws run in one ``lax.scan``. The
     arguments are traced, not closed over: one compiled chain serves every shard of the same
     (padded) size, in this process and through the persistent compile cache.
@@ -99,7 +99,7 @@ def _compiled_chain(n_contrast: int, num_warmup: int, num_samples: int):
 def sample_shard(arguments: tuple, geometry: Geometry, settings: CmcSettings, *, n_contrast: int, shard: int,
                  n_shards: int, n_points: int, side_by_side: int = 1) -> ShardDraws:
     """Run ``settings.num_chains`` NUTS chains on the shard posterior of ``arguments`` =
-    (constants, point arrays) of :func:`heterodyne.cmc.posterior.model_arguments`,
+    (constants, data) of :func:`heterodyne.cmc.posterior.model_arguments`,
     ``side_by_side`` at a time in threads, and return the draws of x(z)."""
     from heterodyne.jaxconfig import jax, jnp
 

@@ -17,6 +17,7 @@ from heterodyne.cmc.geometry import Geometry, unit_geometry, whitening
 from heterodyne.cmc.plan import ShardPlan, shard_plan
 from heterodyne.cmc.posterior import Priors, model_arguments, powers, priors_of
 from heterodyne.cmc.sampler import ShardDraws, sample_shard
+from heterodyne.cmc.tiles import use_tiles
 from heterodyne.config import AnalysisConfig, parameter_table
 from heterodyne.config.tree import CmcSettings
 from heterodyne.errors import HeterodyneError
@@ -111,8 +112,9 @@ def sample_one(setup: CmcSetup, shard: int, side_by_side: int = 1) -> ShardDraws
     problem = setup.shard_problem(shard)
     geometry = setup.geometry()
     shard_powers = powers(setup.settings.combination, setup.plan.n_points, problem.points.size, setup.plan.n_shards)
+    on_tiles = use_tiles(min(setup.plan.sizes), problem.q.size, problem.t.size)
     constants, data = model_arguments(problem, geometry, setup.adjustment(), setup.priors, shard_powers,
-                                      max(setup.plan.sizes))
-    return sample_shard((constants, *data), geometry, setup.settings, n_contrast=len(problem.scaling.contrast),
+                                      max(setup.plan.sizes), on_tiles=on_tiles)
+    return sample_shard((constants, data), geometry, setup.settings, n_contrast=len(problem.scaling.contrast),
                         shard=shard, n_shards=setup.plan.n_shards, n_points=problem.points.size,
                         side_by_side=side_by_side)

@@ -130,7 +130,7 @@ def log_likelihood_and_posterior(problem, target, priors):
         return -0.5 * residuals @ residuals
 
     def posterior(z):
-        return log_density(z, constants, *data, n_contrast=n_contrast) - geometry.log_abs_jacobian(z, *arrays)
+        return log_density(z, constants, data, n_contrast=n_contrast) - geometry.log_abs_jacobian(z, *arrays)
 
     return likelihood, posterior, geo
 

@@ -163,7 +163,7 @@ def test_each_combination_tempers_likelihood_and_prior_so_the_prior_counts_once(
     residuals = np.asarray(weighted_residuals(x, constants.problem, *data, n_contrast=n_contrast))
     expected = (-0.5 * likelihood_power * residuals @ residuals + prior_power * log_pi
                 + float(geometry.log_abs_jacobian(z, *arrays)))
-    assert float(log_density(z, constants, *data, n_contrast=n_contrast)) == pytest.approx(expected, rel=1e-10)
+    assert float(log_density(z, constants, data, n_contrast=n_contrast)) == pytest.approx(expected, rel=1e-10)
 
 
 def test_padding_points_do_not_change_the_density():
@@ -185,7 +185,7 @@ def test_padding_points_do_not_change_the_density():
     values = []
     for size in (problem.points.size, problem.points.size + 50):
         constants, data = model_arguments(problem, geo, unadjusted(geo), uniform, (1.0, 1.0), size)
-        values.append(float(log_density(z, constants, *data, n_contrast=len(problem.scaling.contrast))))
+        values.append(float(log_density(z, constants, data, n_contrast=len(problem.scaling.contrast))))
     assert values[0] == values[1]
 
 
