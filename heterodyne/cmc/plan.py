@@ -20,7 +20,13 @@ from heterodyne.config.tree import CmcSettings
 log = logging.getLogger("heterodyne")
 
 MAX_AUTO_POINTS = 50_000
-"""Per-shard ceiling of ``"auto"``: every NUTS leapfrog step costs time linear in shard size."""
+"""Per-shard ceiling of ``"auto"`` once it splits: such shards are sampled point by point, and every
+NUTS leapfrog step costs time linear in shard size."""
+MAX_ONE_SHARD_POINTS = 240_000
+"""``"auto"`` keeps one shard up to this many points. One shard holds every pair and is sampled on
+tiles (:mod:`heterodyne.cmc.tiles`), where a step at 239 400 points costs 2.1 ms against 6.5 ms for
+the five 47 880-point shards point by point, and no combination is needed; 2 to 4 shards would
+each cost as much as the one (docs/decisions/2026-12-05-cmc-likelihood-on-tiles.md)."""
 MIN_MEASURED_POINTS = 2_985
 """The smallest shards at which the barycenter combination was measured to match the full-data
 posterior on near-Gaussian data (20 shards of N = 200 × 3 angles,
@@ -77,24 +83,25 @@ class ShardPlan:
 def shard_plan(n_points: int, settings: CmcSettings) -> ShardPlan:
     """The plan for ``n_points`` points under the resolved ``optimization.cmc`` ``settings``.
 
-    ``"auto"``: K = ⌈n / 50 000⌉, the fewest shards whose size stays under the step-cost ceiling.
-    Total sampling cost is about linear in n whatever K is; ``AUTO_REASONS`` gives what was
-    measured for each combination at smaller shards. An integer m gives K = ⌈n / m⌉ (with a
-    warning above 50 000, or below the smallest measured size when the shards get that small).
+    ``"auto"``: one shard up to ``MAX_ONE_SHARD_POINTS`` points, else K = ⌈n / 50 000⌉, the fewest
+    shards whose size stays under the step-cost ceiling (at least five, so each is sampled point by
+    point); ``AUTO_REASONS`` gives what was measured for each combination at smaller shards. An
+    integer m gives K = ⌈n / m⌉ (with a warning when it splits into shards above 50 000 points, or
+    below the smallest measured size when the shards get that small).
     """
     if n_points < 1:
         raise ValueError("a shard plan needs at least one point")
     requested = settings.max_points_per_shard
     if isinstance(requested, str):  # "auto"
-        n_shards = math.ceil(n_points / MAX_AUTO_POINTS)
+        n_shards = 1 if n_points <= MAX_ONE_SHARD_POINTS else math.ceil(n_points / MAX_AUTO_POINTS)
         size = math.ceil(n_points / n_shards)
         if n_shards == 1:
-            reason = f"auto: {n_points} points (<= {MAX_AUTO_POINTS}) fit one shard; no split"
+            reason = f"auto: {n_points} points (<= {MAX_ONE_SHARD_POINTS}) fit one shard, sampled on tiles; no split"
         else:
             reason = (f"auto: {n_points} points in {n_shards} shards of <= {size} points, the fewest that keep "
                       f"every shard at or below {MAX_AUTO_POINTS} points; {AUTO_REASONS[settings.combination]}")
     else:
-        if requested > MAX_AUTO_POINTS:
+        if requested > MAX_AUTO_POINTS and requested < n_points:
             log.warning("max_points_per_shard = %d is above %d: every NUTS step will be slow",
                         requested, MAX_AUTO_POINTS)
         n_shards = math.ceil(n_points / requested)

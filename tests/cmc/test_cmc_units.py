@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from heterodyne.cmc import barycenter, calibration, geometry, scott
-from heterodyne.cmc.plan import MAX_AUTO_POINTS, shard_plan
+from heterodyne.cmc.plan import MAX_AUTO_POINTS, MAX_ONE_SHARD_POINTS, shard_plan
 from heterodyne.cmc.posterior import Priors, log_density, log_prior, model_arguments
 from heterodyne.cmc.sampler import shard_seed
 from heterodyne.cmc.shard_covariance import regularised_covariance
@@ -36,19 +36,20 @@ def test_plan_is_a_pure_function_covering_every_point_once():
     assert all(p.min() < 100 and p.max() > 9_900 for p in parts)
 
 
-@pytest.mark.parametrize(("n_points", "shards"), [(5_000, 1), (50_000, 1), (50_001, 2), (59_700, 2), (239_400, 5)])
-def test_auto_keeps_shards_at_or_below_the_ceiling_with_fewest_shards(n_points, shards):
+@pytest.mark.parametrize(("n_points", "shards"), [(5_000, 1), (59_700, 1), (240_000, 1), (240_001, 5),
+                                                  (1_000_000, 20)])
+def test_auto_keeps_one_shard_then_the_fewest_shards_at_or_below_the_ceiling(n_points, shards):
     plan = shard_plan(n_points, AUTO)
     assert plan.n_shards == shards
-    assert max(plan.sizes) <= MAX_AUTO_POINTS
+    assert max(plan.sizes) <= (MAX_ONE_SHARD_POINTS if shards == 1 else MAX_AUTO_POINTS)
     assert "auto" in plan.reason
 
 
 def test_auto_reason_records_what_was_measured_for_the_combination():
-    assert "barycenter combination matched the full-data posterior" in shard_plan(239_400, AUTO).reason
-    scott = shard_plan(239_400, cmc_settings(combination="scott"))
-    assert scott.n_shards == 5 and "means were measured up to 0.28 full-data sd off" in scott.reason
-    assert shard_plan(50_000, AUTO).reason == "auto: 50000 points (<= 50000) fit one shard; no split"
+    assert "barycenter combination matched the full-data posterior" in shard_plan(478_800, AUTO).reason
+    scott = shard_plan(478_800, cmc_settings(combination="scott"))
+    assert scott.n_shards == 10 and "means were measured up to 0.28 full-data sd off" in scott.reason
+    assert shard_plan(59_700, AUTO).reason == "auto: 59700 points (<= 240000) fit one shard, sampled on tiles; no split"
 
 
 def test_shards_smaller_than_measured_get_a_warning(caplog):
@@ -67,6 +68,10 @@ def test_large_integer_shard_size_is_accepted_with_a_warning(caplog):
         plan = shard_plan(120_000, cmc_settings(max_points_per_shard=60_000, seed=1))
     assert plan.n_shards == 2
     assert "slow" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="heterodyne"):  # one shard: on tiles, no warning
+        assert shard_plan(120_000, cmc_settings(max_points_per_shard=200_000)).n_shards == 1
+    assert not caplog.records
 
 
 def test_shard_seeds_differ_per_shard_and_run_seed():

@@ -80,7 +80,6 @@ def test_readme_sampling_defaults():
 @pytest.mark.parametrize(("name", "pattern"), [
     ("docs/cmc.md", r"K = ⌈n / ([\d ]+?)⌉"),
     ("docs/cmc.md", r"under the ([\d ]+?)-point ceiling"),
-    ("docs/cmc.md", r"`auto` splits only above ([\d ]+?) points"),
     ("README.md", r"shards of at most ([\d ]+?) points"),
 ])
 def test_auto_shard_ceiling(name, pattern):
@@ -89,10 +88,21 @@ def test_auto_shard_ceiling(name, pattern):
     assert cmc_default("max_points_per_shard") == "auto"
 
 
-def test_auto_shards_never_smaller_than_half_the_ceiling():
-    (value,) = claim("docs/cmc.md", r"never smaller than ([\d ]+?) points once it splits")
+@pytest.mark.parametrize(("name", "pattern"), [
+    ("docs/cmc.md", r"keeps one shard up to ([\d ]+?) points"),
+    ("docs/cmc.md", r"`auto` splits only above ([\d ]+?) points"),
+    ("README.md", r"keeps one shard up\s+to ([\d ]+?) points"),
+    ("config/analysis.yaml", r"data sets above ([\d ]+?) points are split"),
+])
+def test_auto_one_shard_ceiling(name, pattern):
+    (value,) = claim(name, pattern)
+    assert number(value) == plan.MAX_ONE_SHARD_POINTS
+
+
+def test_auto_shards_never_smaller_than_stated_once_it_splits():
+    (value,) = claim("docs/cmc.md", r"never smaller than ([\d ]+?) points once")
     smallest = min(n / math.ceil(n / plan.MAX_AUTO_POINTS)
-                   for n in range(plan.MAX_AUTO_POINTS + 1, 4 * plan.MAX_AUTO_POINTS))
+                   for n in range(plan.MAX_ONE_SHARD_POINTS + 1, 2 * plan.MAX_ONE_SHARD_POINTS))
     assert number(value) == math.floor(smallest)
 
 
