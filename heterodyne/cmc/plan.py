@@ -96,12 +96,12 @@ def shard_plan(n_points: int, settings: CmcSettings) -> ShardPlan:
         n_shards = 1 if n_points <= MAX_ONE_SHARD_POINTS else math.ceil(n_points / MAX_AUTO_POINTS)
         size = math.ceil(n_points / n_shards)
         if n_shards == 1:
-            reason = f"auto: {n_points} points (<= {MAX_ONE_SHARD_POINTS}) fit one shard, sampled on tiles; no split"
+            reason = f"auto: {n_points} points (<= {MAX_ONE_SHARD_POINTS}) fit one shard; no split"
         else:
             reason = (f"auto: {n_points} points in {n_shards} shards of <= {size} points, the fewest that keep "
                       f"every shard at or below {MAX_AUTO_POINTS} points; {AUTO_REASONS[settings.combination]}")
     else:
-        if requested > MAX_AUTO_POINTS and requested < n_points:
+        if MAX_AUTO_POINTS < requested < n_points:
             log.warning("max_points_per_shard = %d is above %d: every NUTS step will be slow",
                         requested, MAX_AUTO_POINTS)
         n_shards = math.ceil(n_points / requested)

@@ -49,7 +49,7 @@ def test_auto_reason_records_what_was_measured_for_the_combination():
     assert "barycenter combination matched the full-data posterior" in shard_plan(478_800, AUTO).reason
     scott = shard_plan(478_800, cmc_settings(combination="scott"))
     assert scott.n_shards == 10 and "means were measured up to 0.28 full-data sd off" in scott.reason
-    assert shard_plan(59_700, AUTO).reason == "auto: 59700 points (<= 240000) fit one shard, sampled on tiles; no split"
+    assert shard_plan(59_700, AUTO).reason == "auto: 59700 points (<= 240000) fit one shard; no split"
 
 
 def test_shards_smaller_than_measured_get_a_warning(caplog):
