@@ -15,6 +15,8 @@ DIVERGENCE_FLAG_FRACTION = 0.05
 """A shard with more than this fraction of divergent draws is flagged."""
 MIN_ESS_PER_CHAIN = 100
 MIN_E_BFMI = 0.3
+SATURATED_WARN_FRACTION = 0.01
+"""A shard with more than this fraction of draws at NUTS's tree-depth limit gets a warning."""
 
 
 def _per_parameter(function, draws: np.ndarray, **keywords) -> np.ndarray:
@@ -41,8 +43,14 @@ def e_bfmi(energy: np.ndarray) -> np.ndarray:
 
 
 def shard_report(names: tuple[str, ...], draws: np.ndarray, diverging: np.ndarray, energy: np.ndarray,
-                 max_r_hat: float) -> dict:
-    """Per-shard diagnostics, with ``flagged`` and the ``reasons`` (flags) and ``warnings`` (softer)."""
+                 num_steps: np.ndarray, max_r_hat: float) -> dict:
+    """Per-shard diagnostics, with ``flagged`` and the ``reasons`` (flags) and ``warnings`` (softer).
+
+    A draw whose trajectory took 2^``MAX_TREE_DEPTH`` − 1 leapfrog steps stopped at NUTS's limit
+    before turning back: the posterior bends far from the NLSQ covariance the sampler is whitened
+    by, each draw costs a thousand gradients, and the chain explores slowly."""
+    from heterodyne.cmc.sampler import MAX_TREE_DEPTH
+
     stats = chain_diagnostics(draws)
     n_chains, n_draws = diverging.shape
     divergences = int(diverging.sum())
@@ -62,6 +70,11 @@ def shard_report(names: tuple[str, ...], draws: np.ndarray, diverging: np.ndarra
         warnings.append(f"bulk ESS below {MIN_ESS_PER_CHAIN} per chain: {', '.join(low_ess)}")
     if (bfmi < MIN_E_BFMI).any():
         warnings.append(f"E-BFMI {bfmi.min():.2f} < {MIN_E_BFMI}")
+    saturated = int((num_steps >= 2**MAX_TREE_DEPTH - 1).sum())
+    if saturated > SATURATED_WARN_FRACTION * n_chains * n_draws:
+        warnings.append(f"{saturated} of {n_chains * n_draws} draws stopped at NUTS's tree-depth limit "
+                        f"({2**MAX_TREE_DEPTH - 1} leapfrog steps): the posterior is far from the NLSQ Gaussian; "
+                        "sampling is slow and may mix poorly")
     return {
         "max_r_hat": float(np.nanmax(stats["r_hat"])),
         "min_ess_bulk": float(np.nanmin(stats["ess_bulk"])),

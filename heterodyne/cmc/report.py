@@ -90,7 +90,8 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     ``ties`` ({tied parameter: target}): a tied parameter is reported with its target's posterior."""
     ties = ties or {}
     max_r_hat = settings.max_r_hat
-    reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, max_r_hat) for s in shards]
+    reports = [diagnostics.shard_report(names, s.draws, s.diverging, s.energy, s.num_steps, max_r_hat)
+               for s in shards]
     flagged = [k for k, r in enumerate(reports) if r["flagged"]]
     used = [k for k in range(len(shards)) if not (settings.drop_flagged_shards and k in flagged)]
     warnings = [f"shard {k}: {w}" for k, r in enumerate(reports) for w in r["warnings"]]

@@ -38,6 +38,8 @@ log = logging.getLogger("heterodyne")
 
 START_JITTER = 0.3
 """Standard deviation of the chains' starting points around the optimum, in whitened units."""
+MAX_TREE_DEPTH = 10
+"""NUTS's tree-depth limit (NumPyro's default): a draw takes at most 2¹⁰ − 1 = 1023 leapfrog steps."""
 TARGET_ACCEPT = 0.9
 """NUTS's target acceptance rate for the step-size adaptation. On the demo's posterior (80 frames,
 the D0_ref–alpha_ref–f0 banana), seeds 1–6: at 0.8, 8–43 divergent draws of 4 000 (156 in all) and a
@@ -84,7 +86,8 @@ def _compiled_chain(n_contrast: int, num_warmup: int, num_samples: int):
 
     def chain(key, start, *arguments):
         init_kernel, sample_kernel = hmc(potential_fn_gen=potential, algo="NUTS")
-        state = init_kernel(start, num_warmup, target_accept_prob=TARGET_ACCEPT, model_args=arguments, rng_key=key)
+        state = init_kernel(start, num_warmup, target_accept_prob=TARGET_ACCEPT, max_tree_depth=MAX_TREE_DEPTH,
+                            model_args=arguments, rng_key=key)
 
         def step(state, _):
             state = sample_kernel(state, model_args=arguments)
