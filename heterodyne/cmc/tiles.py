@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from heterodyne.nlsq.problem import FitProblem, ProblemConstants, full_from_free, split_full
+from heterodyne.nlsq.problem import FitProblem, ProblemConstants, physics_and_scaling
 
 TILE = 16
 """Frames per tile side (docs/decisions/2026-12-05-cmc-likelihood-on-tiles.md: 8–32 measured alike)."""
@@ -70,10 +70,8 @@ def squared_residual_sum(x, constants: ProblemConstants, tiles: TiledPoints, *, 
     """Σ r_p² over the tiles' points at the free parameters ``x`` (module docstring)."""
     from heterodyne import model
 
-    full = full_from_free(x, constants.initial, constants.value_index)
-    theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
-    contrast = (constants.basis @ contrast_coefficients)[:, None, None, None]
-    offset = (constants.basis @ offset_coefficients)[:, None, None, None]
+    theta, contrast, offset = physics_and_scaling(x, constants, n_contrast=n_contrast)
+    contrast, offset = contrast[:, None, None, None], offset[:, None, None, None]
     diagonal, off = model.tile_correlations(
         theta, constants.t, constants.q, constants.phi, n_tiles=tiles.value_diagonal.shape[1], tile=TILE,
         row_tile=tiles.row_tile, column_tile=tiles.column_tile)

@@ -124,15 +124,19 @@ def weighted_residuals(x, constants, angle_index, i, j, value, weight, *, n_cont
     """
     from heterodyne import model
 
+    theta, contrast, offset = physics_and_scaling(x, constants, n_contrast=n_contrast)
+    c2_function = model.c2_points_reverse if reverse_rule else model.c2_points
+    c2 = c2_function(theta, contrast, offset, t=constants.t, q=constants.q, phi=constants.phi,
+                     angle_index=angle_index, i=i, j=j)
+    return (value - c2) * weight
+
+
+def physics_and_scaling(x, constants, *, n_contrast):
+    """(θ, contrast per angle, offset per angle) at the free parameters ``x``: the full vector
+    from ``constants`` (:func:`full_from_free`), its scaling coefficients through the basis."""
     full = full_from_free(x, constants.initial, constants.value_index)
     theta, contrast_coefficients, offset_coefficients = split_full(full, n_contrast)
-    basis = constants.basis
-    c2_function = model.c2_points_reverse if reverse_rule else model.c2_points
-    c2 = c2_function(
-        theta, basis @ contrast_coefficients, basis @ offset_coefficients,
-        t=constants.t, q=constants.q, phi=constants.phi, angle_index=angle_index, i=i, j=j,
-    )
-    return (value - c2) * weight
+    return theta, constants.basis @ contrast_coefficients, constants.basis @ offset_coefficients
 
 
 class ProblemConstants(NamedTuple):
