@@ -6,9 +6,13 @@ The workflow config's ``datasets`` section may combine four sources (names must 
 - ``glob``: a pattern; each match is named by its file stem (unsafe characters → ``_``);
 - ``sheet``: a TSV file with columns ``name`` and ``path`` and, optionally, more columns named by
   dotted analysis-config keys whose non-empty cells override that key for that dataset (values
-  are read as YAML: ``100``, ``1e-3``, ``null``, ``[-157.5, 22.5]``);
-- ``simulate``: a mapping name → simulation settings; the workflow's ``simulate`` rule writes
-  those files, so they need not exist yet.
+  are read as YAML: ``100``, ``1e-3``, ``null``, ``[-157.5, 22.5]``), and columns ``windows`` and
+  ``windows.<key>`` for the dataset's own windows along the age (:mod:`heterodyne.batch.windows`);
+- ``simulate``: a mapping name → simulation settings and, under ``windows``, the dataset's own
+  windows; the workflow's ``simulate`` rule writes those files, so they need not exist yet.
+
+Datasets of ``files`` and ``glob`` take the workflow's windows; a row of the sheet gives a file
+windows of its own.
 
 Relative paths are relative to the working directory. Files that should exist but do not are
 errors, named with the dataset and the path.
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from heterodyne.batch.names import check_name, safe_text
+from heterodyne.batch.windows import WINDOWS_KEY, DatasetWindows, check_own_windows, is_window_column, sheet_windows
 from heterodyne.config.yaml_io import parse_yaml
 from heterodyne.errors import HeterodyneError
 
@@ -32,12 +37,14 @@ SHEET_COLUMNS = ("name", "path")
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named input file, its analysis-config overrides and (if simulated) its simulation settings."""
+    """A named input file, its analysis-config overrides, (if simulated) its simulation settings and
+    its own windows along the age (None: the workflow's)."""
 
     name: str
     path: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
     simulation: Mapping[str, Any] | None = None
+    windows: DatasetWindows = None
 
 
 def _existing(name: str, path: str, where: str) -> Dataset:
@@ -62,11 +69,14 @@ def from_glob(pattern: str) -> list[Dataset]:
 
 
 def _sheet_row(row: dict[str, str], where: str) -> Dataset:
-    """One sheet row: name, path and the overrides of its non-empty extra cells."""
+    """One sheet row: name, path, and from its non-empty extra cells the overrides and the windows."""
     dataset = _existing(row["name"].strip(), row["path"].strip(), where)
-    overrides = {key.strip(): parse_yaml(text, f"{where}: column {key}")
-                 for key, text in row.items() if key not in SHEET_COLUMNS and text and text.strip()}
-    return Dataset(dataset.name, dataset.path, overrides)
+    cells = {key.strip(): text for key, text in row.items() if key not in SHEET_COLUMNS and text and text.strip()}
+    overrides = {key: parse_yaml(text, f"{where}: column {key}")
+                 for key, text in cells.items() if not is_window_column(key)}
+    windows = sheet_windows({key: text for key, text in cells.items() if is_window_column(key)},
+                            f"{where}: dataset {dataset.name}")
+    return Dataset(dataset.name, dataset.path, overrides, windows=windows)
 
 
 def from_sheet(sheet: str) -> list[Dataset]:
@@ -94,9 +104,11 @@ def from_sheet(sheet: str) -> list[Dataset]:
 
 
 def from_simulations(simulations: Mapping[str, Mapping[str, Any]], directory: str) -> list[Dataset]:
-    """``datasets.simulate``: name → settings; the file is ``DIRECTORY/<name>.h5``."""
+    """``datasets.simulate``: name → settings (with the dataset's own ``windows``); the file is
+    ``DIRECTORY/<name>.h5``."""
     return [Dataset(check_name(name, f"datasets.simulate.{name}"), f"{directory}/{name}.h5",
-                    simulation=settings)
+                    simulation={key: value for key, value in settings.items() if key != WINDOWS_KEY},
+                    windows=check_own_windows(settings.get(WINDOWS_KEY), f"datasets.simulate.{name}.{WINDOWS_KEY}"))
             for name, settings in simulations.items()]
 
 

@@ -4,10 +4,11 @@ Every run's analysis config is resolved here exactly as ``heterodyne resolve-con
 write it (base config, the dataset's overrides, the sweep values, the data file and the seed),
 so a bad sweep key, a bad value or an impossible selection stops the workflow before any job.
 
-With ``windows`` (no sweep), each dataset also gets a run per window along its age
+With windows (no sweep), a dataset also gets a run per window along its age
 (:mod:`heterodyne.age.windows`) and seed, named after its frames (``window=0101-0200``): the
 frames and the time-local reduction as overrides, the inherited values held at their configured
-initial values here (their job's run.yaml takes them from the global run's result).
+initial values here (their job's run.yaml takes them from the global run's result). A dataset's
+windows are the workflow's ``windows`` with its own over them (:mod:`heterodyne.batch.windows`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from heterodyne.batch import resources
 from heterodyne.batch.datasets import Dataset, collect_datasets
 from heterodyne.batch.shape import DataShape, Selection, file_shape, frame_block, selection, simulated_shape
 from heterodyne.batch.sweep import SweepPoint, expand_sweep
+from heterodyne.batch.windows import resolve_windows
 from heterodyne.config import AnalysisConfig, resolve_config
 from heterodyne.config.yaml_io import read_yaml
 from heterodyne.errors import HeterodyneError
@@ -31,6 +33,7 @@ SIMULATED_DIRECTORY = "simulated"
 WORKFLOW_KEYS = ("experimental_data.file_path", "optimization.nlsq.seed", "optimization.cmc.seed",
                  "output.output_dir")
 """Keys the workflow sets itself (datasets, seeds, run directories): not for sweeps or sheets."""
+NO_WINDOWS_WITH_A_SWEEP = "not combined with a sweep (each dataset's windows lie beside its one global run)"
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class Run:
 class Plan:
     """Every run of the workflow, keyed by (dataset, point, seed), and what the summary needs;
     ``points`` are the sweep's, ``windows`` each dataset's window names in age order (none
-    without ``windows``)."""
+    without windows) and ``window_settings`` each dataset's width, step, free and inherit (None
+    without windows)."""
 
     runs: dict[tuple[str, str, int], Run]
     datasets: dict[str, Dataset]
@@ -91,6 +95,7 @@ class Plan:
     seeds: list[int]
     methods: list[str]
     windows: dict[str, list[str]]
+    window_settings: dict[str, Mapping[str, Any] | None]
 
     def run(self, dataset: str, point: str, seed: int) -> Run:
         """The run with these coordinates; unknown coordinates raise HeterodyneError."""
@@ -131,20 +136,23 @@ def plan_workflow(config: Mapping[str, Any]) -> Plan:
     base = read_yaml(Path(analysis))
     datasets = collect_datasets(config["datasets"], f"{config['results']}/{SIMULATED_DIRECTORY}")
     check_sweep(base, analysis, config["sweep"], datasets)
-    settings = config.get("windows")
-    if settings is not None and config["sweep"]:
-        raise HeterodyneError("windows: not combined with a sweep (each dataset's windows lie beside its one "
-                              "global run)")
-    if settings is not None:
-        check_parameter_lists(settings["free"], settings["inherit"])
+    default_windows = config.get("windows")
+    if default_windows is not None and config["sweep"]:
+        raise HeterodyneError(f"windows: {NO_WINDOWS_WITH_A_SWEEP}")
+    if default_windows is not None:
+        check_parameter_lists(default_windows["free"], default_windows["inherit"])
     points = expand_sweep(config["sweep"])
     runs: dict[tuple[str, str, int], Run] = {}
     windows: dict[str, list[str]] = {}
+    window_settings: dict[str, Mapping[str, Any] | None] = {}
     for dataset in datasets:
         shape = data_shape(dataset)
         for point in points:
             for seed in config["seeds"]:
                 runs[(dataset.name, point.name, seed)] = planned_run(base, analysis, dataset, shape, point, seed)
+        settings = window_settings[dataset.name] = resolve_windows(default_windows, dataset.windows, dataset.name)
+        if settings is not None and config["sweep"]:
+            raise HeterodyneError(f"dataset {dataset.name}: windows: {NO_WINDOWS_WITH_A_SWEEP}")
         windows[dataset.name] = []
         if settings is not None:
             for window in dataset_windows(dataset, shape, runs[(dataset.name, points[0].name, config["seeds"][0])],
@@ -153,7 +161,7 @@ def plan_workflow(config: Mapping[str, Any]) -> Plan:
                 for seed in config["seeds"]:
                     runs[(dataset.name, window.name, seed)] = planned_run(base, analysis, dataset, shape, window, seed)
     return Plan(runs, {d.name: d for d in datasets}, list(config["sweep"]), [p.name for p in points],
-                list(config["seeds"]), list(config["methods"]), windows)
+                list(config["seeds"]), list(config["methods"]), windows, window_settings)
 
 
 def planned_run(base: dict[str, Any], analysis: str, dataset: Dataset, shape: DataShape, point: SweepPoint,

@@ -4,10 +4,14 @@ on a small simulated flow whose velocity jumps."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
 from workflow_helpers import REPO, job_counts, shell_commands, snakemake
+
+from heterodyne.simulation import SimulationSpec, simulate_dataset
 
 pytestmark = pytest.mark.e2e  # every test runs snakemake
 
@@ -102,6 +106,113 @@ def test_windows_are_not_combined_with_a_sweep(tmp_path):
     completed = snakemake(tmp_path, "-n", config=config)
     assert completed.returncode == 1
     assert "windows: not combined with a sweep" in completed.stderr + completed.stdout
+
+
+def window_count(frames: int, width: int, step: int | None = None) -> int:
+    """Full windows of ``width`` frames every ``step`` (default ``width``) in frames 1..frames."""
+    return len(range(1, frames - width + 2, step or width))
+
+
+def write_data(directory, frames: dict[str, int]) -> None:
+    """data/<name>.h5 of ``frames[name]`` frames each: three angles at q = 0.009 (legacy layout)."""
+    (directory / "data").mkdir()
+    for seed, (name, count) in enumerate(frames.items()):
+        simulate_dataset(directory / "data" / f"{name}.h5",
+                         SimulationSpec(n_frames=count, seed=seed, layout="legacy", q_centres=(0.009,),
+                                        phi_centres=(-157.5, -67.5, 22.5), empty_cells=(), processed_q_rows=(0,)))
+
+
+def assert_stopped_in_one_line(directory, config: dict, message: str) -> None:
+    """The workflow stops with exit 1 before any job, the config error on one line and no traceback."""
+    completed = snakemake(directory, "--cores", "1", config=config)
+    output = completed.stderr + completed.stdout
+    assert completed.returncode == 1
+    assert [line for line in output.splitlines() if "invalid workflow config" in line] == [
+        f"invalid workflow config: {message}"]
+    assert "Traceback" not in output and not (directory / "results").exists()
+
+
+def test_the_windows_survey_example_gives_each_sheet_dataset_its_own_windows(tmp_path):
+    """The sheet of config/examples/windows-survey.yaml: fast (100 every 50), slow (400), calibration
+    (off) and steady (the workflow's 200); the job counts follow from each file's frames."""
+    (tmp_path / "config" / "examples").mkdir(parents=True)
+    (tmp_path / "config" / "analysis.yaml").write_text((REPO / "config" / "analysis.yaml").read_text())
+    sheet = "config/examples/windows-datasets.tsv"
+    (tmp_path / sheet).write_text((REPO / sheet).read_text())
+    frames = {"fast": 250, "slow": 450, "calibration": 250, "steady": 450}
+    write_data(tmp_path, frames)
+    config = yaml.safe_load((REPO / "config" / "examples" / "windows-survey.yaml").read_text())
+    output = dry_run(tmp_path, config)
+    windows = {"fast": window_count(frames["fast"], 100, 50), "slow": window_count(frames["slow"], 400),
+               "calibration": 0, "steady": window_count(frames["steady"], config["windows"]["width"])}
+    runs = len(frames) + sum(windows.values())
+    assert job_counts(output) == {"run_config": runs, "nlsq": runs, "plot": len(frames), "summary": 1, "trends": 1,
+                                  "windows": 3, "all": 1}
+    assert {name: len(set(re.findall(rf"results/windows-survey/{name}/window=\d+-\d+/", output)))
+            for name in frames} == windows
+    assert "calibration/windows.csv" not in output
+    commands = shell_commands(output, "run_config")
+    [fast] = [c for c in commands if "fast/window=0051-0150/seed0/run.yaml" in c]
+    [slow] = [c for c in commands if "slow/window=0001-0400/seed0/run.yaml" in c]
+    assert "--inherit phi0 --inherit scaling" in fast
+    assert "--inherit phi0 --data" in slow
+
+
+def test_a_simulated_dataset_overrides_the_workflows_windows_key_by_key_or_turns_them_off(tmp_path):
+    """Workflow windows of 40 every 20 frames, nothing inherited: `short` changes the width only (30,
+    still every 20, still nothing inherited), `long` is off, `mid` keeps the workflow's."""
+    config = windows_config(tmp_path, seeds=[1], windows={"width": 40, "step": 20, "inherit": []}, datasets={
+        "simulate": {"short": {"frames": 90, "windows": {"width": 30}}, "long": {"frames": 130, "windows": False},
+                     "mid": {"frames": 130, "seed": 2}}})
+    output = dry_run(tmp_path, config)
+    expected = {"short": window_count(90, 30, 20), "long": 0, "mid": window_count(130, 40, 20)}
+    runs = 3 + sum(expected.values())
+    counts = job_counts(output)
+    assert (counts["run_config"], counts["windows"]) == (runs, 2)
+    assert len(set(re.findall(r"results/short/(window=\d+-\d+)/", output))) == expected["short"]
+    assert "results/short/window=0021-0050/seed1/run.yaml" in output
+    assert "results/long/window=" not in output and "results/long/windows.csv" not in output
+    assert not any("--inherit" in command for command in shell_commands(output, "run_config"))
+
+
+def test_a_dataset_has_windows_of_its_own_when_the_workflow_has_none(tmp_path):
+    config = windows_config(tmp_path, seeds=[1], datasets={
+        "simulate": {"short": {"frames": 90, "windows": {"width": 45}}, "long": {"frames": 130}}})
+    del config["windows"]
+    output = dry_run(tmp_path, config)
+    assert job_counts(output)["windows"] == 1
+    assert len(set(re.findall(r"results/short/(window=\d+-\d+)/", output))) == window_count(90, 45)
+    assert "results/long/window=" not in output
+    [window] = [c for c in shell_commands(output, "run_config") if "short/window=0046-0090/seed1" in c]
+    assert "--inherit-from results/short/base/seed1/nlsq/result.json --inherit phi0 " in window
+
+
+@pytest.mark.parametrize("column, cell, windows, message", [
+    ("windows.width", "abc", {"width": 40},
+     "datasets.sheet datasets.tsv:2: dataset a: column windows.width: expected an integer >= 2, got 'abc'"),
+    ("windows.width", "100", None, "dataset a: windows: width 100 is more than the 90 frames selected (1..90)"),
+    ("windows.inherit", "v0", {"width": 40}, "dataset a: windows: v0 both free and inherited"),
+    ("windows.step", "10", None,
+     "dataset a: windows.width: required, as the workflow config has no windows to take it from"),
+])
+def test_bad_windows_of_a_sheet_dataset_stop_before_any_job_in_one_line(tmp_path, column, cell, windows, message):
+    write_data(tmp_path, {"a": 90})
+    (tmp_path / "datasets.tsv").write_text(f"name\tpath\t{column}\na\tdata/a.h5\t{cell}\n")
+    config = windows_config(tmp_path, windows=windows, datasets={"sheet": "datasets.tsv"})
+    if windows is None:
+        del config["windows"]
+    assert_stopped_in_one_line(tmp_path, config, message)
+
+
+@pytest.mark.parametrize("windows, sweep, message", [
+    ({"width": 40, "stp": 20}, {}, "datasets.simulate.short.windows.stp: unknown key (did you mean 'step'?)"),
+    ({"width": 40}, {"analyzer_parameters.start_frame": [1, 11]},
+     "dataset short: windows: not combined with a sweep (each dataset's windows lie beside its one global run)"),
+])
+def test_bad_windows_of_a_simulated_dataset_stop_before_any_job_in_one_line(tmp_path, windows, sweep, message):
+    config = windows_config(tmp_path, sweep=sweep, datasets={"simulate": {"short": {"frames": 90, "windows": windows}}})
+    del config["windows"]
+    assert_stopped_in_one_line(tmp_path, config, message)
 
 
 JUMP_TIME = 0.75

@@ -144,8 +144,7 @@ def trend_files():
 
 RUN_POINTS = [(point, seed) for point in PLAN.points for seed in PLAN.seeds]
 """(point, seed) of each global run of a dataset: the same for every dataset, as the sweep and seeds are
-(the window runs, config `windows`, depend on the dataset's frames: PLAN.windows)."""
-WINDOWS = config.get("windows")
+(the window runs, config `windows` and a dataset's own, depend on the dataset's frames: PLAN.windows)."""
 WINDOW_METHOD = "cmc" if "cmc" in PLAN.methods else "nlsq"
 """The method directory windows.csv reads (a CMC run's holds its NLSQ result too)."""
 
@@ -208,11 +207,17 @@ def collect_arguments(wildcards, input):
     return " ".join(options)
 
 
+def window_inherit(dataset):
+    """The parameters a dataset's windows hold at its global run's estimate (none without windows)."""
+    settings = PLAN.window_settings[dataset]
+    return settings["inherit"] if settings else []
+
+
 def run_config_inputs(wildcards):
     """A run.yaml's inputs: the base config and the data; for a window that inherits values, the
     global run's NLSQ result of its seed."""
     inputs = {"analysis": config["analysis"], "data": dataset_file(wildcards)}
-    if WINDOWS and WINDOWS["inherit"] and wildcards.point in PLAN.windows[wildcards.dataset]:
+    if window_inherit(wildcards.dataset) and wildcards.point in PLAN.windows[wildcards.dataset]:
         inputs["global_result"] = (
             f"{RESULTS}/{wildcards.dataset}/{PLAN.points[0]}/seed{wildcards.seed}/nlsq/result.json"
         )
@@ -224,7 +229,8 @@ def inherit_arguments(wildcards, input):
     if "global_result" not in input.keys():
         return ""
     return " ".join(
-        [f"--inherit-from {shlex.quote(input.global_result)}"] + [f"--inherit {name}" for name in WINDOWS["inherit"]]
+        [f"--inherit-from {shlex.quote(input.global_result)}"]
+        + [f"--inherit {name}" for name in window_inherit(wildcards.dataset)]
     )
 
 
@@ -324,8 +330,8 @@ def preview_targets():
 
 
 def window_targets():
-    """Every dataset's windows.csv, changepoints.csv and windows.png when there are windows."""
-    return [path for name in PLAN.datasets for path in window_outputs(name).values()] if WINDOWS else []
+    """windows.csv, changepoints.csv and windows.png of every dataset that has windows."""
+    return [path for name in PLAN.datasets if PLAN.window_settings[name] for path in window_outputs(name).values()]
 
 
 def comparison_targets():
