@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from heterodyne.comparison.compare import information_criteria, reduction_test
+from heterodyne.comparison.compare import information_criteria, reduced_start, reduction_test
 from heterodyne.comparison.reductions import BY_NAME, reduced_config
 from heterodyne.config import resolve_config
 from heterodyne.data import load_file
@@ -84,8 +84,9 @@ def one_replicate(directory: Path, case: str, free: tuple[str, ...], truth: dict
     config = full_config(path, truth, free)
     data = load_file(path, q=Q, phi=PHI)
     full = run_nlsq(config, data, progress=False, threads=1)
-    test = reduction_test(config, full, BY_NAME[case])
-    reduced = run_nlsq(reduced_config(config, BY_NAME[case], full.values), data, progress=False, threads=1)
+    test = reduction_test(config, full, BY_NAME[case], data.times)
+    start = reduced_start(BY_NAME[case], full.values, data.times)
+    reduced = run_nlsq(reduced_config(config, BY_NAME[case], start), data, progress=False, threads=1)
     aic = information_criteria(reduced.section)[0] > information_criteria(full.section)[0]
     if isinstance(test, str):
         return {"p_value": math.nan, "nu": math.nan, "q": math.nan, "reference": test, "aic_prefers_full": aic}
@@ -122,7 +123,7 @@ def main() -> None:
                 rate = float(np.mean(p_values < 0.05))
                 spread = math.sqrt(max(rate * (1 - rate), 0.05 * 0.95) / args.replicates)
                 formed = np.isfinite(p_values)
-                nu = float(np.median(nus[formed])) if formed.any() else math.nan
+                nu = float(np.nanmedian(nus[formed])) if np.isfinite(nus[formed]).any() else math.nan
                 print(f"{case:18} {label:12} {rate:>11.3f} ± {spread:.3f} {aic.mean():>17.3f} {nu:>10.2f} "
                       f"{int((~formed).sum()):>11d} {seconds:>12.1f}", flush=True)
                 if args.records is not None:

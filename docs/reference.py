@@ -32,7 +32,8 @@ MODULES = {
             "heterodyne.cmc.geometry", "heterodyne.cmc.sampler", "heterodyne.cmc.workers",
             "heterodyne.cmc.combination", "heterodyne.cmc.barycenter", "heterodyne.cmc.scott",
             "heterodyne.cmc.shard_covariance", "heterodyne.cmc.trust"),
-    "Model comparison": ("heterodyne.comparison.reductions", "heterodyne.comparison.wald"),
+    "Model comparison": ("heterodyne.comparison.reductions", "heterodyne.comparison.wald",
+                         "heterodyne.comparison.minority_share"),
     "Numerics and resources": ("heterodyne.numerics", "heterodyne.batch.resources", "heterodyne.data.memory"),
 }
 

@@ -16,10 +16,12 @@ import math
 
 import numpy as np
 
+from heterodyne.comparison.minority_share import minority_share_test, sample_dominant
 from heterodyne.comparison.reductions import REDUCTIONS, Reduction, nesting, reduced_config
 from heterodyne.comparison.wald import WaldTest, wald_test
 from heterodyne.config.tree import AnalysisConfig
 from heterodyne.nlsq.result import NlsqResult
+from heterodyne.parameters import PHYSICS_NAMES
 
 log = logging.getLogger("heterodyne")
 
@@ -43,18 +45,37 @@ def information_criteria(section: dict) -> tuple[float, float]:
     return chi2 + 2.0 * k, chi2 + k * math.log(n)
 
 
-def reduction_test(config: AnalysisConfig, nlsq_result: NlsqResult, reduction: Reduction) -> WaldTest | str:
-    """The Wald test of ``reduction`` at the full fit ``nlsq_result`` of ``config``, or why there is
-    none (not nested; nothing left to test)."""
+def _followed(config: AnalysisConfig) -> dict[str, str]:
+    """Each physics parameter the fit moves, mapped to the fitted parameter whose value it takes."""
+    return {name: entry.tied_to or name for name, entry in config.parameters.items() if entry.vary or entry.tied_to}
+
+
+def reduction_test(config: AnalysisConfig, nlsq_result: NlsqResult, reduction: Reduction,
+                   times: np.ndarray) -> WaldTest | str:
+    """The test of ``reduction`` at the full fit ``nlsq_result`` of ``config`` on data at frame
+    times ``times``, or why there is none (not nested; nothing left to test): for
+    ``one_component`` the minority-share test (:mod:`heterodyne.comparison.minority_share`),
+    else the Wald test of its constraints."""
     nested = nesting(config, reduction)
     if nested.not_nested is not None:
         return f"not nested: {nested.not_nested}"
     if not nested.tested:
         return "not tested: the full config already meets every constraint"
     arrays = nlsq_result.arrays
+    if reduction.name == "one_component":
+        theta = np.array([nlsq_result.values[name] for name in PHYSICS_NAMES])
+        return minority_share_test(theta, times, nlsq_result.free_names,
+                                   _followed(config), np.asarray(arrays["covariance"], float),
+                                   np.asarray(arrays["degrees_of_freedom"], float))
     return wald_test(nested.tested, nlsq_result.free_names, np.asarray(arrays["free_values"], float),
                      np.asarray(arrays["covariance"], float), np.asarray(arrays["degrees_of_freedom"], float),
                      {name: entry.bounds for name, entry in config.parameters.items()})
+
+
+def reduced_start(reduction: Reduction, values: dict[str, float], times: np.ndarray) -> dict[str, float]:
+    """Where the reduced fit starts: the full fit's ``values``, for ``one_component`` labelled with
+    the dominant component as the sample (its fit keeps the sample's field alone)."""
+    return sample_dominant(values, times) if reduction.name == "one_component" else values
 
 
 def compare(config: AnalysisConfig, data, nlsq_result: NlsqResult, reductions: tuple[Reduction, ...] = REDUCTIONS,
@@ -71,13 +92,13 @@ def compare(config: AnalysisConfig, data, nlsq_result: NlsqResult, reductions: t
         row = dict.fromkeys(COLUMNS)
         row.update(reduction=reduction.name, constraints=reduction.describe(), chi2_red_full=section["chi2_reduced"],
                    calibration=reduction.calibration)
-        test = reduction_test(config, nlsq_result, reduction)
+        test = reduction_test(config, nlsq_result, reduction, data.times)
         if isinstance(test, str):
             rows.append({**row, "status": test})
             continue
         log.info("comparison: fitting the %s reduction", reduction.name)
-        reduced = run_nlsq(reduced_config(config, reduction, nlsq_result.values), data, progress=False,
-                           threads=threads).section
+        start = reduced_start(reduction, nlsq_result.values, data.times)
+        reduced = run_nlsq(reduced_config(config, reduction, start), data, progress=False, threads=threads).section
         aic, bic = information_criteria(reduced)
         status = "ok" if test.problem is None else f"not tested: {test.problem}"
         if not reduced["converged"]:

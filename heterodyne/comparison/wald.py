@@ -58,7 +58,7 @@ class WaldTest:
         return self.reference == ONE_SIDED
 
 
-def _not_testable(q: int, why: str) -> WaldTest:
+def not_testable(q: int, why: str) -> WaldTest:
     return WaldTest(np.nan, q, np.nan, np.nan, "", why)
 
 
@@ -96,7 +96,7 @@ def wald_test(constraints: tuple[Constraint, ...], free_names: tuple[str, ...], 
     block = covariance[np.ix_(used, used)]
     if not (np.isfinite(block).all() and np.isfinite(degrees_of_freedom[used]).all()):
         names = ", ".join(free_names[k] for k in used if not np.isfinite(covariance[k, k]))
-        return _not_testable(q, f"no honest covariance of {names or 'the constrained parameters'}")
+        return not_testable(q, f"no honest covariance of {names or 'the constrained parameters'}")
     difference = rows[:, used] @ values[used] - target
     spread = rows[:, used] @ block @ rows[:, used].T
     t = difference / np.sqrt(np.diag(spread))
