@@ -41,8 +41,8 @@ START_JITTER = 0.3
 MAX_TREE_DEPTH = 10
 """NUTS's tree-depth limit (NumPyro's default): a draw takes at most 2¹⁰ − 1 = 1023 leapfrog steps."""
 TARGET_ACCEPT = 0.9
-"""NUTS's target acceptance rate for the step-size adaptation. On the demo's posterior (80 frames,
-the D0_ref–alpha_ref–f0 banana), seeds 1–6: at 0.8, 8–43 divergent draws of 4 000 (156 in all) and a
+"""NUTS's target acceptance rate for the step-size adaptation. On the demo's posterior cut to 80
+frames (the D0_ref–alpha_ref–f0 banana), seeds 1–6: at 0.8, 8–43 divergent draws of 4 000 (156 in all) and a
 bulk ESS of 335–571; at 0.9, 1–13 (22 in all) and 481–617, for 5–60 % more leapfrog steps per
 draw. R-hat stayed below 1.02 at both."""
 
