@@ -21,7 +21,7 @@ freedom of the parameters μ depends on: p = P(T_ν ≥ t), one-sided (μ ≥ 0)
 It is an intersection–union test of x̄ = 1 and x̄ = 0: it rejects one component only where both
 one-sided tests reject, and the nearer null decides; its level holds under either. Why the share
 and not f0: near f_s = 1 the heterodyne term changes c2 at second order in 1 − f0
-(1 − x ≈ (1 − f0)²), so the data carry no information about f0 there and the Wald t of f0 = 1 is
+(1 − x ≈ (1 − f0)²), so the data carry almost no information about f0 there and the Wald t of f0 = 1 is
 far from t-distributed; in x the cross term 2x(1 − x) X enters at first order. Where the fit's
 share is exactly 0 (x ≡ 1 or x ≡ 0 over the frames: the fit has one component), the reduction is
 kept with p = 1. What it measured on speckle replicates: docs/comparison.md.
@@ -29,13 +29,12 @@ kept with p = 1. What it measured on speckle replicates: docs/comparison.md.
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
 from heterodyne.comparison.reductions import REFERENCE_TRANSPORT, SAMPLE_TRANSPORT
 from heterodyne.comparison.wald import WaldTest, not_testable
+from heterodyne.jaxconfig import jax, jnp
 from heterodyne.model import sample_fraction
 from heterodyne.parameters import PHYSICS_NAMES
 
