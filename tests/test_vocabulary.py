@@ -25,6 +25,7 @@ KEYED_MAPS = {
     "heterodyne.cmc.posterior:PRIOR_KINDS": "heterodyne.config.schema:PRIOR_TYPES",
     "heterodyne.plots.canvas:NO_DATE": "heterodyne.plots.canvas:IMAGE_FORMATS",
     "heterodyne.plots.canvas:ENCODER": "heterodyne.plots.canvas:IMAGE_FORMATS",
+    "heterodyne.batch.windows:WITHOUT_WORKFLOW_WINDOWS": "heterodyne.batch.windows:WINDOW_KEYS",
 }
 """Map -> the vocabulary its keys must be, exactly."""
 

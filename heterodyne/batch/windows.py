@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from heterodyne.age.windows import DEFAULT_FREE, DEFAULT_INHERIT, SCALING, check_parameter_lists
 from heterodyne.config.messages import describe_value, suggestion
@@ -38,12 +38,10 @@ DatasetWindows = Mapping[str, Any] | Literal[False] | None
 
 WINDOWS_KEY = "windows"
 """The key of a simulated dataset's own windows, and the sheet's column that turns them off."""
-WINDOW_KEYS = ("width", "step", "free", "inherit")
-NAME_LIST_KEYS = ("free", "inherit")
 NAME_SEPARATORS = re.compile(r"[,\s]+")
-WITHOUT_WORKFLOW_WINDOWS = {"step": None, "free": DEFAULT_FREE, "inherit": DEFAULT_INHERIT}
-"""A dataset's window settings besides its width when the workflow config has no ``windows``
-(the defaults of that key in workflow/schemas/config.schema.yaml)."""
+WITHOUT_WORKFLOW_WINDOWS = {"width": None, "step": None, "free": DEFAULT_FREE, "inherit": DEFAULT_INHERIT}
+"""A dataset's window settings when the workflow config has no ``windows`` (the defaults of that
+key in workflow/schemas/config.schema.yaml); the dataset must give the width."""
 
 
 def is_window_column(column: str) -> bool:
@@ -58,8 +56,9 @@ def parameter_names(text: str) -> list[str]:
 
 
 def _cell_value(key: str, text: str, where: str) -> Any:
-    """The value of a ``windows.<key>`` cell: a list of names for free and inherit, else its YAML."""
-    return parameter_names(text) if key in NAME_LIST_KEYS else parse_yaml(text, where)
+    """The value of a ``windows.<key>`` cell: a list of names for the name lists (free, inherit),
+    else its YAML."""
+    return parameter_names(text) if key in WINDOW_KEYS and WINDOW_KEYS[key].names else parse_yaml(text, where)
 
 
 def _sheet_off(cells: Mapping[str, str], where: str) -> Literal[False]:
@@ -112,9 +111,18 @@ def _names(known: Sequence[str], at_least_one: bool = False) -> Callable[[Any, s
     return check
 
 
-KEY_CHECKS = {"width": _integer(2), "step": _integer(1, allow_null=True),
-              "free": _names(PHYSICS_NAMES, at_least_one=True), "inherit": _names((*PHYSICS_NAMES, SCALING))}
-"""What each key of a dataset's own windows may hold (those of the workflow's ``windows``)."""
+class WindowKey(NamedTuple):
+    """What a key of a dataset's own windows may hold, and whether a sheet cell lists names."""
+
+    check: Callable[[Any, str], None]
+    names: bool
+
+
+WINDOW_KEYS = {"width": WindowKey(_integer(2), names=False),
+               "step": WindowKey(_integer(1, allow_null=True), names=False),
+               "free": WindowKey(_names(PHYSICS_NAMES, at_least_one=True), names=True),
+               "inherit": WindowKey(_names((*PHYSICS_NAMES, SCALING)), names=True)}
+"""The keys of a dataset's own windows (those of the workflow's ``windows``)."""
 
 
 def check_own_windows(own: Any, where: str) -> DatasetWindows:
@@ -126,9 +134,9 @@ def check_own_windows(own: Any, where: str) -> DatasetWindows:
         raise HeterodyneError(f"{where}: expected off (false) or a mapping of {', '.join(WINDOW_KEYS)}, "
                               f"got {describe_value(own)}")
     for key, value in own.items():
-        if key not in KEY_CHECKS:
+        if key not in WINDOW_KEYS:
             raise HeterodyneError(f"{where}.{key}: unknown key{suggestion(str(key), WINDOW_KEYS)}")
-        KEY_CHECKS[key](value, f"{where}.{key}")
+        WINDOW_KEYS[key].check(value, f"{where}.{key}")
     return own
 
 
