@@ -3,7 +3,8 @@
 Three simulated files (independent noise) whose truths nobody tuned the combination to, each
 chosen to make the shard posteriors non-Gaussian: a short window with ageing transport (a
 D0–alpha banana), two angles with nonzero rate and velocity offsets, and a weak, fading sample
-fraction seen from a late absolute start. Per file: one NLSQ fit (started at the truth) as warm
+fraction seen from a late absolute start; and the banana's window at 400 frames, the size from
+which ``max_points_per_shard: auto`` splits a run. Per file: one NLSQ fit (started at the truth) as warm
 start, then every shard sampled in this process at K = 1 (the full-data posterior, twice: the
 second with another seed gives the Monte Carlo error, and the two together are the reference
 every K is compared with) and at each requested K. Per K, the shards'
@@ -16,7 +17,9 @@ parameter: the combined sd ÷ the full-data sd and |Δ mean| in full-data sds (t
 ``DIR/<file>_K<K>_s<seed>.npz``; ``--load DIR`` combines saved draws again without sampling.
 Cost: a shard costs about as much as the whole K = 1 run whatever its size (the per-step overhead
 dominates at these N): on a 2-core machine ``banana`` took 80 s at K = 1, 261 s at K = 2, 328 s
-at K = 5 and 1151 s at K = 10, ``fading`` 462 s at K = 1 (docs/cmc.md, section 4).
+at K = 5 and 1151 s at K = 10, ``fading`` 462 s at K = 1 (docs/cmc.md, section 4); ``banana_400``
+251 s at K = 1, and its five shards of 47 880 points, sampled point by point, did not finish in
+38 minutes.
 
     .venv/bin/python benchmarks/bench_consensus.py [--files banana offsets fading] [--shards 2 5 10 30]
         [--chains 4] [--warmup 500] [--samples 500] [--threads N] [--save DIR | --load DIR]
@@ -62,6 +65,12 @@ FILES = {
                    f0=0.3, f1=1.5, f3=0.1, phi0=2.0),
         varying=("D0_ref", "alpha_ref", "D0_sample", "alpha_sample", "v0", "beta", "f0", "f1", "phi0"),
         phi=(-157.5, -67.5, 22.5), frame_time=5e-4, seed=11),
+    # the banana's truth and window at 400 frames (239 400 points): where ``auto`` splits a run
+    "banana_400": BenchFile(
+        truth=dict(D0_ref=3e4, alpha_ref=-0.5, D0_sample=1.2e5, alpha_sample=0.6, v0=800.0, beta=0.5,
+                   f0=0.3, f1=1.5, f3=0.1, phi0=2.0),
+        varying=("D0_ref", "alpha_ref", "D0_sample", "alpha_sample", "v0", "beta", "f0", "f1", "phi0"),
+        phi=(-157.5, -67.5, 22.5), n_frames=400, frame_time=1.25e-4, seed=14),
     # two angles, transport and velocity offsets free
     "offsets": BenchFile(
         truth=dict(D0_ref=1.5e4, alpha_ref=0.5, D_offset_ref=3e3, D0_sample=5e4, alpha_sample=-0.3,
