@@ -59,6 +59,7 @@ class WaldTest:
 
 
 def not_testable(q: int, why: str) -> WaldTest:
+    """A test of ``q`` constraints that could not be formed, and ``why`` (NaN statistic and p-value)."""
     return WaldTest(np.nan, q, np.nan, np.nan, "", why)
 
 
