@@ -5,9 +5,10 @@ reference and sample transport, accelerating flow, time-varying fraction, flow-a
 individual scaling (6 more), 4 chains per shard, 500 warm-up + 500 draws, shards from
 ``max_points_per_shard: auto``. f3 (the fraction's baseline) is held at its true value: over a
 ~1 s window it trades off exactly with f0 (NLSQ pins it at its bound), so bench_nlsq's ninth
-parameter is replaced by phi0. For each N: wall time of the process (persistent compile cache
-empty), shards, per-shard ESS per second (min bulk ESS over parameters ÷ shard sampling time),
-max R-hat, divergences, leapfrog steps per draw, and truth inside the 99 % interval.
+parameter is replaced by phi0. For each N: wall time of the process with an empty compile cache
+(cold) and again with the cache it left (warm; the draws are the same), shards, per-shard ESS
+per second (min bulk ESS over parameters ÷ shard sampling time), max R-hat, divergences,
+leapfrog steps per draw, and truth inside the 99 % interval.
 
     .venv/bin/python benchmarks/bench_cmc.py [--frames 100 200] [--threads N]
 """
@@ -81,18 +82,19 @@ def main() -> None:
         for n_frames in args.frames:
             data = simulate(directory, n_frames)
             config = cmc_config(directory, directory / f"cache_{n_frames}")
-            run_dir = directory / f"run_{n_frames}"
-            command = [HETERODYNE, "--config", str(config), "--data", str(data), "--run-dir", str(run_dir),
-                       "--method", "cmc"]
-            if args.threads:
-                command += ["--threads", str(args.threads)]
-            run = run_process(command)
-            if run["code"] not in (0, 2):
-                raise SystemExit(f"N={n_frames}: exit {run['code']}\n{run['stderr']}")
-            points = 3 * n_frames * (n_frames - 1) // 2
-            print(f"N={n_frames:4d} ({points:6d} points): wall {run['wall']:6.1f} s, cpu/wall "
-                  f"{run['cpu'] / run['wall']:4.2f}, peak {run['peak_mb']:5.0f} MB, exit {run['code']}, "
-                  f"{describe(run_dir)}", flush=True)
+            for label in ("cold", "warm"):
+                run_dir = directory / f"run_{n_frames}_{label}"
+                command = [HETERODYNE, "--config", str(config), "--data", str(data), "--run-dir", str(run_dir),
+                           "--method", "cmc"]
+                if args.threads:
+                    command += ["--threads", str(args.threads)]
+                run = run_process(command)
+                if run["code"] not in (0, 2):
+                    raise SystemExit(f"N={n_frames} {label}: exit {run['code']}\n{run['stderr']}")
+                points = 3 * n_frames * (n_frames - 1) // 2
+                print(f"N={n_frames:4d} ({points:6d} points) {label}: wall {run['wall']:6.1f} s, cpu/wall "
+                      f"{run['cpu'] / run['wall']:4.2f}, peak {run['peak_mb']:5.0f} MB, exit {run['code']}, "
+                      f"{describe(run_dir)}", flush=True)
 
 
 if __name__ == "__main__":
