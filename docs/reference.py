@@ -31,7 +31,7 @@ MODULES = {
     "CMC": ("heterodyne.cmc.plan", "heterodyne.cmc.posterior", "heterodyne.cmc.tiles", "heterodyne.cmc.calibration",
             "heterodyne.cmc.geometry", "heterodyne.cmc.sampler", "heterodyne.cmc.workers",
             "heterodyne.cmc.combination", "heterodyne.cmc.barycenter", "heterodyne.cmc.scott",
-            "heterodyne.cmc.shard_covariance", "heterodyne.cmc.trust"),
+            "heterodyne.cmc.shard_covariance", "heterodyne.cmc.trust", "heterodyne.cmc.diagnostics"),
     "Model comparison": ("heterodyne.comparison.reductions", "heterodyne.comparison.wald",
                          "heterodyne.comparison.minority_share"),
     "Numerics and resources": ("heterodyne.numerics", "heterodyne.batch.resources", "heterodyne.data.memory"),

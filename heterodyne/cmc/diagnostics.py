@@ -9,9 +9,10 @@ pooled ranks r (ties averaged), and NumPyro's Gelman–Rubin R-hat and Geyer ESS
     R-hat = max(R̂(z(x)), R̂(z(|x − median x|))),   ESS_bulk = ESS(z(x)),
     ESS_tail = min(ESS(1[x ≤ q₀.₀₅]), ESS(1[x ≤ q₀.₉₅])),
 
-which is ArviZ's ``rhat(method="rank")`` and ``ess(method="bulk" | "tail")``
-(tests/cmc/test_cmc_diagnostics.py compares them); NumPyro is imported by the sampler already,
-ArviZ would add 0.6–0.7 s to every CMC process. E-BFMI per chain is
+the estimators of ArviZ's ``rhat(method="rank")`` and ``ess(method="bulk" | "tail")``: the
+R-hat agrees with ArviZ's to 10⁻¹², the ESS within 2 % at 500 draws a chain, where the two
+libraries truncate Geyer's sum differently (tests/cmc/test_cmc_diagnostics.py). NumPyro is
+imported by the sampler already; ArviZ would add 0.6–0.7 s to every CMC process. E-BFMI per chain is
 Σ(E_n − E_{n−1})² / Σ(E_n − Ē)² of the Hamiltonian energy.
 """
 
