@@ -16,8 +16,7 @@ starts, so setting them here, before any computation, is enough:
   tile contractions, 16 × 4 × 16), and splitting them over XLA's pool costs more than it saves
   while the sampler's chains already keep every core busy. Measured on the sampler's gradient
   (N = 100 frames × 3 angles, one thread): 240 µs threaded, 180 µs not; ``heterodyne --method
-  cmc`` on the same data: the shard's 4 × (500 + 500) draws 9.1 s threaded, 7.2 s not. A dot
-  product's last bits then no longer depend on the size of the pool, that is on ``--threads``.
+  cmc`` on the same data: the shard's 4 × (500 + 500) draws 9.1 s threaded, 7.2 s not.
 """
 
 import os
