@@ -18,8 +18,9 @@ parameter: the combined sd ÷ the full-data sd and |Δ mean| in full-data sds (t
 Cost: a shard costs about as much as the whole K = 1 run whatever its size (the per-step overhead
 dominates at these N): on a 2-core machine ``banana`` took 80 s at K = 1, 261 s at K = 2, 328 s
 at K = 5 and 1151 s at K = 10, ``fading`` 462 s at K = 1 (docs/cmc.md, section 4); ``banana_400``
-251 s at K = 1, and its five shards of 47 880 points, sampled point by point, did not finish in
-38 minutes.
+251–413 s at K = 1 (the second seed flagged: one chain in a second region, phi0 at its bound), and
+its five shards of 47 880 points, sampled point by point at 96–258 leapfrog steps a draw, need
+about 1–2 hours (docs/decisions/2026-12-05-cmc-likelihood-on-tiles.md).
 
     .venv/bin/python benchmarks/bench_consensus.py [--files banana offsets fading] [--shards 2 5 10 30]
         [--chains 4] [--warmup 500] [--samples 500] [--threads N] [--save DIR | --load DIR]
