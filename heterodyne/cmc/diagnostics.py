@@ -61,9 +61,10 @@ def rank_diagnostics(draws: np.ndarray) -> tuple[float, float, float]:
     halves = split_chains(draws)
     if np.ptp(halves) == 0.0:
         return np.nan, np.nan, np.nan  # a parameter that never moved
-    r_hat = max(_r_hat(normal_scores(halves)), _r_hat(normal_scores(np.abs(halves - np.median(halves)))))
+    scores = normal_scores(halves)
+    r_hat = max(_r_hat(scores), _r_hat(normal_scores(np.abs(halves - np.median(halves)))))
     low, high = np.quantile(draws, [0.05, 0.95])
-    return r_hat, _ess(normal_scores(halves)), min(_ess(halves <= low), _ess(halves <= high))
+    return r_hat, _ess(scores), min(_ess(halves <= low), _ess(halves <= high))
 
 
 def chain_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
