@@ -2,12 +2,14 @@
 
 For each size (angles × frames) a simulated file is written and the job's real command runs in a
 child process: ``heterodyne --method nlsq`` (an NLSQ job) and, with ``--cmc``, ``heterodyne
-cmc-shard`` (one CMC shard job, few draws). Its peak resident memory (``ru_maxrss`` of the child)
+cmc-shard`` (one CMC shard job, few draws, its two chains side by side on ``--shard-threads 2``
+or one after the other on 1). Its peak resident memory (``ru_maxrss`` of the child)
 is printed beside the estimate of :mod:`heterodyne.batch.resources`; the estimate must lie within
 2× of the peak. The peak is reached in the first Jacobian (NLSQ) or gradient (NUTS) evaluation,
 so the fits are cut short (few iterations, few draws) to keep the benchmark quick.
 
-    .venv/bin/python benchmarks/bench_memory.py [--sizes 3x400 7x2000] [--cmc]
+    .venv/bin/python benchmarks/bench_memory.py [--sizes 3x400 7x2000] [--cmc] [--shard-points 50000]
+        [--shard-threads 1]
 """
 
 from __future__ import annotations
@@ -98,8 +100,9 @@ def peak_mb(arguments: list[str], cache: Path) -> float:
     return peak_kib / 1024
 
 
-def measure(directory: Path, n_angles: int, n_frames: int, cmc: bool, shard_points: int) -> list[Measurement]:
-    """The NLSQ job (and one CMC shard job) of one size: estimate and measured peak."""
+def measure(directory: Path, n_angles: int, n_frames: int, cmc: bool, shard_points: int,
+            shard_threads: int = 1) -> list[Measurement]:
+    """The NLSQ job (and one CMC shard job on ``shard_threads`` threads) of one size: estimate and measured peak."""
     from heterodyne.batch.plan import Run
     from heterodyne.batch.shape import Selection
     from heterodyne.config import read_config
@@ -113,9 +116,9 @@ def measure(directory: Path, n_angles: int, n_frames: int, cmc: bool, shard_poin
     results = [Measurement("nlsq", n_angles, n_frames, run.nlsq_mem_mb(), nlsq)]
     if cmc:
         shard = peak_mb([HETERODYNE, "cmc-shard", "--config", str(config_path), "--nlsq", str(run_dir / "nlsq"),
-                         "--shard", "0", "--output", str(run_dir / "shard_0.npz"), "--threads", "1"],
+                         "--shard", "0", "--output", str(run_dir / "shard_0.npz"), "--threads", str(shard_threads)],
                       run_dir / "cmc_cache")
-        results.append(Measurement("cmc_shard", n_angles, n_frames, run.shard_mem_mb(1), shard))
+        results.append(Measurement("cmc_shard", n_angles, n_frames, run.shard_mem_mb(shard_threads), shard))
     return results
 
 
@@ -130,11 +133,14 @@ def main() -> None:
                         metavar="AxN", help="angles x frames (at most 7 angles)")
     parser.add_argument("--cmc", action="store_true", help="also measure one CMC shard job per size")
     parser.add_argument("--shard-points", type=int, default=50_000, help="max_points_per_shard of the CMC runs")
+    parser.add_argument("--shard-threads", type=int, choices=(1, 2), default=1,
+                        help="threads of the shard job: its 2 chains one after the other (1) or side by side (2)")
     args = parser.parse_args()
     worst = 1.0
     with tempfile.TemporaryDirectory() as scratch:
         for n_angles, n_frames in args.sizes:
-            for m in measure(Path(scratch), n_angles, n_frames, args.cmc, args.shard_points):
+            for m in measure(Path(scratch), n_angles, n_frames, args.cmc, args.shard_points,
+                             args.shard_threads):
                 worst = max(worst, m.ratio, 1 / m.ratio)
                 print(f"{m.job:9s} {m.n_angles} x {m.n_frames:5d} frames: estimate {m.estimate_mb:6d} MiB, "
                       f"peak {m.peak_mb:7.0f} MiB, estimate/peak {m.ratio:4.2f}", flush=True)

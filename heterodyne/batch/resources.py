@@ -17,11 +17,14 @@ pass, whose ∂r/∂x and [J | r] are chunk × (n + 1) float64 each. The P × n 
 
 CMC shard job, with S points in the shard and p chains side by side (min(chains, threads)):
 
-    BASE_CMC + 8·A·N² + 40·P + (120 + p · NUTS_BYTES_PER_POINT)·S
+    BASE_CMC + 8·A·N² + 40·P + 120·S + p · NUTS_BYTES_PER_POINT · S      (point by point)
+    BASE_CMC + 8·A·N² + 40·P + 120·S + p · TILE_BYTES_PER_PAIR · P       (on tiles)
 
 the whole window's points and σ (the plan cuts the shard from them), the shard's copies as above,
-and the NUTS step's working arrays of each running chain: the model's intermediate values per
-point, kept for the reverse-mode gradient.
+and the NUTS step's working arrays of each running chain: the model's intermediate values, kept
+for the reverse-mode gradient, per shard point, or, for a shard sampled on the tiles of
+:mod:`heterodyne.cmc.tiles` (one holding at least a quarter of the pairs), per tile entry, that is
+per pair of the selected angles whether the shard holds it or not.
 
 A shard job's threads are its chains × ``THREADS_PER_CHAIN``: every chain runs side by side.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 import math
 
 from heterodyne.batch.shape import Selection
+from heterodyne.cmc.tiles import use_tiles
 from heterodyne.nlsq.projection import CHUNK_POINTS
 
 MIB = 2**20
@@ -44,6 +48,10 @@ FITTED_POINT_BYTES = 3 * 40
 """A fitted (or shard) point and σ, its padded numpy copy and that copy on the JAX device."""
 NUTS_BYTES_PER_POINT = 8 * 100
 """float64 values of the model per point kept for the gradient of one NUTS step (measured ~770 bytes)."""
+TILE_BYTES_PER_PAIR = 8 * 6
+"""float64 values per tile entry kept for the gradient of one NUTS step on tiles (measured 30–55 bytes
+a pair from the peaks of one shard job with one and with two chains side by side, 7 × 1 000 and 7 × 2 000
+frames)."""
 THREADS_PER_CHAIN = 1
 """Threads of a CMC chain in a workflow job: chains side by side scale better than threads per chain."""
 
@@ -68,10 +76,13 @@ def shard_threads(n_chains: int) -> int:
 
 def shard_mem_mb(data: Selection, n_shards: int, chains_at_once: int) -> int:
     """A CMC shard job: base + data window + the window's points + the shard's arrays and the NUTS
-    work of ``chains_at_once`` chains."""
+    work of ``chains_at_once`` chains, point by point or on tiles."""
     shard_points = math.ceil(data.n_points / n_shards)
-    nuts = chains_at_once * NUTS_BYTES_PER_POINT
-    arrays = FULL_POINT_BYTES * data.n_points + (FITTED_POINT_BYTES + nuts) * shard_points
+    if use_tiles(shard_points, data.n_angles, data.n_frames):
+        nuts = chains_at_once * TILE_BYTES_PER_PAIR * data.n_points
+    else:
+        nuts = chains_at_once * NUTS_BYTES_PER_POINT * shard_points
+    arrays = FULL_POINT_BYTES * data.n_points + FITTED_POINT_BYTES * shard_points + nuts
     return BASE_CMC_MB + math.ceil((data.data_bytes + arrays) / MIB)
 
 
