@@ -3,8 +3,9 @@
 Three simulated files (independent noise) whose truths nobody tuned the combination to, each
 chosen to make the shard posteriors non-Gaussian: a short window with ageing transport (a
 D0–alpha banana), two angles with nonzero rate and velocity offsets, and a weak, fading sample
-fraction seen from a late absolute start; and the banana's window at 400 frames, the largest run
-that ``max_points_per_shard: auto`` keeps in one shard (at 401 frames it takes five). Per file:
+fraction seen from a late absolute start; and the banana's window at 400 frames, where
+``max_points_per_shard: auto`` first split a run (into five shards) before it kept one shard up to
+14 000 000 points. Per file:
 one NLSQ fit (started at the truth) as warm start, then every shard sampled in this process at
 K = 1 (the full-data posterior, twice: the second with another seed gives the Monte Carlo error,
 and the two together are the reference every K is compared with) and at each requested K. Per
@@ -66,7 +67,7 @@ FILES = {
                    f0=0.3, f1=1.5, f3=0.1, phi0=2.0),
         varying=("D0_ref", "alpha_ref", "D0_sample", "alpha_sample", "v0", "beta", "f0", "f1", "phi0"),
         phi=(-157.5, -67.5, 22.5), frame_time=5e-4, seed=11),
-    # the banana's truth and window at 400 frames (239 400 points): auto's largest single shard
+    # the banana's truth and window at 400 frames (239 400 points): where auto once split first
     "banana_400": BenchFile(
         truth=dict(D0_ref=3e4, alpha_ref=-0.5, D0_sample=1.2e5, alpha_sample=0.6, v0=800.0, beta=0.5,
                    f0=0.3, f1=1.5, f3=0.1, phi0=2.0),

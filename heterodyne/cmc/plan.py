@@ -22,11 +22,14 @@ log = logging.getLogger("heterodyne")
 MAX_AUTO_POINTS = 50_000
 """Per-shard ceiling of ``"auto"`` once it splits: such shards are sampled point by point, and every
 NUTS leapfrog step costs time linear in shard size."""
-MAX_ONE_SHARD_POINTS = 240_000
-"""``"auto"`` keeps one shard up to this many points. One shard holds every pair and is sampled on
-tiles (:mod:`heterodyne.cmc.tiles`), where a step at 239 400 points costs 2.1 ms against 6.5 ms for
-the five 47 880-point shards point by point, and no combination is needed; 2 to 4 shards would
-each cost as much as the one (docs/decisions/2026-12-05-cmc-likelihood-on-tiles.md)."""
+MAX_ONE_SHARD_POINTS = 14_000_000
+"""``"auto"`` keeps one shard up to this many points (7 angles × 2 000 frames, the largest size whose
+shard job's memory was measured: 3.9 GB with two chains side by side). One shard holds every pair
+and is sampled on tiles (:mod:`heterodyne.cmc.tiles`), so no combination is needed, and it was the
+cheaper run at every size measured: at 1 000 frames × 3 angles it took 22 leapfrog steps a draw,
+where two of the 30 shards of 50 000 points that ``auto`` took before took 96 and 659, each a step
+costing 15 % of the one shard's, and at 400 frames 36–45 against 96–258 for the five shards
+(docs/decisions/2026-12-05-cmc-likelihood-on-tiles.md)."""
 MIN_MEASURED_POINTS = 2_985
 """The smallest shards at which the barycenter combination was measured to match the full-data
 posterior on near-Gaussian data (20 shards of N = 200 × 3 angles,
@@ -84,7 +87,7 @@ def shard_plan(n_points: int, settings: CmcSettings) -> ShardPlan:
     """The plan for ``n_points`` points under the resolved ``optimization.cmc`` ``settings``.
 
     ``"auto"``: one shard up to ``MAX_ONE_SHARD_POINTS`` points, else K = ⌈n / 50 000⌉, the fewest
-    shards whose size stays under the step-cost ceiling (at least five, so each is sampled point by
+    shards whose size stays under the step-cost ceiling (over 280, each sampled point by
     point); ``AUTO_REASONS`` gives what was measured for each combination at smaller shards. An
     integer m gives K = ⌈n / m⌉ (with a warning when it splits into shards above 50 000 points, or
     below the smallest measured size when the shards get that small).

@@ -36,8 +36,8 @@ def test_plan_is_a_pure_function_covering_every_point_once():
     assert all(p.min() < 100 and p.max() > 9_900 for p in parts)
 
 
-@pytest.mark.parametrize(("n_points", "shards"), [(5_000, 1), (59_700, 1), (240_000, 1), (240_001, 5),
-                                                  (1_000_000, 20)])
+@pytest.mark.parametrize(("n_points", "shards"), [(5_000, 1), (59_700, 1), (1_498_500, 1), (14_000_000, 1),
+                                                  (14_000_001, 281), (20_000_000, 400)])
 def test_auto_keeps_one_shard_then_the_fewest_shards_at_or_below_the_ceiling(n_points, shards):
     plan = shard_plan(n_points, AUTO)
     assert plan.n_shards == shards
@@ -46,10 +46,10 @@ def test_auto_keeps_one_shard_then_the_fewest_shards_at_or_below_the_ceiling(n_p
 
 
 def test_auto_reason_records_what_was_measured_for_the_combination():
-    assert "barycenter combination matched the full-data posterior" in shard_plan(478_800, AUTO).reason
-    scott = shard_plan(478_800, cmc_settings(combination="scott"))
-    assert scott.n_shards == 10 and "means were measured up to 0.28 full-data sd off" in scott.reason
-    assert shard_plan(59_700, AUTO).reason == "auto: 59700 points (<= 240000) fit one shard; no split"
+    assert "barycenter combination matched the full-data posterior" in shard_plan(20_000_000, AUTO).reason
+    scott = shard_plan(20_000_000, cmc_settings(combination="scott"))
+    assert scott.n_shards == 400 and "means were measured up to 0.28 full-data sd off" in scott.reason
+    assert shard_plan(59_700, AUTO).reason == "auto: 59700 points (<= 14000000) fit one shard; no split"
 
 
 def test_shards_smaller_than_measured_get_a_warning(caplog):

@@ -7,6 +7,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heterodyne import numerics
@@ -101,8 +102,8 @@ def test_auto_one_shard_ceiling(name, pattern):
 
 def test_auto_shards_never_smaller_than_stated_once_it_splits():
     (value,) = claim("docs/cmc.md", r"never smaller than ([\d ]+?) points once")
-    smallest = min(n / math.ceil(n / plan.MAX_AUTO_POINTS)
-                   for n in range(plan.MAX_ONE_SHARD_POINTS + 1, 2 * plan.MAX_ONE_SHARD_POINTS))
+    n = np.arange(plan.MAX_ONE_SHARD_POINTS + 1, 2 * plan.MAX_ONE_SHARD_POINTS, dtype=np.int64)
+    smallest = np.min(n / -(-n // plan.MAX_AUTO_POINTS))
     assert number(value) == math.floor(smallest)
 
 
@@ -197,9 +198,13 @@ def nlsq_formula() -> tuple[float, ...]:
         r"mem = (\d+) MB \+ (\d+)·A·N² \+ max\((\d+)·P, (\d+)·P′\) \+ (\d+) · (\d+)·\(n \+ 1\) · chunk")))
 
 
-def shard_formula() -> tuple[float, ...]:
+def shard_formula(layout: str) -> tuple[float, ...]:
+    """(base, window bytes, whole-window point bytes, shard point bytes, NUTS bytes per chain) of the
+    documented shard formula for ``layout`` ("point by point" or "on tiles"), whose NUTS term is per
+    shard point (S) or per pair (P)."""
+    unit = "S" if layout == "point by point" else "P"
     return tuple(map(number, claim(
-        "docs/memory.md", r"mem = (\d+) MB \+ (\d+)·A·N² \+ (\d+)·P \+ \((\d+) \+ p · (\d+)\)·S")))
+        "docs/memory.md", rf"mem = (\d+) MB \+ (\d+)·A·N² \+ (\d+)·P \+ (\d+)·S \+ p · (\d+)·{unit}\s+\({layout}")))
 
 
 @pytest.mark.parametrize(("angles", "frames", "max_points"), [(3, 400, None), (7, 2000, None), (1, 2000, 100_000)])
@@ -217,20 +222,25 @@ def test_nlsq_memory_formula(angles, frames, max_points):
     assert resources.nlsq_mem_mb(data, n, max_points) == documented
 
 
-@pytest.mark.parametrize(("angles", "frames", "shards", "chains"), [(3, 400, 5, 1), (7, 1000, 70, 4), (1, 2000, 40, 2)])
+@pytest.mark.parametrize(("angles", "frames", "shards", "chains"), [
+    (3, 400, 5, 1), (7, 1000, 70, 4), (1, 2000, 40, 2), (3, 400, 1, 2), (7, 2000, 1, 4), (3, 1000, 4, 1)])
 def test_shard_memory_formula(angles, frames, shards, chains):
-    base, value_bytes, full, fitted, nuts = shard_formula()
-    (per_point,) = claim("docs/memory.md", r"working arrays \(about (\d+) float64")
-    assert number(per_point) * 8 == nuts
+    (per_point,) = claim("docs/memory.md", r"working arrays: point by point about (\d+) float64")
+    (per_pair,) = claim("docs/memory.md", r"about (\d+) float64 per tile entry")
+    (densest,) = claim("docs/memory.md", r"\(on tiles: S ≥ P / (\d+)\)")
     data = Selection(n_angles=angles, n_frames=frames)
     shard = math.ceil(data.n_points / shards)
-    documented = base + math.ceil((value_bytes * angles * frames**2 + full * data.n_points
-                                   + (fitted + chains * nuts) * shard) / resources.MIB)
+    on_tiles = shard >= data.n_points / number(densest)
+    assert on_tiles == (shards < 5)
+    base, value_bytes, full, fitted, nuts = shard_formula("on tiles" if on_tiles else "point by point")
+    assert nuts == 8 * number(per_pair if on_tiles else per_point)
+    documented = base + math.ceil((value_bytes * angles * frames**2 + full * data.n_points + fitted * shard
+                                   + chains * nuts * (data.n_points if on_tiles else shard)) / resources.MIB)
     assert resources.shard_mem_mb(data, shards, chains) == documented
 
 
 def test_consensus_memory_and_data_window():
-    base = shard_formula()[0]
+    base = shard_formula("point by point")[0]
     (times,) = claim("docs/memory.md", r"is charged the same base and (\w+) the data window")
     data = Selection(n_angles=3, n_frames=400)
     assert resources.combine_mem_mb(data) == base + math.ceil(number(times) * data.data_bytes / resources.MIB)
