@@ -82,7 +82,8 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
               geometry: Geometry, calibration: dict, chi2_reduced: float,
               ties: dict[str, str] | None = None) -> CmcResult:
     """The posterior of a finished CMC run: ``cmc`` section, cmc_samples.npz arrays, convergence
-    warning or None.
+    warning or None (flagged shards, a regularised shard covariance, the combined R-hat, or a
+    consensus the trust test of :mod:`heterodyne.cmc.trust` rejects).
 
     The reported posterior is the combination (``settings.combination``) of the shards' draws,
     sampled with the curvature-adjusted likelihood described by ``calibration``
@@ -117,6 +118,9 @@ def summarise(names: tuple[str, ...], shards: list[ShardDraws], *, nlsq_values: 
     combined_r_hat = float(np.nanmax(stats["r_hat"]))
     if not combined_r_hat <= max_r_hat:
         reasons.append(f"combined max R-hat {combined_r_hat:.3f} > {max_r_hat}")
+    if trust is not None and not trust["trusted"]:
+        apart = [name for name, p in trust["p_value"].items() if p < trust["p_threshold"]]
+        reasons.append(f"consensus not trusted: the shards disagree unlike exchangeable shards in {', '.join(apart)}")
     section = _per_physics(names, mean, ties, fixed_values)
     section.update(
         sd=_per_physics(names, sd, ties),

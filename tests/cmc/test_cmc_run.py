@@ -200,8 +200,10 @@ def test_a_singular_shard_covariance_is_regularised_exit_2_with_every_output_and
         tmp_path, data_file, capsys):
     """The issue's short run (5 warm-up steps, 20 draws) combines without a crash. A shard in which
     a parameter never moved (pinned at a bound) has a singular covariance: cmc-combine regularises
-    it, names it in convergence_warning, exits 2 and writes everything. Shard files of another run,
-    another plan or twice the same shard are refused with one line naming the file."""
+    it, names it in convergence_warning, exits 2 and writes everything. A shard whose v0 sits 20 of
+    its sds away from the other's: the trust test rejects the consensus, which exits 2 naming v0.
+    Shard files of another run, another plan or twice the same shard are refused with one line
+    naming the file."""
     config = write_config(tmp_path, {"num_warmup": 5, "num_samples": 20, "num_chains": 2,
                                      "max_points_per_shard": 2700})
     common = ["--config", str(config), "--data", str(data_file)]
@@ -232,6 +234,16 @@ def test_a_singular_shard_covariance_is_regularised_exit_2_with_every_output_and
     assert document["status"] == "convergence_warning" and "regularised" in document["convergence_warning"]
     assert document["cmc"]["combination"]["regularised_shards"] == [1]
     assert np.all(np.isfinite(samples["consensus"]))
+
+    v0 = list(arrays["names"]).index("v0")
+    moved = dict(arrays, draws=arrays["draws"].copy())
+    moved["draws"][..., v0] += 20 * arrays["draws"][..., v0].std()  # a shard that sees another posterior
+    moved_file = tmp_path / "moved.npz"
+    np.savez(moved_file, **moved)
+    assert combine([files[0], moved_file], tmp_path / "moved-run") == 2
+    document = load(tmp_path / "moved-run")[0]
+    assert document["cmc"]["trust"]["p_value"]["v0"] < document["cmc"]["trust"]["p_threshold"]
+    assert "consensus not trusted" in document["convergence_warning"] and "v0" in document["convergence_warning"]
 
     for label, changes in (("foreign", {"run_id": np.array("0badc0de")}), ("plan", {"n_shards": np.int64(3)})):
         path = tmp_path / f"{label}.npz"

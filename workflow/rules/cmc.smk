@@ -1,6 +1,6 @@
 # CMC of each run: K shard jobs (K from the data shape and optimization.cmc, known when the
 # graph is built), each warm-started from the run's NLSQ fit, then one consensus job.
-# A consensus with flagged shards or a high R-hat exits 2: a result, outputs kept.
+# A consensus with flagged shards, a high R-hat or shards that disagree exits 2: a result, outputs kept.
 
 
 rule cmc_shard:
