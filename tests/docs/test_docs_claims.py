@@ -102,8 +102,12 @@ def test_auto_one_shard_ceiling(name, pattern):
 
 def test_auto_shards_never_smaller_than_stated_once_it_splits():
     (value,) = claim("docs/cmc.md", r"never smaller than ([\d ]+?) points once")
-    n = np.arange(plan.MAX_ONE_SHARD_POINTS + 1, 2 * plan.MAX_ONE_SHARD_POINTS, dtype=np.int64)
-    smallest = np.min(n / -(-n // plan.MAX_AUTO_POINTS))
+    # n / ⌈n / c⌉ grows with n while K = ⌈n / c⌉ holds, so its minima lie where K steps up (n = c·k + 1)
+    # and at the first split size
+    ceiling, first = plan.MAX_AUTO_POINTS, plan.MAX_ONE_SHARD_POINTS + 1
+    n = np.array([first, *range(ceiling * (first // ceiling) + 1, 2 * plan.MAX_ONE_SHARD_POINTS, ceiling)])
+    n = n[n >= first]
+    smallest = np.min(n / -(-n // ceiling))
     assert number(value) == math.floor(smallest)
 
 
